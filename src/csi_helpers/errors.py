@@ -1,0 +1,39 @@
+"""One exception family for the package.
+
+Every message is written for the analyst: which file, key, row or column is at
+fault, what was expected, and what to change. The command line prints the
+message alone (exit code 2 for bad input, 1 for a failed step); ``--debug``
+adds the traceback.
+"""
+
+from __future__ import annotations
+
+
+class CsiError(Exception):
+    """Base class: an error whose message an analyst can act on."""
+
+    exit_code: int = 1
+
+
+class ParamsError(CsiError):
+    """A params file is missing, malformed, or fails validation."""
+
+    exit_code = 2
+
+
+class DataError(CsiError):
+    """Input data is missing or unusable (names the file, row or column)."""
+
+    exit_code = 2
+
+
+class RunFolderError(CsiError):
+    """A run folder is missing, incomplete, or changed since it was written."""
+
+    exit_code = 2
+
+
+class StepFailed(CsiError):
+    """A step notebook raised; the executed notebook is kept for inspection."""
+
+    exit_code = 1

@@ -1,0 +1,437 @@
+"""Run parameters: one YAML file per cycle, validated by a typed schema.
+
+A params file says which service and cycle a run covers, where its data
+comes from, and what the business wants measured. Validation is strict:
+
+- unknown keys are rejected with their path, line and a did-you-mean;
+- dates are parsed, and a cycle that ends before it starts is refused;
+- relative paths resolve against the folder of the params file;
+- ``${VAR}`` references (credentials) stay unexpanded in the typed params and
+  are expanded only by :func:`expand_env`, inside the step that uses them, so
+  a secret never reaches a notebook's parameters or a run folder.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "p.yaml").write_text(
+    ...     "service: {id: web, name: Web}\\n"
+    ...     "cycle: {id: 2026q1, start: 2026-01-01, end: 2026-03-31}\\n"
+    ... )
+    >>> load_params(folder / "p.yaml").cycle.days
+    90
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from csi_helpers.errors import ParamsError
+
+SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
+SourceKind = Literal[
+    "tickets",
+    "ticket_events",
+    "monitoring",
+    "changes",
+    "problems",
+    "calendar",
+    "survey",
+    "downtime",
+]
+SourceFormat = Literal["csv", "parquet", "excel", "jsonl"]
+_FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class StrictModel(BaseModel):
+    """Base for every params section: unknown keys are errors, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
+    if value is None:
+        return None
+    value = Path(os.path.expanduser(str(value)))
+    base = (info.context or {}).get("base_dir")
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    return Path(os.path.normpath(value))
+
+
+class Service(StrictModel):
+    """The IT service the cycle improves."""
+
+    id: Annotated[str, Field(pattern=SLUG)]  # stable id used in run ids and file names
+    name: str  # display name used in reports
+    timezone: str = "UTC"  # IANA zone of the service's business clock
+
+
+class Cycle(StrictModel):
+    """The improvement cycle: a closed date range, both ends included."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    label: str | None = None  # e.g. "2026 Q3"; defaults to the date range
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Cycle:
+        if self.end < self.start:
+            raise ValueError(
+                f"the cycle ends ({self.end}) before it starts ({self.start}); "
+                "swap the dates or fix the typo"
+            )
+        return self
+
+    @property
+    def days(self) -> int:
+        """Number of calendar days in the cycle, both ends included."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def period(self) -> str:
+        """The label shown in reports."""
+        return self.label or f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+
+class Demo(StrictModel):
+    """Generate the bundled demo scenario into ``directory`` when it is missing."""
+
+    directory: Path
+    seed: int = 20260401
+
+    _resolve = field_validator("directory", mode="after")(_resolve_path)
+
+
+class Source(StrictModel):
+    """One input: a file export (more connectors arrive with the gather step)."""
+
+    name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
+    kind: SourceKind
+    path: Path  # file to read; relative to the params file
+    format: SourceFormat | None = None  # inferred from the file suffix when omitted
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> column in the file
+    timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
+    timezone: str = "UTC"  # zone of naive timestamps in the file
+
+    _resolve = field_validator("path", mode="after")(_resolve_path)
+
+    @property
+    def file_format(self) -> str:
+        """The declared format, or the one the file suffix implies."""
+        if self.format:
+            return self.format
+        return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")
+
+
+class Kpi(StrictModel):
+    """A KPI that should be measured, with its target."""
+
+    id: Annotated[str, Field(pattern=SLUG)]  # id of this KPI entry in reports
+    kpi: str  # id of the library KPI that computes it
+    name: str | None = None  # display name; the library's when omitted
+    target: float
+    direction: Literal["higher", "lower"]  # which way is better
+    amber: float | None = None  # the value past which the status turns red
+    unit: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kpi")
+    @classmethod
+    def _known_kpi(cls, value: str) -> str:
+        from csi_helpers.kpis import get_definition
+
+        try:
+            get_definition(value)
+        except ParamsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _amber_beyond_target(self) -> Kpi:
+        if self.amber is None:
+            return self
+        worse = self.amber < self.target if self.direction == "higher" else self.amber > self.target
+        if not worse:
+            side = "below" if self.direction == "higher" else "above"
+            raise ValueError(
+                f"amber {self.amber} must lie {side} the target {self.target} "
+                f"when {self.direction} is better"
+            )
+        return self
+
+
+class CriticalSuccessFactor(StrictModel):
+    id: Annotated[str, Field(pattern=SLUG)]
+    statement: str
+    kpis: list[Kpi] = Field(default_factory=list)
+
+
+class Objective(StrictModel):
+    id: Annotated[str, Field(pattern=SLUG)]
+    statement: str
+    driver: str = ""  # the business driver behind the objective
+    owner: str = ""
+    csfs: list[CriticalSuccessFactor] = Field(default_factory=list)
+
+
+class Strategy(StrictModel):
+    objectives: list[Objective] = Field(default_factory=list)
+
+    def kpis(self) -> list[tuple[Objective, CriticalSuccessFactor, Kpi]]:
+        """Every KPI with the objective and success factor it serves."""
+        return [(o, c, k) for o in self.objectives for c in o.csfs for k in c.kpis]
+
+
+class Analysis(StrictModel):
+    alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
+    bootstrap: int = Field(200, ge=20)  # resamples for bootstrap intervals
+    seed: int = 0  # random seed of resampling methods
+
+
+class Report(StrictModel):
+    title: str = "Continual service improvement report"
+    organisation: str = ""
+
+
+class Params(StrictModel):
+    """A whole params file."""
+
+    schema_version: Literal[1] = 1
+    service: Service
+    cycle: Cycle
+    run_id: Annotated[str, Field(pattern=SLUG)] | None = None  # default: <service.id>-<cycle.id>
+    previous_run: Annotated[str, Field(pattern=SLUG)] | None = None  # run id of the cycle before
+    demo: Demo | None = None
+    sources: list[Source] = Field(default_factory=list)
+    strategy: Strategy = Field(default_factory=Strategy)
+    analysis: Analysis = Field(default_factory=Analysis)
+    report: Report = Field(default_factory=Report)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Params:
+        names = [s.name for s in self.sources]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(doubles)}")
+        return self
+
+    @property
+    def default_run_id(self) -> str:
+        return self.run_id or f"{self.service.id}-{self.cycle.id}"
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ParamsError(f"no source named {name!r}; the params define: {self.source_names()}")
+
+    def sources_of_kind(self, kind: str) -> list[Source]:
+        return [s for s in self.sources if s.kind == kind]
+
+    def source_names(self) -> str:
+        return ", ".join(s.name for s in self.sources) or "(none)"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_params(path: str | Path) -> Params:
+    """Read and validate a params file.
+
+    Args:
+        path: the YAML file.
+
+    Returns:
+        The typed params, with relative paths made absolute.
+
+    Raises:
+        ParamsError: naming the file, the key path and line, and what to change.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found (try params/demo.yaml)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of keys (service, cycle, sources, ...)")
+    try:
+        return Params.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        lines = _line_numbers(text)
+        problems = [_describe(err, lines) for err in exc.errors()]
+        raise ParamsError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+
+
+def check_sources(params: Params, *, params_path: str | Path | None = None) -> list[str]:
+    """List source files that are missing (files the demo will generate count as present)."""
+    where = f"{params_path}: " if params_path else ""
+    demo_dir = params.demo.directory if params.demo else None
+    problems = []
+    for i, s in enumerate(params.sources):
+        if s.path.exists() or (demo_dir and s.path.is_relative_to(demo_dir)):
+            continue
+        problems.append(
+            f"{where}sources[{i}].path: file not found: {s.path} "
+            "(relative paths resolve against the params file's folder)"
+        )
+    return problems
+
+
+def validate_params_file(path: str | Path) -> Params:
+    """Load a params file and check its sources exist; one ParamsError lists every problem."""
+    params = load_params(path)
+    problems = check_sources(params, params_path=path)
+    if problems:
+        raise ParamsError("\n".join(problems))
+    return params
+
+
+def params_json_schema() -> dict[str, Any]:
+    """The JSON Schema of params files, for editors (``csi params schema``)."""
+    schema = Params.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "csi-workbook params"
+    return schema
+
+
+def expand_env(text: str, *, key: str = "value") -> str:
+    """Expand ``${VAR}`` references from the environment.
+
+    Call it inside the step that needs the secret, at the moment of use; never
+    pass the expanded value to papermill or write it to the run folder.
+
+    Example:
+        >>> os.environ["CSI_DOC_TOKEN"] = "s3cret"
+        >>> expand_env("token=${CSI_DOC_TOKEN}")
+        'token=s3cret'
+    """
+
+    def _value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ParamsError(
+                f"{key}: environment variable {name} is not set; export it before running "
+                "(credentials are read from the environment, never from params files)"
+            )
+        return os.environ[name]
+
+    return _ENV_REF.sub(_value, text)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _describe(err: Any, lines: dict[tuple[Any, ...], int]) -> str:
+    loc = tuple(err["loc"])
+    where = _dotted(loc) or "(top level)"
+    line = _nearest_line(loc, lines)
+    at = f" (line {line})" if line else ""
+    if err["type"] == "extra_forbidden":
+        known = _field_names(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"  - {where}{at}: unknown key{suggestion} (allowed: {', '.join(known)})"
+    if err["type"] == "missing":
+        return f"  - {where}{at}: required key is missing"
+    message = err["msg"].removeprefix("Value error, ")
+    given = err.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float | date) else ""
+    return f"  - {where}{at}: {message}{shown}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _field_names(parent: tuple[Any, ...]) -> list[str]:
+    model: Any = Params
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _inner_model(annotation: Any) -> Any:
+    if _is_model(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    if isinstance(annotation, types.UnionType):  # pragma: no cover - covered by get_args
+        return None
+    return None
+
+
+def _line_numbers(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each key path of a YAML document to its 1-based line."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    found: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        found[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                found[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+                found[(*path, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return found
+
+
+def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for cut in range(len(loc), 0, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None
