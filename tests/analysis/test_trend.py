@@ -1,0 +1,161 @@
+"""Planted-effect tests for trend_test: known slopes in, known answers out."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from csi_helpers.analysis import trend_test
+from csi_helpers.errors import DataError
+
+DAYS = 180
+
+
+def daily_series(*, seed: int, slope: float, days: int = DAYS, noise: float = 150.0) -> pd.Series:
+    """Daily values: level 1000, weekly cycle of amplitude 300, planted slope, Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    d = np.arange(days)
+    values = 1000 + slope * d + 300 * np.sin(2 * np.pi * d / 7) + rng.normal(0, noise, days)
+    return pd.Series(values, index=pd.date_range("2024-01-01", periods=days, freq="D"))
+
+
+def test_planted_increasing_slope_is_recovered_with_weekly_season():
+    f = trend_test(daily_series(seed=1, slope=12), period=7, metric="tickets", unit="tickets")
+    assert f.kind == "trend"
+    assert f.evidence["direction"] == "increasing"
+    assert f.ci_low <= 12 <= f.ci_high
+    assert abs(f.effect - 12) < 1
+    assert f.p_value < 0.001
+    assert f.unit == "tickets/day"
+    assert f.id == "trend:tickets"
+    assert f.severity == "high"  # 12/day over 179 days doubles a level of 1000
+    assert f.evidence["relative_change"] == pytest.approx(12 * 179 / 1000, rel=0.15)
+    assert "seasonal_mann_kendall(period=7" in f.method
+
+
+def test_planted_negative_slope_is_recovered_with_its_sign():
+    f = trend_test(daily_series(seed=2, slope=-3), period=7, metric="tickets", unit="tickets")
+    assert f.kind == "trend"
+    assert f.evidence["direction"] == "decreasing"
+    assert f.effect < 0
+    assert f.ci_low <= -3 <= f.ci_high
+
+
+def test_plain_mann_kendall_without_period_recovers_slope():
+    f = trend_test(daily_series(seed=3, slope=5, noise=50), metric="tickets", unit="tickets")
+    assert f.kind == "trend"
+    assert f.method.startswith("mann_kendall(")
+    assert f.ci_low <= 5 <= f.ci_high
+
+
+def test_seasonal_noise_without_trend_rarely_raises_a_finding():
+    # At alpha 0.05 about 5 of 100 are expected; P(Binomial(100, 0.05) > 10) ≈ 0.01.
+    raised = sum(
+        trend_test(daily_series(seed=s, slope=0), period=7, metric="m", unit="u").kind == "trend"
+        for s in range(100)
+    )
+    assert raised <= 10
+
+
+def test_no_trend_is_a_no_finding_with_the_numbers():
+    results = (
+        trend_test(daily_series(seed=s, slope=0), period=7, metric="m", unit="u") for s in range(5)
+    )
+    quiet = next(f for f in results if f.kind == "no_finding")
+    assert quiet.evidence["reason"] == "not_significant"
+    assert quiet.evidence["direction"] == "no trend"
+    assert quiet.p_value >= 0.05 and quiet.ci_low <= 0 <= quiet.ci_high
+    assert "no significant trend" in quiet.statement
+
+
+def test_too_short_series_gives_no_finding_with_reason():
+    f = trend_test(daily_series(seed=0, slope=12, days=5), period=7, metric="m", unit="u")
+    assert f.kind == "no_finding"
+    assert f.severity == "info"
+    assert f.statement == "series too short: 5 points, need ≥ 14"
+    assert f.evidence["reason"] == "too_short"
+    assert f.id == "trend:m"
+
+
+def test_short_series_without_period_needs_ten_points():
+    f = trend_test(daily_series(seed=0, slope=12, days=9), metric="m", unit="u")
+    assert f.evidence["reason"] == "too_short"
+    assert "need ≥ 10" in f.statement
+
+
+def test_constant_series_gives_no_finding_with_reason():
+    series = pd.Series(4.0, index=pd.date_range("2024-01-01", periods=60, freq="D"))
+    f = trend_test(series, period=7, metric="m", unit="tickets")
+    assert f.kind == "no_finding"
+    assert f.evidence["reason"] == "constant"
+    assert f.statement == "series is constant at 4.00 tickets"
+
+
+def test_mostly_missing_series_gives_no_finding():
+    series = daily_series(seed=0, slope=12)
+    series.iloc[::3] = np.nan
+    series.iloc[1::3] = np.nan
+    f = trend_test(series, period=7, metric="m", unit="u")
+    assert f.evidence["reason"] == "mostly_missing"
+    assert "60 of 180 expected points" in f.statement
+
+
+def test_gaps_are_dropped_and_counted_and_trend_still_found():
+    series = daily_series(seed=4, slope=12)
+    series.iloc[[10, 11, 50, 90]] = np.nan
+    series = series.drop(series.index[[120, 121, 122]])  # missing dates, not just values
+    original = series.copy()
+    f = trend_test(series, period=7, metric="m", unit="u")
+    assert f.kind == "trend" and abs(f.effect - 12) < 1
+    assert f.evidence["n_missing_values"] == 4
+    assert f.evidence["n_missing_timestamps"] == 3
+    assert f.evidence["n_points"] == DAYS - 7
+    pd.testing.assert_series_equal(series, original)  # caller's data untouched
+
+
+def test_unsorted_input_gives_the_same_answer():
+    series = daily_series(seed=5, slope=12)
+    shuffled = series.sample(frac=1.0, random_state=0)
+    a = trend_test(series, period=7, metric="m", unit="u")
+    b = trend_test(shuffled, period=7, metric="m", unit="u")
+    assert a == b
+
+
+def test_duplicate_timestamps_give_no_finding():
+    series = daily_series(seed=0, slope=12, days=30)
+    series = pd.concat([series, series.iloc[:2]])
+    f = trend_test(series, metric="m", unit="u")
+    assert f.evidence["reason"] == "duplicate_timestamps"
+
+
+@pytest.mark.parametrize(
+    ("series", "options", "message"),
+    [
+        (pd.Series([1.0, 2.0]), {}, "DatetimeIndex"),
+        ([1.0, 2.0], {}, "pandas Series"),
+        (daily_series(seed=0, slope=1, days=20), {"period": 1}, "period"),
+        (daily_series(seed=0, slope=1, days=20), {"alpha": 1.5}, "alpha"),
+    ],
+)
+def test_unusable_arguments_raise_an_actionable_error(series, options, message):
+    with pytest.raises(DataError, match=message):
+        trend_test(series, metric="m", unit="u", **options)
+
+
+def test_scope_goes_into_id_and_record():
+    series = daily_series(seed=1, slope=12)
+    f = trend_test(series, period=7, metric="tickets", unit="tickets", scope={"service": "email"})
+    assert f.id == "trend:tickets@service=email"
+    assert f.scope == {"service": "email"}
+
+
+def test_plain_case_agrees_with_scipy_theil_sen_and_kendall_tau():
+    series = daily_series(seed=6, slope=0.8, days=120, noise=40).round()  # rounding makes ties
+    f = trend_test(series, metric="m", unit="u")
+    days = np.arange(120.0)
+    sen = stats.theilslopes(series.to_numpy(), days, alpha=0.95)
+    assert (f.effect, f.ci_low, f.ci_high) == pytest.approx(
+        (sen.slope, sen.low_slope, sen.high_slope), rel=1e-12
+    )
+    tau = stats.kendalltau(days, series.to_numpy())
+    assert f.evidence["z"] == pytest.approx(stats.norm.isf(tau.pvalue / 2), rel=0.02)
