@@ -1,0 +1,253 @@
+"""The run folder: the only channel between steps.
+
+Each step notebook opens its context with :func:`begin_step`, then reads what
+earlier steps wrote and writes its own artefacts under ``<run>/<step key>/``:
+tables as Parquet, records as JSON, figures as PNG. Every read and write is
+logged (path, sha256, rows) to ``<run>/.csi/NN.io.json``; the runner folds
+that log into ``manifest.json`` when the step ends.
+
+Example:
+    >>> import tempfile, pathlib, pandas as pd
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "p.yaml").write_text(
+    ...     "service: {id: web, name: Web}\\n"
+    ...     "cycle: {id: q1, start: 2026-01-01, end: 2026-03-31}\\n"
+    ... )
+    >>> ctx = begin_step(1, run_dir=folder / "run", params_path=folder / "p.yaml")
+    >>> _ = ctx.write_table("kpis", pd.DataFrame({"kpi": ["mttr"]}))
+    >>> ctx.read_table("strategy/kpis")["kpi"].tolist()
+    ['mttr']
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from csi_helpers.errors import CsiError, RunFolderError
+from csi_helpers.hashing import row_count, sha256_file
+from csi_helpers.manifest import MANIFEST_NAME, read_manifest, write_json_atomic
+from csi_helpers.params import Params, load_params
+from csi_helpers.steps import Step, step
+
+IO_DIR = ".csi"
+CREATE_HINT = "create it with `make run` (the demo) or `csi run PARAMS --run-id ID`"
+
+
+class StepContext:
+    """What a step notebook works with: its params, its run folder, its I/O log."""
+
+    def __init__(self, step: Step, run_dir: Path, params: Params, params_path: Path) -> None:
+        self.step = step
+        self.run_dir = run_dir
+        self.params = params
+        self.params_path = params_path
+        self.out_dir = run_dir / step.key
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.warnings: list[str] = []
+
+    # ------------------------------------------------------------------ paths
+    def path(self, name: str) -> Path:
+        """Path of an artefact of this step (``name`` relative to its folder)."""
+        return self.out_dir / name
+
+    def ref_path(self, ref: str, *, suffix: str) -> Path:
+        """Path of an artefact referred to as ``"<step key>/<name>"``."""
+        path = self.run_dir / ref
+        return path if path.suffix else path.with_suffix(suffix)
+
+    def has(self, ref: str, *, suffix: str = ".parquet") -> bool:
+        return self.ref_path(ref, suffix=suffix).exists()
+
+    # ------------------------------------------------------------------ tables
+    def write_table(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write a table of this step as Parquet (atomically) and log it."""
+        path = self.path(f"{name}.parquet")
+        _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        return self._log(self.outputs, path)
+
+    def read_table(self, ref: str) -> pd.DataFrame:
+        """Read a table an earlier step wrote, e.g. ``"process/hourly"``."""
+        path = self._existing(self.ref_path(ref, suffix=".parquet"))
+        self._log(self.inputs, path)
+        return pd.read_parquet(path)
+
+    # ------------------------------------------------------------------ records
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write a JSON record of this step (atomically) and log it."""
+        path = write_json_atomic(self.path(f"{name}.json"), data)
+        return self._log(self.outputs, path)
+
+    def read_json(self, ref: str) -> Any:
+        import json
+
+        path = self._existing(self.ref_path(ref, suffix=".json"))
+        self._log(self.inputs, path)
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path:
+        """Save a matplotlib figure of this step as PNG and log it."""
+        path = self.path(f"figures/{name}.png")
+        _atomic(path, lambda tmp: figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
+        return self._log(self.outputs, path)
+
+    def log_input(self, path: str | Path) -> Path:
+        """Record a file read from outside the run folder (a source export)."""
+        return self._log(self.inputs, Path(path))
+
+    def log_output(self, path: str | Path) -> Path:
+        """Record a file this step wrote by other means."""
+        return self._log(self.outputs, Path(path))
+
+    def warn(self, *messages: str) -> None:
+        """Record warnings: shown in the notebook and kept in the manifest."""
+        self.warnings.extend(messages)
+        self._flush()
+
+    # ------------------------------------------------------------------ other runs
+    def previous_run(self) -> PreviousRun | None:
+        """The previous cycle's run folder, when the params name one and it is complete."""
+        run_id = self.params.previous_run
+        if not run_id:
+            return None
+        folder = self.run_dir.parent / run_id
+        try:
+            manifest = read_manifest(folder)
+        except RunFolderError as exc:
+            self.warn(f"previous cycle {run_id!r} is not available ({exc}); comparisons skipped")
+            return None
+        return PreviousRun(folder, manifest, self)
+
+    # ------------------------------------------------------------------ log
+    def _existing(self, path: Path) -> Path:
+        if not path.exists():
+            raise RunFolderError(
+                f"{path}: not found; step {self.step.number} needs it from an earlier step. "
+                f"Run the earlier steps first ({CREATE_HINT})."
+            )
+        return path
+
+    def _log(self, book: dict[str, dict[str, Any]], path: Path) -> Path:
+        rel = os.path.relpath(path, self.run_dir)
+        book[Path(rel).as_posix()] = {
+            "path": Path(rel).as_posix(),
+            "sha256": sha256_file(path),
+            "rows": row_count(path),
+        }
+        self._flush()
+        return path
+
+    def _flush(self) -> None:
+        write_json_atomic(
+            io_log_path(self.run_dir, self.step.number),
+            {
+                "step": self.step.number,
+                "inputs": list(self.inputs.values()),
+                "outputs": list(self.outputs.values()),
+                "warnings": self.warnings,
+            },
+        )
+
+
+class PreviousRun:
+    """Read-only view of the previous cycle's run folder."""
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], ctx: StepContext) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.run_id = manifest["run_id"]
+        self._ctx = ctx
+
+    def read_table(self, ref: str) -> pd.DataFrame:
+        path = self._ctx._existing(self.folder / f"{ref}.parquet")
+        self._ctx._log(self._ctx.inputs, path)
+        return pd.read_parquet(path)
+
+    def read_json(self, ref: str) -> Any:
+        import json
+
+        path = self._ctx._existing(self.folder / f"{ref}.json")
+        self._ctx._log(self._ctx.inputs, path)
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+def io_log_path(run_dir: Path, number: int) -> Path:
+    return run_dir / IO_DIR / f"{number:02d}.io.json"
+
+
+def begin_step(number: int, *, run_dir: str | Path, params_path: str | Path) -> StepContext:
+    """Open step ``number`` of the run in ``run_dir``.
+
+    Loads and validates the params, checks the run folder exists (step 1
+    creates it), and clears this step's own artefact folder so that nothing
+    stale survives a re-run.
+
+    Raises:
+        RunFolderError: the run folder is missing (says which command creates it).
+        ParamsError: the params file is invalid.
+    """
+    info = step(number)
+    run_dir = Path(run_dir).resolve()
+    params_path = Path(params_path).resolve()
+    params = load_params(params_path)
+    if not run_dir.is_dir():
+        if number != 1:
+            raise RunFolderError(f"run folder {run_dir} does not exist; {CREATE_HINT}")
+        run_dir.mkdir(parents=True)
+    shutil.rmtree(run_dir / info.key, ignore_errors=True)
+    (run_dir / info.key).mkdir(parents=True)
+    io_log_path(run_dir, number).unlink(missing_ok=True)
+
+    from csi_helpers.plots import use_house_style
+
+    use_house_style()
+    ctx = StepContext(info, run_dir, params, params_path)
+    ctx._flush()
+    return ctx
+
+
+def has_manifest(run_dir: Path) -> bool:
+    return (run_dir / MANIFEST_NAME).is_file()
+
+
+def _atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _show_csi_errors_plainly() -> None:
+    """In a notebook, show a CsiError as its message alone: the analyst's fix, no traceback.
+
+    The cell still fails (an error output), so papermill still stops the chain.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the workbook
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+        # IPython discards a custom handler's return value; publish the error output here.
+        short = [f"{etype.__name__}: {value}"]
+        shell._showtraceback(etype, value, short)
+        return short
+
+    shell.set_custom_exc((CsiError,), show)
+
+
+_show_csi_errors_plainly()

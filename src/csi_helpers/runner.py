@@ -1,0 +1,278 @@
+"""Run the seven step notebooks of one cycle with papermill.
+
+Each step runs in a fresh kernel of this interpreter (see
+:mod:`csi_helpers.kernel`), receives only two simple parameters (the run
+folder and the params file) and exchanges data with the other steps through
+files in the run folder. The manifest is updated after every step, so a
+failure leaves an exact record; ``from_step`` resumes after a fix once the
+earlier steps' artefacts are shown unchanged.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from csi_helpers.errors import CsiError, RunFolderError, StepFailed
+from csi_helpers.hashing import describe_file, sha256_file
+from csi_helpers.kernel import KERNEL_NAME, kernel_manager_class
+from csi_helpers.manifest import (
+    new_manifest,
+    read_manifest,
+    step_entry,
+    utc_now,
+    write_manifest,
+)
+from csi_helpers.params import Params, validate_params_file
+from csi_helpers.paths import notebooks_dir
+from csi_helpers.runfolder import io_log_path
+from csi_helpers.steps import REPORT_STEPS, STEPS, Step
+
+ProgressHook = Callable[[Step, str, float], None]
+"""Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
+
+STEP_TIMEOUT_S = 1800  # one cell may run at most this long before the step fails
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    reports: dict[int, Path] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def run_cycle(
+    params_path: str | Path,
+    *,
+    run_id: str | None = None,
+    runs_dir: str | Path = "runs",
+    reports_dir: str | Path = "reports",
+    from_step: int = 1,
+    to_step: int = 7,
+    notebooks: str | Path | None = None,
+    on_progress: ProgressHook | None = None,
+) -> RunResult:
+    """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
+
+    Args:
+        params_path: the cycle's params file.
+        run_id: name of the run folder; defaults to the params' ``run_id`` or
+            ``<service id>-<cycle id>``. A full run (``from_step=1``) replaces
+            an existing folder of that name.
+        runs_dir: where run folders live.
+        reports_dir: where ``<run id>/06_present.html`` and ``07_implement.html`` go.
+        from_step: first step to run; later than 1 resumes an earlier run.
+        to_step: last step to run.
+        notebooks: folder of the step notebooks (default: the project's).
+        on_progress: progress hook for a display.
+
+    Returns:
+        The run id, folder, report paths and final manifest.
+
+    Raises:
+        ParamsError: the params file is invalid (nothing is created).
+        RunFolderError: resuming is impossible (nothing is changed).
+        StepFailed: a step raised; its executed notebook stays in the run folder.
+    """
+    if not 1 <= from_step <= to_step <= len(STEPS):
+        raise CsiError(
+            f"--from-step {from_step} / --to-step {to_step}: need 1 ≤ from ≤ to ≤ {len(STEPS)}"
+        )
+    params_path = Path(params_path).resolve()
+    params = validate_params_file(params_path)
+    run_id = run_id or params.default_run_id
+    _check_run_id(run_id)
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    selected = STEPS[from_step - 1 : to_step]
+    missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
+    if missing:
+        raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
+
+    run_dir = (Path(runs_dir) / run_id).resolve()
+    report_dir = (Path(reports_dir) / run_id).resolve()
+    params_sha = sha256_file(params_path)
+    if from_step == 1:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(report_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        manifest = new_manifest(run_id=run_id, params_path=params_path, params_sha256=params_sha)
+    else:
+        manifest = check_resumable(run_dir, from_step)
+        manifest["params"] = {"path": str(params_path), "sha256": params_sha}
+    for s in STEPS[from_step - 1 :]:
+        manifest["steps"][s.number - 1] = {
+            "number": s.number,
+            "key": s.key,
+            "notebook": s.notebook,
+            "status": "pending",
+        }
+        if s.number in REPORT_STEPS:
+            manifest["reports"].pop(str(s.number), None)
+            (report_dir / REPORT_STEPS[s.number]).unlink(missing_ok=True)
+    manifest["status"] = "running"
+    write_manifest(run_dir, manifest)
+
+    result = RunResult(run_id=run_id, run_dir=run_dir, manifest=manifest)
+    for s in selected:
+        _run_step(s, nb_dir, run_dir, params_path, manifest, on_progress)
+        if s.number in REPORT_STEPS:
+            result.reports[s.number] = _export_report(s, run_dir, report_dir, params, manifest)
+            write_manifest(run_dir, manifest)
+    done = all(e["status"] == "succeeded" for e in manifest["steps"])
+    manifest["status"] = "succeeded" if done else "partial"
+    write_manifest(run_dir, manifest)
+    return result
+
+
+def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
+    """Check that steps before ``from_step`` succeeded and their outputs are unchanged."""
+    if not run_dir.is_dir():
+        raise RunFolderError(
+            f"{run_dir}: no such run folder to resume; run from step 1 (omit --from-step)"
+        )
+    manifest = read_manifest(run_dir)
+    problems = []
+    for entry in manifest["steps"][: from_step - 1]:
+        if entry["status"] != "succeeded":
+            problems.append(f"step {entry['number']} ({entry['key']}) is {entry['status']}")
+            continue
+        for out in entry.get("outputs", []):
+            path = run_dir / out["path"]
+            if not path.exists():
+                problems.append(f"{out['path']} (from step {entry['number']}) is missing")
+            elif sha256_file(path) != out["sha256"]:
+                problems.append(f"{out['path']} (from step {entry['number']}) has changed")
+    if problems:
+        raise RunFolderError(
+            f"cannot resume {run_dir} at step {from_step}:\n  - "
+            + "\n  - ".join(problems)
+            + "\nRe-run from the first step named above with --from-step, or from step 1."
+        )
+    return manifest
+
+
+def _run_step(
+    s: Step,
+    nb_dir: Path,
+    run_dir: Path,
+    params_path: Path,
+    manifest: dict[str, Any],
+    on_progress: ProgressHook | None,
+) -> None:
+    entry = step_entry(manifest, s.number)
+    output = run_dir / "notebooks" / s.notebook
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"run_dir": str(run_dir), "params_path": str(params_path)}
+    entry.update(status="running", started=utc_now(), parameters=parameters)
+    write_manifest(run_dir, manifest)
+    if on_progress:
+        on_progress(s, "running", 0.0)
+    t0 = time.perf_counter()
+    error: dict[str, Any] | None = None
+    try:
+        papermill.execute_notebook(
+            str(nb_dir / s.notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            kernel_manager_class=kernel_manager_class(
+                stderr_log=run_dir / ".csi" / f"{s.number:02d}.kernel.log"
+            ),
+            progress_bar=False,
+            cwd=str(nb_dir),
+            execution_timeout=STEP_TIMEOUT_S,
+        )
+    except PapermillExecutionError as exc:
+        first_line = next((ln for ln in exc.source.splitlines() if ln.strip()), "")
+        error = {
+            "cell": exc.exec_count,
+            "cell_first_line": first_line.strip(),
+            "ename": exc.ename,
+            "evalue": exc.evalue,
+        }
+    except Exception as exc:  # kernel died, timeout, unreadable notebook
+        error = {
+            "cell": None,
+            "cell_first_line": "",
+            "ename": type(exc).__name__,
+            "evalue": str(exc),
+        }
+    seconds = round(time.perf_counter() - t0, 2)
+    entry.update(ended=utc_now(), seconds=seconds, executed_notebook=_rel(output, run_dir))
+    entry.update(_io_record(run_dir, s.number))
+    if error is not None:
+        entry.update(status="failed", error=error)
+        manifest["status"] = "failed"
+        write_manifest(run_dir, manifest)
+        if on_progress:
+            on_progress(s, "failed", seconds)
+        raise StepFailed(_failure_message(s, error, output, manifest, params_path))
+    entry["status"] = "succeeded"
+    write_manifest(run_dir, manifest)
+    if on_progress:
+        on_progress(s, "succeeded", seconds)
+
+
+def _io_record(run_dir: Path, number: int) -> dict[str, Any]:
+    import json
+
+    path = io_log_path(run_dir, number)
+    if not path.is_file():
+        return {"inputs": [], "outputs": [], "warnings": []}
+    log = json.loads(path.read_text(encoding="utf-8"))
+    return {k: log.get(k, []) for k in ("inputs", "outputs", "warnings")}
+
+
+def _export_report(
+    s: Step, run_dir: Path, report_dir: Path, params: Params, manifest: dict[str, Any]
+) -> Path:
+    from csi_helpers.report import export_html
+
+    titles = {6: params.report.title, 7: "Improvement plan"}
+    path = export_html(
+        run_dir / "notebooks" / s.notebook,
+        report_dir / REPORT_STEPS[s.number],
+        title=titles[s.number],
+        service=params.service.name,
+        period=params.cycle.period,
+        run_id=manifest["run_id"],
+    )
+    manifest["reports"][str(s.number)] = describe_file(path, root=report_dir.parent) | {
+        "path": str(path)
+    }
+    return path
+
+
+def _failure_message(
+    s: Step, error: dict[str, Any], output: Path, manifest: dict[str, Any], params_path: Path
+) -> str:
+    cell = f" in cell {error['cell']}" if error.get("cell") else ""
+    first = f": `{error['cell_first_line']}`" if error.get("cell_first_line") else ""
+    return (
+        f"step {s.number} ({s.key}) failed{cell}{first}\n"
+        f"  {error['ename']}: {error['evalue']}\n"
+        f"  executed notebook: {output}\n"
+        f"  after fixing, resume with: csi run {params_path} --run-id {manifest['run_id']} "
+        f"--from-step {s.number}"
+    )
+
+
+def _check_run_id(run_id: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
+        raise CsiError(
+            f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"
+        )
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()

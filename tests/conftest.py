@@ -1,0 +1,65 @@
+"""Shared fixtures: a minimal params file and tiny step notebooks for runner tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from csi_helpers.steps import STEPS
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "real"
+
+MINIMAL_PARAMS = """\
+service: {id: web, name: Web shop}
+cycle: {id: q1, label: 2026 Q1, start: 2026-01-01, end: 2026-03-31}
+"""
+
+
+@pytest.fixture
+def params_file(tmp_path: Path) -> Path:
+    path = tmp_path / "params" / "cycle.yaml"
+    path.parent.mkdir()
+    path.write_text(MINIMAL_PARAMS)
+    return path
+
+
+def tiny_step_notebook(number: int, *, body: str | None = None) -> nbformat.NotebookNode:
+    """A step notebook that opens its step, reads the previous step's record and writes its own."""
+    key = STEPS[number - 1].key
+    read = f'ctx.read_json("{STEPS[number - 2].key}/out")\n' if number > 1 else ""
+    code = body or (
+        "from csi_helpers.runfolder import begin_step\n"
+        f"ctx = begin_step({number}, run_dir=run_dir, params_path=params_path)\n"
+        f"{read}"
+        f'ctx.write_json("out", {{"step": {number}, "key": "{key}"}})\n'
+        f'print("step {number} done")'
+    )
+    params = new_code_cell('run_dir: str = ""  # run folder\nparams_path: str = ""  # params file')
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[new_markdown_cell(f"# Step {number}"), params, new_code_cell(code)])
+    nb.metadata = {
+        "kernelspec": {"name": "csi-workbook", "display_name": "x", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    return nb
+
+
+@pytest.fixture
+def chain_dir(tmp_path: Path):
+    """Write the seven tiny notebooks; ``chain_dir(broken={3: code})`` plants a failing cell."""
+
+    def make(broken: dict[int, str] | None = None) -> Path:
+        folder = tmp_path / "notebooks"
+        folder.mkdir(exist_ok=True)
+        for s in STEPS:
+            nb = tiny_step_notebook(s.number)
+            if broken and s.number in broken:
+                nb.cells.append(new_code_cell(broken[s.number]))
+            nbformat.write(nb, folder / s.notebook)
+        return folder
+
+    return make

@@ -1,0 +1,59 @@
+"""The run folder: step context, logged reads and writes, previous runs."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from csi_helpers.errors import RunFolderError
+from csi_helpers.hashing import sha256_file
+from csi_helpers.runfolder import begin_step, io_log_path
+
+
+def test_step_one_creates_the_run_folder(tmp_path, params_file):
+    ctx = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    assert ctx.run_dir.is_dir() and ctx.out_dir == ctx.run_dir / "strategy"
+
+
+def test_later_step_without_run_folder_says_which_command_creates_it(tmp_path, params_file):
+    with pytest.raises(RunFolderError, match="does not exist; create it with `make run`"):
+        begin_step(4, run_dir=tmp_path / "missing", params_path=params_file)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_reads_and_writes_are_logged_with_hash_and_rows(tmp_path, params_file):
+    run = tmp_path / "run"
+    first = begin_step(1, run_dir=run, params_path=params_file)
+    path = first.write_table("kpis", pd.DataFrame({"kpi": ["a", "b", "c"]}))
+    second = begin_step(2, run_dir=run, params_path=params_file)
+    assert second.read_table("strategy/kpis")["kpi"].tolist() == ["a", "b", "c"]
+    second.write_json("plan", [{"kpi": "a"}])
+    log = json.loads(io_log_path(run, 2).read_text())
+    assert log["inputs"] == [
+        {"path": "strategy/kpis.parquet", "sha256": sha256_file(path), "rows": 3}
+    ]
+    assert log["outputs"][0]["path"] == "measurement/plan.json"
+    assert log["outputs"][0]["rows"] == 1
+
+
+def test_rerunning_a_step_clears_its_stale_artefacts(tmp_path, params_file):
+    ctx = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    stale = ctx.write_json("old", {})
+    begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    assert not stale.exists()
+
+
+def test_missing_input_names_the_file_and_what_to_do(tmp_path, params_file):
+    begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    ctx = begin_step(2, run_dir=tmp_path / "run", params_path=params_file)
+    with pytest.raises(RunFolderError, match=r"strategy/kpis\.parquet: not found; step 2 needs"):
+        ctx.read_table("strategy/kpis")
+
+
+def test_previous_run_missing_is_a_warning_not_an_error(tmp_path, params_file):
+    params_file.write_text(params_file.read_text() + "previous_run: web-q0\n")
+    ctx = begin_step(1, run_dir=tmp_path / "runs" / "web-q1", params_path=params_file)
+    assert ctx.previous_run() is None
+    assert "previous cycle 'web-q0' is not available" in ctx.warnings[0]
