@@ -1,0 +1,134 @@
+"""The whole chain on the demo's two cycles, into a temporary folder (slow)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+from csi_helpers.demo import planted_truths
+from csi_helpers.kernel import kernel_manager_class
+from csi_helpers.manifest import read_manifest
+from csi_helpers.params import load_params
+from csi_helpers.runner import run_cycle
+from csi_helpers.steps import STEPS
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.remote: list[str] = []
+        self.scripts = 0
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        self.scripts += tag == "script"
+        self._in_title = tag == "title"
+        for name, value in attrs:
+            if name in ("src", "href") and value and re.match(r"(https?:)?//", value):
+                self.remote.append(value)
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """Both demo cycles, with params copied so that the demo data lands in the temp folder."""
+    root = tmp_path_factory.mktemp("demo")
+    (root / "params").mkdir()
+    for name in ("demo_q2.yaml", "demo.yaml"):
+        (root / "params" / name).write_text((REPO / "params" / name).read_text())
+    kwargs = {"runs_dir": root / "runs", "reports_dir": root / "reports"}
+    first = run_cycle(root / "params" / "demo_q2.yaml", **kwargs)
+    second = run_cycle(root / "params" / "demo.yaml", **kwargs)
+    return root, first, second
+
+
+def test_manifests_are_complete(demo_runs):
+    _root, first, second = demo_runs
+    for result in (first, second):
+        manifest = read_manifest(result.run_dir)
+        assert manifest["status"] == "succeeded"
+        assert manifest["environment"]["packages"]["papermill"]
+        for step in manifest["steps"]:
+            assert step["status"] == "succeeded" and step["outputs"], step["key"]
+            for entry in step["outputs"]:
+                assert len(entry["sha256"]) == 64
+        gather = manifest["steps"][2]
+        assert {e["path"].rsplit("/", 1)[-1] for e in gather["inputs"]} >= {"incidents.csv"}
+        assert any(e["rows"] == 4392 for e in gather["outputs"])  # the monitoring snapshot
+
+
+def test_reports_are_offline_code_free_and_titled(demo_runs):
+    _root, first, second = demo_runs
+    for result in (first, second):
+        params = load_params(Path(read_manifest(result.run_dir)["params"]["path"]))
+        for path in (result.reports[6], result.reports[7]):
+            html = path.read_text(encoding="utf-8")
+            tags = _Tags()
+            tags.feed(html)
+            assert tags.scripts == 0 and tags.remote == [], path
+            assert '<script src="http' not in html
+            assert params.service.name in tags.title and params.cycle.period in tags.title
+            assert "begin_step(" not in html and "read_table(" not in html  # no code input
+            assert "params_path" not in html and str(result.run_dir) not in html  # no injection
+            assert "data:image/png;base64," in html or path.name.startswith("07")
+            assert path.stat().st_size < 3_000_000
+
+
+def test_second_cycle_compares_with_the_first(demo_runs):
+    _root, _first, second = demo_runs
+    card = pd.read_parquet(second.run_dir / "analyse" / "scorecard.parquet").set_index("kpi_id")
+    truths = planted_truths()
+    down = card.loc["downtime"]
+    assert down["previous"] == pytest.approx(truths.outage_minutes_cycle1, abs=0.1)
+    assert down["actual"] / down["previous"] == pytest.approx(0.5, abs=0.02)
+    assert down["trend"] == "down" and bool(down["improved"])
+
+
+def test_first_cycle_finds_the_planted_capacity_threshold(demo_runs):
+    _root, first, _second = demo_runs
+    findings = json.loads((first.run_dir / "analyse" / "findings.json").read_text())
+    [capacity] = [f for f in findings if f["kind"] == "capacity_threshold"]
+    assert capacity["evidence"]["threshold"] == pytest.approx(
+        planted_truths().utilisation_threshold, abs=0.03
+    )
+    assert (first.run_dir / capacity["figure"]).is_file()
+
+
+def test_demo_data_was_generated_beside_the_params(demo_runs):
+    root, _first, _second = demo_runs
+    assert (root / "data" / "demo" / "incidents.csv").is_file()
+
+
+def test_each_notebook_runs_top_to_bottom_with_its_defaults(demo_runs):
+    """As an analyst would in JupyterLab: no injected parameters, cwd = the notebooks folder."""
+    root, _first, _second = demo_runs
+    folder = root / "notebooks"
+    folder.mkdir()
+    for step in STEPS:
+        nb = nbformat.read(REPO / "notebooks" / step.notebook, as_version=4)
+        NotebookClient(
+            nb,
+            timeout=600,
+            kernel_manager_class=kernel_manager_class(),
+            resources={"metadata": {"path": str(folder)}},
+        ).execute()
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors, (step.notebook, errors)
+    assert (root / "runs" / "shopfront-2026q3" / "implement" / "actions.parquet").is_file()
