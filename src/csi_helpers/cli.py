@@ -105,6 +105,29 @@ def params_schema() -> None:
     sys.stdout.write(json.dumps(params_json_schema(), indent=2) + "\n")
 
 
+@app.command("kpis")
+def kpis_list(
+    kpi: Annotated[str | None, typer.Argument(help="Show one KPI in full.")] = None,
+) -> None:
+    """List the KPI library: id, unit, source kind and options (defaults), or one KPI's formula."""
+    from csi_helpers.kpis import LIBRARY, get_definition
+
+    if kpi:
+        d = get_definition(kpi)
+        out.print(
+            f"{d.id}: {d.name} ({d.unit}), from {d.source_kind}; {d.better} is better",
+            highlight=False,
+        )
+        out.print(d.formula, highlight=False)
+        out.print(f"needs: {', '.join(d.fields)}", highlight=False)
+        for name, default in d.option_defaults().items():
+            out.print(f"option {name} = {default!r}", highlight=False)
+        return
+    for d in LIBRARY.values():
+        options = ", ".join(f"{n}={v!r}" for n, v in d.option_defaults().items())
+        out.print(f"{d.id:<32} {d.unit:<8} {d.source_kind:<10} {options}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script."""
     try:

@@ -1,101 +1,46 @@
 """The KPI library: one pure function per KPI, registered under a stable id.
 
-Params name library KPIs by id (``kpi: mean_time_to_resolve``); step 2 checks
-that the configured sources carry each KPI's fields; step 4 computes them.
+Params name library KPIs by id (``kpi: mean_time_to_resolve``) with options;
+step 2 checks that the configured sources carry each KPI's fields; step 4
+computes them. ``csi kpis`` lists the library; ``csi kpis ID`` shows a formula.
+
+Each family module declares its KPIs in a ``DEFINITIONS`` tuple; this module
+collects them, so adding a KPI touches only its family.
 """
 
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 import pandas as pd
 
 from csi_helpers.errors import ParamsError
-from csi_helpers.kpis.availability import availability, downtime_minutes
-from csi_helpers.kpis.base import KpiDefinition, KpiResult
-from csi_helpers.kpis.customers import csat_mean, survey_response_rate
-from csi_helpers.kpis.incidents import incident_volume, mean_time_to_resolve, sla_compliance
-from csi_helpers.kpis.performance import latency_p95, peak_utilisation
-
-_DEFINITIONS = (
-    KpiDefinition(
-        "incident_volume",
-        "Incidents opened",
-        "tickets",
-        "tickets",
-        ("opened_at",),
-        "lower",
-        incident_volume,
-    ),
-    KpiDefinition(
-        "mean_time_to_resolve",
-        "Mean time to resolve",
-        "h",
-        "tickets",
-        ("opened_at", "resolved_at"),
-        "lower",
-        mean_time_to_resolve,
-    ),
-    KpiDefinition(
-        "sla_compliance",
-        "SLA compliance",
-        "%",
-        "tickets",
-        ("opened_at", "made_sla"),
-        "higher",
-        sla_compliance,
-    ),
-    KpiDefinition(
-        "availability", "Availability", "%", "downtime", ("start", "end"), "higher", availability
-    ),
-    KpiDefinition(
-        "downtime_minutes",
-        "Downtime",
-        "min",
-        "downtime",
-        ("start", "end"),
-        "lower",
-        downtime_minutes,
-    ),
-    KpiDefinition(
-        "latency_p95",
-        "p95 response time",
-        "ms",
-        "monitoring",
-        ("timestamp", "latency_p95_ms"),
-        "lower",
-        latency_p95,
-    ),
-    KpiDefinition(
-        "peak_utilisation",
-        "Peak utilisation of capacity",
-        "%",
-        "monitoring",
-        ("timestamp", "utilisation"),
-        "lower",
-        peak_utilisation,
-    ),
-    KpiDefinition(
-        "csat_mean",
-        "Customer satisfaction (mean score)",
-        "score",
-        "survey",
-        ("sent_at", "score"),
-        "higher",
-        csat_mean,
-    ),
-    KpiDefinition(
-        "survey_response_rate",
-        "Survey response rate",
-        "%",
-        "survey",
-        ("sent_at", "score"),
-        "higher",
-        survey_response_rate,
-    ),
+from csi_helpers.kpis import (
+    availability,
+    budget,
+    changes,
+    customers,
+    incidents,
+    performance,
+    problems,
 )
+from csi_helpers.kpis.base import KpiDefinition, KpiResult
 
-LIBRARY: dict[str, KpiDefinition] = {d.id: d for d in _DEFINITIONS}
+_FAMILIES = (incidents, problems, changes, availability, budget, performance, customers)
+
+
+def _collect() -> dict[str, KpiDefinition]:
+    library: dict[str, KpiDefinition] = {}
+    for family in _FAMILIES:
+        for definition in family.DEFINITIONS:
+            if definition.id in library:
+                raise RuntimeError(f"KPI id {definition.id!r} is defined twice")
+            library[definition.id] = definition
+    return library
+
+
+LIBRARY: dict[str, KpiDefinition] = _collect()
 
 
 def get_definition(kpi_id: str) -> KpiDefinition:
@@ -108,10 +53,10 @@ def get_definition(kpi_id: str) -> KpiDefinition:
 
 
 def compute_kpi(
-    kpi_id: str, table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp
+    kpi_id: str, table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, **kwargs: Any
 ) -> KpiResult:
     """Compute library KPI ``kpi_id`` on its canonical table over [start, end)."""
-    return get_definition(kpi_id).compute(table, start=start, end=end)
+    return get_definition(kpi_id)(table, start=start, end=end, **kwargs)
 
 
 __all__ = ["LIBRARY", "KpiDefinition", "KpiResult", "compute_kpi", "get_definition"]

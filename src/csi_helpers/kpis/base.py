@@ -1,13 +1,31 @@
-"""What a KPI is: a definition in the library and the result it computes."""
+"""What a KPI is: a definition in the library and the result it computes.
+
+A library KPI is a pure function ``fn(table, *, start, end, <options>) -> KpiResult``:
+
+- ``table`` is the canonical table of the definition's ``source_kind``;
+- ``start``/``end`` bound the period, [start, end) in UTC;
+- every other keyword-only parameter is an **option**, settable from params
+  (``options:`` of a KPI entry), with its default documented in the docstring.
+  Options are validated against the signature: an unknown one is an error with a
+  did-you-mean, a wrong type is an error naming the option.
+- Two keywords are reserved and filled by the caller, not by params:
+  ``calendar`` (the KPI's service calendar, see :mod:`csi_helpers.kpis.clock`) and
+  ``pauses`` (clock-stopping intervals rebuilt from a ticket event log).
+"""
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 import pandas as pd
+from pydantic import ConfigDict, ValidationError, create_model
+
+RESERVED = frozenset({"start", "end", "calendar", "pauses"})
 
 
 @dataclass(frozen=True)
@@ -18,29 +36,105 @@ class KpiResult:
     n: int  # records the value is computed from
     excluded: int = 0  # records in scope left out (e.g. no resolution time)
     note: str = ""  # how exclusions bear on the value
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. a distribution
 
     def to_dict(self) -> dict[str, Any]:
         v = None if self.value is None or math.isnan(self.value) else float(self.value)
-        return {"value": v, "n": int(self.n), "excluded": int(self.excluded), "note": self.note}
+        return {
+            "value": v,
+            "n": int(self.n),
+            "excluded": int(self.excluded),
+            "note": self.note,
+            "details": self.details,
+        }
 
 
 @dataclass(frozen=True)
 class KpiDefinition:
-    """A library KPI: what it needs and how it is computed."""
+    """A library KPI: what it needs and how it is computed.
+
+    ``option_fields`` names extra canonical columns some option values need, e.g.
+    ``{"method": {"targets": ("priority", "resolved_at")}}``.
+    """
 
     id: str
     name: str
     unit: str
     source_kind: str
-    fields: tuple[str, ...]  # canonical columns the formula needs
+    fields: tuple[str, ...]  # canonical columns the formula always needs
     better: Literal["higher", "lower"]
     compute: Callable[..., KpiResult] = field(repr=False)
-    formula: str = ""
+    option_fields: Mapping[str, Mapping[Any, tuple[str, ...]]] = field(default_factory=dict)
+
+    @property
+    def formula(self) -> str:
+        """The docstring's first paragraph and its 'Formula:' line."""
+        doc = inspect.getdoc(self.compute) or ""
+        lines = [ln for ln in doc.splitlines() if ln.startswith("Formula:")]
+        return " ".join([doc.split("\n\n")[0], *lines])
+
+    def option_defaults(self) -> dict[str, Any]:
+        """Every option with its default, from the function's signature."""
+        sig = inspect.signature(self.compute)
+        return {
+            name: p.default
+            for name, p in sig.parameters.items()
+            if p.kind is p.KEYWORD_ONLY and name not in RESERVED
+        }
+
+    def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Check options against the signature; return them typed. ValueError when wrong."""
+        known = self.option_defaults()
+        for name in options:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                allowed = ", ".join(known) or "none"
+                raise ValueError(
+                    f"KPI {self.id!r} has no option {name!r}; {hint}options: {allowed}"
+                )
+        hints = get_type_hints(self.compute)
+        model = create_model(  # type: ignore[call-overload]
+            f"{self.id}_options",
+            __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+            **{n: (hints.get(n, Any), d) for n, d in known.items()},
+        )
+        try:
+            typed = model.model_validate(dict(options))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"KPI {self.id!r} option {where}: {err['msg']}") from None
+        return {n: getattr(typed, n) for n in options}
+
+    def needed_fields(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """Canonical columns needed with these options (defaults filled in)."""
+        chosen = self.option_defaults() | dict(options)
+        extra = [
+            f
+            for opt, by_value in self.option_fields.items()
+            for f in by_value.get(chosen.get(opt), ())
+        ]
+        return tuple(dict.fromkeys([*self.fields, *extra]))
+
+    def __call__(
+        self,
+        table: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        options: Mapping[str, Any] | None = None,
+        **reserved: Any,
+    ) -> KpiResult:
+        """Compute on ``table``; reserved keywords are passed only if the function takes them."""
+        params = inspect.signature(self.compute).parameters
+        given = {k: v for k, v in reserved.items() if k in params and k in RESERVED}
+        return self.compute(table, start=start, end=end, **given, **dict(options or {}))
 
 
 def in_period(values: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Mask of timestamps in [start, end) (end exclusive)."""
-    return (values >= start) & (values < end)
+    """Mask of timestamps in [start, end) (end exclusive); missing timestamps are False."""
+    return ((values >= start) & (values < end)).fillna(False).astype(bool)
 
 
 def empty(note: str) -> KpiResult:
