@@ -1,18 +1,115 @@
-"""Availability KPIs, computed on the canonical downtime table."""
+"""Availability and reliability KPIs over agreed service time.
+
+Outages come from the canonical downtime table, one record per outage with its
+``start`` and ``end``. Two conventions hold for every KPI here:
+
+- **Overlaps count once.** Outage records whose intervals overlap or touch are
+  merged into one outage before anything is measured.
+- **A failure** is one merged outage that *starts* in the period [start, end) and
+  overlaps agreed service time. An outage that began before the period still
+  costs downtime inside it, but it is a failure of the earlier period.
+
+Downtime is the service time (the reserved ``calendar``, 24×7 by default) inside
+the merged outages clipped to the period: for business hours, an outage at night
+costs nothing. Records without a start or an end, or ending before they start,
+are excluded and counted.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiResult
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar
+
+
+class _Outages(NamedTuple):
+    """What the reliability KPIs are computed from, for one period."""
+
+    service_hours: float  # agreed service time in the period
+    downtime_hours: float  # service time lost to merged outages in the period
+    outages: int  # merged outages overlapping the period and service time
+    failures: int  # merged outages starting in the period and overlapping service time
+    records: int  # outage records behind the merged outages overlapping the period
+    excluded: int  # records touching the period without a usable interval
+
+    def details(self) -> dict[str, float | int]:
+        return {
+            "service_hours": round(self.service_hours, 6),
+            "downtime_hours": round(self.downtime_hours, 6),
+            "outages": self.outages,
+            "failures": self.failures,
+        }
+
+    def note(self) -> str:
+        if not self.excluded:
+            return ""
+        return (
+            f"{self.excluded} outage record(s) lack a start or an end, or end before they "
+            "start; they are left out, so downtime may be understated"
+        )
+
+
+def _merged_outages(downtime: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Merge overlapping or touching outage records; also return the unusable-record mask."""
+    begin, finish = downtime["start"], downtime["end"]
+    unusable = (begin.isna() | finish.isna() | (finish <= begin)).fillna(True).astype(bool)
+    usable = pd.DataFrame({"start": begin[~unusable], "end": finish[~unusable]})
+    usable = usable.sort_values(["start", "end"], kind="stable")
+    # A new outage starts where a record begins after every earlier one has ended.
+    running_end = usable["end"].cummax().shift()
+    block = (usable["start"] > running_end).cumsum()
+    merged = usable.groupby(block).agg(
+        start=("start", "min"), end=("end", "max"), records=("start", "size")
+    )
+    return merged.reset_index(drop=True), unusable
+
+
+def _measure(
+    downtime: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, calendar: ServiceCalendar
+) -> _Outages:
+    merged, unusable = _merged_outages(downtime)
+    begin, finish = downtime["start"], downtime["end"]
+    touches = ((begin.isna() | (begin < end)) & (finish.isna() | (finish > start))).fillna(True)
+    excluded = int((unusable & touches.astype(bool)).sum())
+    merged = merged[(merged["start"] < end) & (merged["end"] > start)]
+    clipped_start = merged["start"].clip(lower=start)
+    clipped_end = merged["end"].clip(upper=end)
+    hours = calendar.elapsed_hours(clipped_start, clipped_end).fillna(0.0)
+    in_service = hours > 0
+    failures = in_period(merged["start"], start, end) & in_service
+    return _Outages(
+        service_hours=float(calendar.service_hours(start, end)),
+        downtime_hours=float(hours.sum()),
+        outages=int(in_service.sum()),
+        failures=int(failures.sum()),
+        records=int(merged["records"].sum()),
+        excluded=excluded,
+    )
+
+
+def _usable(o: _Outages) -> KpiResult | None:
+    """An empty result when the period cannot be measured, else None."""
+    if o.service_hours <= 0:
+        return empty("the period holds no agreed service time")
+    if o.excluded and not o.records:
+        return KpiResult(value=None, n=0, excluded=o.excluded, note=o.note())
+    return None
 
 
 def downtime_minutes(
-    downtime: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp
+    downtime: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
 ) -> KpiResult:
-    """Minutes of downtime inside the period, overlapping outages counted once.
+    """Minutes of agreed service time lost to outages in the period, overlaps counted once.
 
-    Formula: length of the union of [start, end) outage intervals clipped to the period.
+    Formula: service minutes inside the union of [start, end) outage intervals
+    clipped to the period (every minute of it on the default 24×7 calendar).
 
     Example:
         >>> day = "2026-01-01 "
@@ -22,25 +119,29 @@ def downtime_minutes(
         ...                  end=pd.Timestamp("2026-01-02", tz="UTC")).value
         90.0
     """
-    clipped = downtime.assign(
-        start=downtime["start"].clip(lower=start, upper=end),
-        end=downtime["end"].clip(lower=start, upper=end),
+    o = _measure(downtime, start, end, calendar)
+    if (bad := _usable(o)) is not None:
+        return bad
+    return KpiResult(
+        value=60.0 * o.downtime_hours,
+        n=o.records,
+        excluded=o.excluded,
+        note=o.note(),
+        details=o.details(),
     )
-    clipped = clipped[clipped["end"] > clipped["start"]].sort_values("start")
-    if clipped.empty:
-        return KpiResult(value=0.0, n=0)
-    # Union of intervals: a new block starts where an outage begins after all earlier ones ended.
-    running_end = clipped["end"].cummax().shift()
-    block = (clipped["start"] > running_end).cumsum()
-    merged = clipped.groupby(block).agg(start=("start", "min"), end=("end", "max"))
-    minutes = (merged["end"] - merged["start"]).dt.total_seconds().sum() / 60
-    return KpiResult(value=float(minutes), n=len(clipped))
 
 
-def availability(downtime: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> KpiResult:
-    """Percentage of the period (24×7) during which the service was up.
+def availability(
+    downtime: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+) -> KpiResult:
+    """Percentage of the agreed service time in the period during which the service was up.
 
-    Formula: 100 × (1 − downtime minutes / minutes in the period).
+    Formula: 100 × (service time − downtime) / service time, downtime being the
+    service time inside the merged outages clipped to the period.
 
     Example:
         >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 10:00"], utc=True),
@@ -49,6 +150,185 @@ def availability(downtime: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timesta
         ...              end=pd.Timestamp("2026-01-02", tz="UTC")).value
         97.5
     """
-    down = downtime_minutes(downtime, start=start, end=end)
-    period = (end - start).total_seconds() / 60
-    return KpiResult(value=100.0 * (1 - down.value / period), n=down.n)
+    o = _measure(downtime, start, end, calendar)
+    if (bad := _usable(o)) is not None:
+        return bad
+    value = 100.0 * (o.service_hours - o.downtime_hours) / o.service_hours
+    return KpiResult(
+        value=value, n=o.records, excluded=o.excluded, note=o.note(), details=o.details()
+    )
+
+
+def availability_from_samples(
+    monitoring: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+) -> KpiResult:
+    """Percentage of the period's monitoring samples in which the service answered its probe.
+
+    Formula: 100 × count(up) / count(samples with an ``up`` flag), over samples with
+    start ≤ timestamp < end taken in agreed service time. Samples without a flag
+    are excluded and counted.
+
+    Example:
+        >>> m = pd.DataFrame({
+        ...     "timestamp": pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC"),
+        ...     "up": pd.array([True, True, True, False, None], dtype="boolean")})
+        >>> r = availability_from_samples(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...                               end=pd.Timestamp("2026-01-02", tz="UTC"))
+        >>> (r.value, r.n, r.excluded)
+        (75.0, 4, 1)
+    """
+    scoped = monitoring[in_period(monitoring["timestamp"], start, end)]
+    if calendar.kind != "24x7" and not scoped.empty:
+        stamp = scoped["timestamp"]
+        inside = calendar.elapsed_hours(stamp, stamp + pd.Timedelta(seconds=1)).fillna(0) > 0
+        scoped = scoped[inside.to_numpy()]
+    up = scoped["up"]
+    flags = up.dropna().astype(bool)
+    missing = int(up.isna().sum())
+    if flags.empty:
+        note = "no monitoring sample with an up flag in the period's service time"
+        return KpiResult(value=None, n=0, excluded=missing, note=note)
+    note = f"{missing} sample(s) without an up flag are left out" if missing else ""
+    return KpiResult(
+        value=100.0 * float(flags.mean()),
+        n=len(flags),
+        excluded=missing,
+        note=note,
+        details={"up_samples": int(flags.sum()), "down_samples": int((~flags).sum())},
+    )
+
+
+def _no_failure_lower_bound(o: _Outages, hours: float) -> KpiResult:
+    note = "no failure in the period; lower bound"
+    if o.excluded:
+        note += f"; {o.note()}"
+    return KpiResult(value=hours, n=o.records, excluded=o.excluded, note=note, details=o.details())
+
+
+def mtbf(
+    downtime: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+) -> KpiResult:
+    """Mean time between failures: hours of service up time per failure in the period.
+
+    Formula: (service time − downtime) / failures, a failure being a merged outage
+    that starts in the period. With no failure: the up time, as a lower bound.
+
+    Example:
+        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 02:00"], utc=True),
+        ...                   "end": pd.to_datetime(["2026-01-01 06:00"], utc=True)})
+        >>> mtbf(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...      end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        20.0
+    """
+    o = _measure(downtime, start, end, calendar)
+    if (bad := _usable(o)) is not None:
+        return bad
+    uptime = o.service_hours - o.downtime_hours
+    if not o.failures:
+        return _no_failure_lower_bound(o, uptime)
+    return KpiResult(
+        value=uptime / o.failures,
+        n=o.records,
+        excluded=o.excluded,
+        note=o.note(),
+        details=o.details(),
+    )
+
+
+def mtrs(
+    downtime: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+) -> KpiResult:
+    """Mean time to restore service: hours of downtime per failure in the period.
+
+    Formula: downtime / failures, a failure being a merged outage that starts in
+    the period; downtime includes service time lost to an outage begun earlier.
+
+    Example:
+        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 02:00"], utc=True),
+        ...                   "end": pd.to_datetime(["2026-01-01 06:00"], utc=True)})
+        >>> mtrs(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...      end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        4.0
+    """
+    o = _measure(downtime, start, end, calendar)
+    if (bad := _usable(o)) is not None:
+        return bad
+    if not o.failures:
+        note = "no failure in the period: no service to restore"
+        return KpiResult(value=None, n=0, excluded=o.excluded, note=note, details=o.details())
+    return KpiResult(
+        value=o.downtime_hours / o.failures,
+        n=o.records,
+        excluded=o.excluded,
+        note=o.note(),
+        details=o.details(),
+    )
+
+
+def mtbsi(
+    downtime: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+) -> KpiResult:
+    """Mean time between service incidents: hours of service time per failure (MTBF + MTRS).
+
+    Formula: service time / failures, a failure being a merged outage that starts
+    in the period. With no failure: the service time, as a lower bound.
+
+    Example:
+        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 02:00"], utc=True),
+        ...                   "end": pd.to_datetime(["2026-01-01 06:00"], utc=True)})
+        >>> mtbsi(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...       end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        24.0
+    """
+    o = _measure(downtime, start, end, calendar)
+    if (bad := _usable(o)) is not None:
+        return bad
+    if not o.failures:
+        return _no_failure_lower_bound(o, o.service_hours)
+    return KpiResult(
+        value=o.service_hours / o.failures,
+        n=o.records,
+        excluded=o.excluded,
+        note=o.note(),
+        details=o.details(),
+    )
+
+
+_OUTAGE = ("start", "end")
+
+DEFINITIONS: tuple[KpiDefinition, ...] = (
+    KpiDefinition("availability", "Availability", "%", "downtime", _OUTAGE, "higher", availability),
+    KpiDefinition(
+        "downtime_minutes", "Downtime", "min", "downtime", _OUTAGE, "lower", downtime_minutes
+    ),
+    KpiDefinition(
+        "availability_from_samples",
+        "Availability (monitoring samples)",
+        "%",
+        "monitoring",
+        ("timestamp", "up"),
+        "higher",
+        availability_from_samples,
+    ),
+    KpiDefinition("mtbf", "Mean time between failures", "h", "downtime", _OUTAGE, "higher", mtbf),
+    KpiDefinition("mtrs", "Mean time to restore service", "h", "downtime", _OUTAGE, "lower", mtrs),
+    KpiDefinition(
+        "mtbsi", "Mean time between service incidents", "h", "downtime", _OUTAGE, "higher", mtbsi
+    ),
+)

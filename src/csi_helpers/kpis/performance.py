@@ -1,22 +1,90 @@
-"""Performance KPIs, computed on the canonical monitoring table (hourly samples)."""
+"""Performance KPIs, computed on the canonical monitoring table (hourly samples).
+
+Every KPI takes the samples with start ≤ timestamp < end; samples without the
+value it needs are excluded and counted. Percentiles interpolate linearly
+between samples (numpy's and pandas' default).
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, in_period
+
+LatencyColumn = Literal["latency_ms", "latency_p95_ms"]
 
 
-def _samples(monitoring: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp):
+def _samples(
+    monitoring: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[pd.Series, int]:
+    """The period's non-missing float values of ``column`` and how many were missing."""
     scoped = monitoring.loc[in_period(monitoring["timestamp"], start, end), column]
-    return scoped.dropna(), int(scoped.isna().sum())
+    return scoped.dropna().astype(float), int(scoped.isna().sum())
 
 
-def latency_p95(monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> KpiResult:
-    """The level that the hourly p95 latency stays under in 95 % of the period's hours (ms).
+def _missing_note(missing: int, column: str) -> str:
+    return f"{missing} sample(s) without {column} are left out" if missing else ""
 
-    Formula: 95th percentile (linear interpolation) of the hourly ``latency_p95_ms``
-    samples with start ≤ timestamp < end. Hours without a sample are excluded and counted.
+
+def _percentile(
+    monitoring: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, column: str, q: float
+) -> KpiResult:
+    values, missing = _samples(monitoring, column, start, end)
+    if values.empty:
+        return KpiResult(
+            value=None, n=0, excluded=missing, note=f"no {column} sample in the period"
+        )
+    return KpiResult(
+        value=float(values.quantile(q)),
+        n=len(values),
+        excluded=missing,
+        note=_missing_note(missing, column),
+        details={"column": column},
+    )
+
+
+def latency_p50(
+    monitoring: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    column: LatencyColumn = "latency_ms",
+) -> KpiResult:
+    """Median latency of the period's samples (ms).
+
+    Option ``column`` (default "latency_ms"): the latency column to read;
+    "latency_p95_ms" gives the median of per-interval p95s.
+
+    Formula: 50th percentile (linear interpolation) of ``column`` over the period's samples.
+
+    Example:
+        >>> m = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=4, freq="h",
+        ...                                              tz="UTC"),
+        ...                   "latency_ms": [100.0, 200.0, 300.0, None]})
+        >>> r = latency_p50(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...                 end=pd.Timestamp("2026-01-02", tz="UTC"))
+        >>> (r.value, r.n, r.excluded)
+        (200.0, 3, 1)
+    """
+    return _percentile(monitoring, start, end, column, 0.50)
+
+
+def latency_p95(
+    monitoring: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    column: LatencyColumn = "latency_p95_ms",
+) -> KpiResult:
+    """The level that latency stays under in 95 % of the period's samples (ms).
+
+    Option ``column`` (default "latency_p95_ms", the per-interval p95 most tools
+    export, so the default reads the 95th percentile of hourly p95s); set
+    "latency_ms" for the 95th percentile of raw latency samples.
+
+    Formula: 95th percentile (linear interpolation) of ``column`` over the period's samples.
 
     Example:
         >>> hours = pd.date_range("2026-01-01", periods=21, freq="h", tz="UTC")
@@ -25,10 +93,113 @@ def latency_p95(monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timest
         ...             end=pd.Timestamp("2026-01-02", tz="UTC")).value
         100.0
     """
-    values, missing = _samples(monitoring, "latency_p95_ms", start, end)
+    return _percentile(monitoring, start, end, column, 0.95)
+
+
+def latency_p99(
+    monitoring: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    column: LatencyColumn = "latency_ms",
+) -> KpiResult:
+    """The level that latency stays under in 99 % of the period's samples (ms).
+
+    Option ``column`` (default "latency_ms"): the latency column to read.
+
+    Formula: 99th percentile (linear interpolation) of ``column`` over the period's samples.
+
+    Example:
+        >>> hours = pd.date_range("2026-01-01", periods=101, freq="h", tz="UTC")
+        >>> m = pd.DataFrame({"timestamp": hours, "latency_ms": [float(i) for i in range(101)]})
+        >>> latency_p99(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...             end=pd.Timestamp("2026-02-01", tz="UTC")).value
+        99.0
+    """
+    return _percentile(monitoring, start, end, column, 0.99)
+
+
+def error_rate(monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> KpiResult:
+    """Share of the period's requests that failed (%), request-weighted when counts exist.
+
+    ``error_rate`` is a fraction per sample. When any sample of the period carries
+    both an error rate and a request count, samples are weighted by requests and
+    those lacking either are excluded and counted; otherwise it is the plain mean
+    of the samples' error rates. The note says which.
+
+    Formula: 100 × Σ(error_rate × requests) / Σ requests, else 100 × mean(error_rate).
+
+    Example:
+        >>> m = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=2, freq="h",
+        ...                                              tz="UTC"),
+        ...                   "error_rate": [0.25, 0.5], "requests": [300.0, 100.0]})
+        >>> error_rate(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...            end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        31.25
+    """
+    scoped = monitoring[in_period(monitoring["timestamp"], start, end)]
+    rate = scoped["error_rate"].astype("Float64")
+    no_counts = pd.Series(pd.NA, index=scoped.index)
+    requests = scoped.get("requests", no_counts).astype("Float64")
+    both = rate.notna() & requests.notna()
+    if both.any() and float(requests[both].sum()) > 0:
+        left_out = int((~both).sum())
+        failed = float((rate[both] * requests[both]).sum())
+        note = "request-weighted: failed requests / requests"
+        if left_out:
+            note += f"; {left_out} sample(s) without error_rate or requests are left out"
+        total = float(requests[both].sum())
+        return KpiResult(
+            value=100.0 * failed / total,
+            n=int(both.sum()),
+            excluded=left_out,
+            note=note,
+            details={"weighting": "requests", "requests": total, "failed": failed},
+        )
+    values = rate.dropna().astype(float)
+    missing = len(rate) - len(values)
     if values.empty:
-        return empty("no latency sample in the period")
-    return KpiResult(value=float(values.quantile(0.95)), n=len(values), excluded=missing)
+        return KpiResult(
+            value=None, n=0, excluded=missing, note="no error_rate sample in the period"
+        )
+    note = "mean of sample error rates (no request counts to weight by)"
+    if missing:
+        note += f"; {_missing_note(missing, 'error_rate')}"
+    return KpiResult(
+        value=100.0 * float(values.mean()),
+        n=len(values),
+        excluded=missing,
+        note=note,
+        details={"weighting": "samples"},
+    )
+
+
+def mean_utilisation(
+    monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp
+) -> KpiResult:
+    """Mean utilisation of capacity over the period's samples (%).
+
+    Formula: 100 × mean(``utilisation``), utilisation being requests / capacity.
+
+    Example:
+        >>> m = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=3, freq="h",
+        ...                                              tz="UTC"),
+        ...                   "utilisation": [0.25, 0.5, None]})
+        >>> mean_utilisation(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...                  end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        37.5
+    """
+    values, missing = _samples(monitoring, "utilisation", start, end)
+    if values.empty:
+        return KpiResult(
+            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
+        )
+    return KpiResult(
+        value=100.0 * float(values.mean()),
+        n=len(values),
+        excluded=missing,
+        note=_missing_note(missing, "utilisation"),
+    )
 
 
 def peak_utilisation(
@@ -47,5 +218,124 @@ def peak_utilisation(
     """
     values, missing = _samples(monitoring, "utilisation", start, end)
     if values.empty:
-        return empty("no utilisation sample in the period")
-    return KpiResult(value=100.0 * float(values.quantile(0.99)), n=len(values), excluded=missing)
+        return KpiResult(
+            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
+        )
+    return KpiResult(
+        value=100.0 * float(values.quantile(0.99)),
+        n=len(values),
+        excluded=missing,
+        note=_missing_note(missing, "utilisation"),
+    )
+
+
+def hours_above_utilisation(
+    monitoring: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    threshold: float = 0.75,
+) -> KpiResult:
+    """Hours of the period in which utilisation exceeded a threshold (count of hourly samples).
+
+    Option ``threshold`` (default 0.75): a fraction of capacity, 0.75 = 75 %.
+    The details give the share of samples above it.
+
+    Formula: count of the period's samples with ``utilisation`` > threshold.
+
+    Example:
+        >>> m = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=4, freq="h",
+        ...                                              tz="UTC"),
+        ...                   "utilisation": [0.5, 0.75, 0.8, 1.2]})
+        >>> r = hours_above_utilisation(m, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...                             end=pd.Timestamp("2026-01-02", tz="UTC"))
+        >>> (r.value, r.details["share_pct"])
+        (2.0, 50.0)
+    """
+    values, missing = _samples(monitoring, "utilisation", start, end)
+    if values.empty:
+        return KpiResult(
+            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
+        )
+    above = int((values > threshold).sum())
+    details = {"threshold": threshold, "share_pct": 100.0 * above / len(values)}
+    return KpiResult(
+        value=float(above),
+        n=len(values),
+        excluded=missing,
+        note=_missing_note(missing, "utilisation"),
+        details=details,
+    )
+
+
+_LATENCY_FIELDS = {"column": {"latency_ms": ("latency_ms",), "latency_p95_ms": ("latency_p95_ms",)}}
+_UTILISATION = ("timestamp", "utilisation")
+
+DEFINITIONS: tuple[KpiDefinition, ...] = (
+    KpiDefinition(
+        "latency_p50",
+        "Median response time",
+        "ms",
+        "monitoring",
+        ("timestamp",),
+        "lower",
+        latency_p50,
+        _LATENCY_FIELDS,
+    ),
+    KpiDefinition(
+        "latency_p95",
+        "p95 response time",
+        "ms",
+        "monitoring",
+        ("timestamp",),
+        "lower",
+        latency_p95,
+        _LATENCY_FIELDS,
+    ),
+    KpiDefinition(
+        "latency_p99",
+        "p99 response time",
+        "ms",
+        "monitoring",
+        ("timestamp",),
+        "lower",
+        latency_p99,
+        _LATENCY_FIELDS,
+    ),
+    KpiDefinition(
+        "error_rate",
+        "Error rate",
+        "%",
+        "monitoring",
+        ("timestamp", "error_rate"),
+        "lower",
+        error_rate,
+    ),
+    KpiDefinition(
+        "mean_utilisation",
+        "Mean utilisation of capacity",
+        "%",
+        "monitoring",
+        _UTILISATION,
+        "lower",
+        mean_utilisation,
+    ),
+    KpiDefinition(
+        "peak_utilisation",
+        "Peak utilisation of capacity",
+        "%",
+        "monitoring",
+        _UTILISATION,
+        "lower",
+        peak_utilisation,
+    ),
+    KpiDefinition(
+        "hours_above_utilisation",
+        "Hours above the utilisation threshold",
+        "h",
+        "monitoring",
+        _UTILISATION,
+        "lower",
+        hours_above_utilisation,
+    ),
+)

@@ -1,0 +1,170 @@
+"""Error budgets on monitoring SLIs and on ticket SLAs, against hand-computed figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from csi_helpers.errors import ParamsError
+from csi_helpers.kpis.budget import (
+    DEFINITIONS,
+    error_budget_burn_rate,
+    error_budget_remaining,
+    sla_burn_rate,
+    sla_error_budget_remaining,
+)
+
+DAY = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": pd.Timestamp("2026-01-02", tz="UTC")}
+BY_ID = {d.id: d for d in DEFINITIONS}
+
+
+def probes(bad: int, total: int = 1000) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=total, freq="min", tz="UTC"),
+            "up": pd.array([False] * bad + [True] * (total - bad), dtype="boolean"),
+        }
+    )
+
+
+def test_half_the_budget_left() -> None:
+    m = probes(5)
+    r = error_budget_remaining(m, **DAY, slo=99.0)
+    assert r.value == pytest.approx(50.0)
+    assert r.details["budget"] == pytest.approx(10.0)
+    assert r.details["consumed"] == 5.0
+    assert r.details["units"] == "samples"
+    assert error_budget_burn_rate(m, **DAY, slo=99.0).value == pytest.approx(0.5)
+
+
+def test_blown_budget_goes_negative() -> None:
+    m = probes(15)
+    r = error_budget_remaining(m, **DAY, slo=99.0)
+    assert r.value == pytest.approx(-50.0)
+    assert "blown" in r.note
+    assert error_budget_burn_rate(m, **DAY, slo=99.0).value == pytest.approx(1.5)
+
+
+def test_default_slo_is_99_9() -> None:
+    assert error_budget_remaining(probes(0), **DAY).details["budget"] == pytest.approx(1.0)
+
+
+def test_latency_sli_counts_samples_over_the_threshold() -> None:
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC"),
+            "latency_ms": [100.0, 300.0, 301.0, 500.0, None],
+            "latency_p95_ms": [400.0, 400.0, 400.0, 400.0, 400.0],
+        }
+    )
+    r = error_budget_remaining(m, **DAY, slo=75.0, sli="latency", latency_threshold_ms=300.0)
+    # budget 0.25 × 4 = 1 bad sample, consumed 2 (301 and 500; 300 is within)
+    assert (r.value, r.n, r.excluded) == (pytest.approx(-100.0), 4, 1)
+    p95 = error_budget_remaining(m, **DAY, slo=0.0, sli="latency_p95")
+    assert p95.value == pytest.approx(0.0)  # all 5 bad against a budget of 5
+
+
+def test_errors_sli_is_request_weighted() -> None:
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
+            "error_rate": [0.01, 0.0, 0.5],
+            "requests": [1000.0, 1000.0, None],
+        }
+    )
+    r = error_budget_remaining(m, **DAY, slo=99.0, sli="errors")
+    # 10 failed requests out of 2,000: budget 20 → half left; the sample without requests is out
+    assert r.value == pytest.approx(50.0)
+    assert (r.details["units"], r.n, r.excluded) == ("requests", 2, 1)
+    assert r.details["consumed"] == pytest.approx(10.0)
+
+
+def test_burn_rate_of_a_running_period() -> None:
+    period = {
+        "start": pd.Timestamp("2026-01-01", tz="UTC"),
+        "end": pd.Timestamp("2026-01-11", tz="UTC"),
+    }
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=240, freq="h", tz="UTC"),
+            "up": [False] * 3 + [True] * 117 + [False] * 120,  # the second half is not yet seen
+        }
+    )
+    as_of = pd.Timestamp("2026-01-06", tz="UTC")
+    remaining = error_budget_remaining(m, **period, slo=95.0, as_of=as_of)
+    # 120 samples in half the period → budget 0.05 × 240 = 12; 3 consumed
+    assert remaining.value == pytest.approx(75.0)
+    assert remaining.details["elapsed_share"] == pytest.approx(0.5)
+    burn = error_budget_burn_rate(m, **period, slo=95.0, as_of=as_of.to_pydatetime())
+    assert burn.value == pytest.approx(0.5)
+    assert error_budget_burn_rate(m, **period, slo=95.0).value == pytest.approx(123 / 12)
+
+
+def test_sla_budget() -> None:
+    t = pd.DataFrame(
+        {
+            "opened_at": pd.to_datetime(["2026-01-05"] * 41 + ["2025-12-31"], utc=True),
+            "made_sla": pd.array([False] + [True] * 39 + [None, False], dtype="boolean"),
+        }
+    )
+    month = {
+        "start": pd.Timestamp("2026-01-01", tz="UTC"),
+        "end": pd.Timestamp("2026-02-01", tz="UTC"),
+    }
+    r = sla_error_budget_remaining(t, **month)  # target 95 % of 40 → budget 2, 1 breached
+    assert (r.value, r.n, r.excluded) == (pytest.approx(50.0), 40, 1)
+    assert r.details["units"] == "tickets"
+    assert sla_burn_rate(t, **month).value == pytest.approx(0.5)
+    assert sla_error_budget_remaining(t, **month, target=97.5).value == pytest.approx(0.0)
+
+
+def test_no_budget_and_bad_objectives() -> None:
+    assert error_budget_remaining(probes(0), **DAY, slo=100.0).value is None
+    with pytest.raises(ParamsError, match="0 to 100"):
+        error_budget_remaining(probes(0), **DAY, slo=150.0)
+
+
+def test_empty_and_all_na_inputs() -> None:
+    empty = pd.DataFrame(
+        {
+            "timestamp": pd.Series([], dtype="datetime64[us, UTC]"),
+            "up": pd.Series([], dtype="boolean"),
+        }
+    )
+    assert error_budget_remaining(empty, **DAY).value is None
+    na = probes(0).assign(up=pd.array([None] * 1000, dtype="boolean"))
+    r = error_budget_burn_rate(na, **DAY)
+    assert (r.value, r.excluded) == (None, 1000)
+    tickets = pd.DataFrame(
+        {
+            "opened_at": pd.Series([], dtype="datetime64[us, UTC]"),
+            "made_sla": pd.Series([], dtype="boolean"),
+        }
+    )
+    assert sla_burn_rate(tickets, **DAY).value is None
+
+
+def test_options_through_the_definition() -> None:
+    d = BY_ID["error_budget_remaining"]
+    assert d.validate_options({"slo": "99.5", "sli": "latency"}) == {"slo": 99.5, "sli": "latency"}
+    with pytest.raises(ValueError, match="did you mean 'latency_threshold_ms'"):
+        d.validate_options({"latency_treshold_ms": 250})
+    with pytest.raises(ValueError, match="option sli"):
+        d.validate_options({"sli": "throughput"})
+    assert d.needed_fields({}) == ("timestamp", "up")
+    assert d.needed_fields({"sli": "latency_p95"}) == ("timestamp", "latency_p95_ms")
+    assert d(probes(5), **DAY, options={"slo": 99.0}).value == pytest.approx(50.0)
+    assert "Formula:" in d.formula
+
+
+def test_errors_sli_without_request_counts_spends_error_rates_per_sample() -> None:
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=4, freq="h", tz="UTC"),
+            "error_rate": [0.02, 0.0, 0.0, 0.0],
+        }
+    )
+    r = error_budget_remaining(m, **DAY, slo=99.0, sli="errors")
+    # budget 0.01 × 4 samples = 0.04; consumed 0.02 sample
+    assert r.value == pytest.approx(50.0)
+    assert r.details["units"] == "samples" and "no request counts" in r.note

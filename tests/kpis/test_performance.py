@@ -1,0 +1,135 @@
+"""Performance KPIs on small monitoring tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csi_helpers.kpis.performance import (
+    DEFINITIONS,
+    error_rate,
+    hours_above_utilisation,
+    latency_p50,
+    latency_p95,
+    latency_p99,
+    mean_utilisation,
+    peak_utilisation,
+)
+
+DAY = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": pd.Timestamp("2026-01-02", tz="UTC")}
+BY_ID = {d.id: d for d in DEFINITIONS}
+
+
+def hourly(**columns: list[float | None]) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    data = {k: pd.array(v, dtype="Float64") for k, v in columns.items()}
+    return pd.DataFrame(
+        {"timestamp": pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC"), **data}
+    )
+
+
+def test_latency_percentiles_match_numpy() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.gamma(2.0, 80.0, size=23).round(1)
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=26, freq="h", tz="UTC"),
+            "latency_ms": pd.array(
+                [*values[:20], None, *values[20:], 9999.0, 9999.0], dtype="Float64"
+            ),
+        }
+    )  # 24 hours in the day (one sample missing); the last two fall on the next day
+    in_day = m["latency_ms"].iloc[:24].dropna().to_numpy(dtype=float)
+    for fn, q in ((latency_p50, 50), (latency_p99, 99)):
+        r = fn(m, **DAY)
+        assert r.value == pytest.approx(np.percentile(in_day, q))
+        assert (r.n, r.excluded) == (23, 1)
+    assert latency_p95(m, **DAY, column="latency_ms").value == pytest.approx(
+        np.percentile(in_day, 95)
+    )
+
+
+def test_latency_p95_reads_the_per_interval_p95_by_default() -> None:
+    m = hourly(latency_ms=[None] * 21, latency_p95_ms=[100.0] * 20 + [500.0])
+    assert latency_p95(m, **DAY).value == 100.0
+    assert latency_p95(m, **DAY, column="latency_ms").value is None
+    assert BY_ID["latency_p95"].needed_fields({}) == ("timestamp", "latency_p95_ms")
+    assert BY_ID["latency_p99"].needed_fields({}) == ("timestamp", "latency_ms")
+    assert BY_ID["latency_p50"].needed_fields({"column": "latency_p95_ms"}) == (
+        "timestamp",
+        "latency_p95_ms",
+    )
+
+
+def test_error_rate_is_request_weighted() -> None:
+    m = hourly(error_rate=[0.10, 0.0, 0.5], requests=[100.0, 300.0, None])
+    r = error_rate(m, **DAY)
+    assert r.value == pytest.approx(2.5)  # 10 failed of 400, not the mean 5 %
+    assert (r.n, r.excluded) == (2, 1)
+    assert "request-weighted" in r.note
+
+
+def test_error_rate_falls_back_to_the_mean_without_request_counts() -> None:
+    m = hourly(error_rate=[0.10, 0.0, None])
+    r = error_rate(m, **DAY)
+    assert r.value == pytest.approx(5.0)
+    assert (r.n, r.excluded) == (2, 1)
+    assert "mean" in r.note
+    assert error_rate(hourly(error_rate=[None, None]), **DAY).value is None
+
+
+def test_utilisation_kpis() -> None:
+    m = hourly(utilisation=[0.5, 0.75, 0.8, 1.2, None])
+    assert mean_utilisation(m, **DAY).value == pytest.approx(81.25)
+    assert peak_utilisation(m, **DAY).value == pytest.approx(
+        100 * np.percentile([0.5, 0.75, 0.8, 1.2], 99)
+    )
+    r = hours_above_utilisation(m, **DAY)
+    assert (r.value, r.n, r.excluded, r.details["share_pct"]) == (2.0, 4, 1, 50.0)
+    assert hours_above_utilisation(m, **DAY, threshold=0.9).value == 1.0
+
+
+def test_empty_and_all_na_inputs_do_not_crash() -> None:
+    empty = pd.DataFrame(
+        {
+            c: pd.Series([], dtype="Float64")
+            for c in ("latency_ms", "latency_p95_ms", "error_rate", "requests", "utilisation")
+        }
+    )
+    empty["timestamp"] = pd.Series([], dtype="datetime64[us, UTC]")
+    na = hourly(
+        latency_ms=[None] * 3,
+        latency_p95_ms=[None] * 3,
+        error_rate=[None] * 3,
+        requests=[None] * 3,
+        utilisation=[None] * 3,
+    )
+    for table in (empty, na):
+        for definition in DEFINITIONS:
+            assert definition(table, **DAY).value is None
+
+
+def test_caller_frame_is_not_mutated() -> None:
+    m = hourly(
+        error_rate=[0.10, 0.0],
+        requests=[100.0, 300.0],
+        utilisation=[0.5, 0.9],
+        latency_ms=[10.0, 20.0],
+        latency_p95_ms=[30.0, 40.0],
+    )
+    before = m.copy()
+    for definition in DEFINITIONS:
+        definition(m, **DAY)
+    pd.testing.assert_frame_equal(m, before)
+
+
+def test_options_through_the_definition() -> None:
+    d = BY_ID["hours_above_utilisation"]
+    assert d.validate_options({"threshold": "0.9"}) == {"threshold": 0.9}
+    with pytest.raises(ValueError, match="did you mean 'threshold'"):
+        d.validate_options({"treshold": 0.9})
+    with pytest.raises(ValueError, match="option column"):
+        BY_ID["latency_p95"].validate_options({"column": "latency"})
+    for definition in DEFINITIONS:
+        assert "Formula:" in definition.formula
