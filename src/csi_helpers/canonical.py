@@ -50,7 +50,8 @@ def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd
         if col is None:
             columns[name] = _typed(pd.Series(pd.NA, index=raw.index, dtype="string"), kind, source)
             continue
-        text = raw[col].astype("string").str.strip().replace("", pd.NA)
+        text = raw[col].astype("string").str.strip()
+        text = text.where(~text.isin(["", *source.na_values]))
         typed = _typed(text, kind, source)
         columns[name] = typed
         if name in KEYS[source.kind]:
