@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from csi_helpers.cli import main
@@ -154,3 +155,78 @@ def test_cli_check_accepts_the_demo(capsys):
 def test_cli_schema_prints_json(capsys):
     assert main(["params", "schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "csi-workbook params"
+
+
+KPI_ENTRY = """\
+strategy:
+  objectives:
+    - id: o1
+      statement: s
+      csfs:
+        - id: c1
+          statement: s
+          kpis:
+            - {entry}
+"""
+
+
+def with_kpi(entry: str, extra: str = "") -> str:
+    return BASE + extra + KPI_ENTRY.format(entry=entry)
+
+
+def test_unknown_kpi_option_gets_did_you_mean(tmp_path):
+    text = with_kpi(
+        "{id: k, kpi: mean_time_to_resolve, target: 1, direction: lower, "
+        "options: {resolutoin: closed_at}}"
+    )
+    with pytest.raises(ParamsError, match=r"no option 'resolutoin'; did you mean 'resolution'"):
+        load_params(write(tmp_path, text))
+
+
+def test_kpi_option_of_the_wrong_value_is_named(tmp_path):
+    text = with_kpi(
+        "{id: k, kpi: mean_time_to_resolve, target: 1, direction: lower, "
+        "options: {resolution: fixed_at}}"
+    )
+    with pytest.raises(ParamsError, match=r"option resolution: Input should be 'resolved_at'"):
+        load_params(write(tmp_path, text))
+
+
+def test_calendar_must_be_defined(tmp_path):
+    text = with_kpi(
+        "{id: k, kpi: mean_time_to_resolve, target: 1, direction: lower, calendar: servicedesk}",
+        extra="calendars:\n  service-desk: {timezone: Europe/Amsterdam}\n",
+    )
+    with pytest.raises(ParamsError, match=r"calendar 'servicedesk' .*did you mean 'service-desk'"):
+        load_params(write(tmp_path, text))
+
+
+def test_calendar_becomes_a_service_calendar(tmp_path):
+    text = with_kpi(
+        "{id: k, kpi: mean_time_to_resolve, target: 1, direction: lower, calendar: desk}",
+        extra="calendars:\n  desk: {timezone: Europe/Amsterdam, days: [mon, tue], "
+        "start: '09:00', end: '17:00', holidays: [2026-01-05]}\n",
+    )
+    params = load_params(write(tmp_path, text))
+    calendar = params.calendar("desk")
+    assert calendar.kind == "business_hours" and calendar.weekdays == (0, 1)
+    assert calendar.holidays[0].isoformat() == "2026-01-05"
+    monday = pd.Timestamp("2026-01-12 08:00", tz="UTC")  # 09:00 in Amsterdam
+    hours = calendar.elapsed_hours(pd.Series([monday]), pd.Series([monday + pd.Timedelta("1D")]))
+    assert hours.iloc[0] == pytest.approx(8.0)  # Mon 09–17; Tue 09:00 Amsterdam is the end
+    assert params.calendar("24x7").kind == "24x7"
+
+
+def test_business_day_must_end_after_it_starts(tmp_path):
+    text = BASE + "calendars:\n  desk: {start: '18:00', end: '08:00'}\n"
+    with pytest.raises(ParamsError, match=r"calendars\.desk .*ends \(08:00:00\) before it starts"):
+        load_params(write(tmp_path, text))
+
+
+def test_scope_keeps_only_its_values(tmp_path):
+    text = with_kpi(
+        "{id: k, kpi: incident_volume, target: 1, direction: lower, "
+        "scope: {priority: ['1 - Critical']}}"
+    )
+    kpi = load_params(write(tmp_path, text)).strategy.kpis()[0][2]
+    assert kpi.scope.filters() == {"priority": ["1 - Critical"]}

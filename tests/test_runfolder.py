@@ -57,3 +57,12 @@ def test_previous_run_missing_is_a_warning_not_an_error(tmp_path, params_file):
     ctx = begin_step(1, run_dir=tmp_path / "runs" / "web-q1", params_path=params_file)
     assert ctx.previous_run() is None
     assert "previous cycle 'web-q0' is not available" in ctx.warnings[0]
+
+
+def test_later_steps_see_earlier_warnings(tmp_path, params_file):
+    first = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    first.warn("objective 'o2' has no KPI")
+    sixth = begin_step(6, run_dir=tmp_path / "run", params_path=params_file)
+    assert sixth.earlier_warnings().to_dict("records") == [
+        {"step": "1 strategy", "warning": "objective 'o2' has no KPI"}
+    ]

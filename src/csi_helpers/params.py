@@ -28,7 +28,7 @@ import os
 import re
 import types
 import typing
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -131,6 +131,35 @@ class Demo(StrictModel):
     _resolve = field_validator("directory", mode="after")(_resolve_path)
 
 
+class EventStates(StrictModel):
+    """Which states of a ticket event log count as what (names as the export spells them)."""
+
+    active: list[str] = Field(
+        default_factory=lambda: [
+            "New",
+            "Active",
+            "In Progress",
+            "Awaiting User Info",
+            "Awaiting Problem",
+            "Awaiting Vendor",
+            "Awaiting Evidence",
+            "On Hold",
+        ]
+    )
+    acknowledged: list[str] = Field(default_factory=lambda: ["Active", "In Progress"])
+    paused: list[str] = Field(
+        default_factory=lambda: [
+            "Awaiting User Info",
+            "Awaiting Problem",
+            "Awaiting Vendor",
+            "Awaiting Evidence",
+            "On Hold",
+        ]
+    )
+    resolved: list[str] = Field(default_factory=lambda: ["Resolved"])
+    closed: list[str] = Field(default_factory=lambda: ["Closed"])
+
+
 class Source(StrictModel):
     """One input: a file export (more connectors arrive with the gather step)."""
 
@@ -141,6 +170,17 @@ class Source(StrictModel):
     columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> column in the file
     timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
     timezone: str = "UTC"  # zone of naive timestamps in the file
+    na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
+    states: EventStates = Field(default_factory=EventStates)  # ticket_events only
+    # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
+    # take them from its state history (off: the export's own value stands, blank included)
+    fill_missing_times: bool = False
+
+    def state_map(self) -> Any:
+        """The event-log state classes, for rebuilding tickets."""
+        from csi_helpers.events import StateMap
+
+        return StateMap(**{k: tuple(v) for k, v in self.states.model_dump().items()})
 
     _resolve = field_validator("path", mode="after")(_resolve_path)
 
@@ -150,6 +190,53 @@ class Source(StrictModel):
         if self.format:
             return self.format
         return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Calendar(StrictModel):
+    """Agreed service time: 24x7, or business hours with holidays."""
+
+    kind: Literal["24x7", "business_hours"] = "business_hours"
+    timezone: str = "UTC"
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+    )
+    start: time = time(8, 0)  # business day start, local time
+    end: time = time(18, 0)  # business day end, local time
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Calendar:
+        if self.end <= self.start:
+            raise ValueError(f"business day ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def to_service_calendar(self) -> Any:
+        """The KPI library's calendar object."""
+        from csi_helpers.kpis.clock import ServiceCalendar
+
+        return ServiceCalendar(
+            kind=self.kind,
+            timezone=self.timezone,
+            weekdays=tuple(WEEKDAY_NAMES.index(d) for d in self.days),
+            start=self.start,
+            end=self.end,
+            holidays=tuple(self.holidays),
+        )
+
+
+class Scope(StrictModel):
+    """Which records a KPI counts: values of canonical columns (empty = all)."""
+
+    service: list[str] = Field(default_factory=list)
+    priority: list[str] = Field(default_factory=list)
+    category: list[str] = Field(default_factory=list)
+    assignment_group: list[str] = Field(default_factory=list)
+
+    def filters(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.model_dump().items() if v}
 
 
 class Kpi(StrictModel):
@@ -162,7 +249,10 @@ class Kpi(StrictModel):
     direction: Literal["higher", "lower"]  # which way is better
     amber: float | None = None  # the value past which the status turns red
     unit: str = ""
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)  # the library KPI's options
+    scope: Scope = Field(default_factory=Scope)
+    calendar: str = "24x7"  # name of a calendar under `calendars`, or 24x7
+    pause_clock: bool = False  # stop the clock in pause states (needs a ticket event log)
 
     @field_validator("kpi")
     @classmethod
@@ -174,6 +264,14 @@ class Kpi(StrictModel):
         except ParamsError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @model_validator(mode="after")
+    def _known_options(self) -> Kpi:
+        from csi_helpers.kpis import LIBRARY
+
+        if self.kpi in LIBRARY:
+            LIBRARY[self.kpi].validate_options(self.options)
+        return self
 
     @model_validator(mode="after")
     def _amber_beyond_target(self) -> Kpi:
@@ -231,6 +329,7 @@ class Params(StrictModel):
     run_id: Annotated[str, Field(pattern=SLUG)] | None = None  # default: <service.id>-<cycle.id>
     previous_run: Annotated[str, Field(pattern=SLUG)] | None = None  # run id of the cycle before
     demo: Demo | None = None
+    calendars: dict[str, Calendar] = Field(default_factory=dict)  # named service calendars
     sources: list[Source] = Field(default_factory=list)
     strategy: Strategy = Field(default_factory=Strategy)
     analysis: Analysis = Field(default_factory=Analysis)
@@ -243,6 +342,27 @@ class Params(StrictModel):
         if doubles:
             raise ValueError(f"source names must be unique; repeated: {', '.join(doubles)}")
         return self
+
+    @model_validator(mode="after")
+    def _known_calendars(self) -> Params:
+        known = {"24x7", *self.calendars}
+        for _, _, k in self.strategy.kpis():
+            if k.calendar not in known:
+                close = difflib.get_close_matches(k.calendar, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"KPI {k.id!r}: calendar {k.calendar!r} is not defined under `calendars`"
+                    f"{hint} (defined: {', '.join(sorted(known))})"
+                )
+        return self
+
+    def calendar(self, name: str) -> Any:
+        """The service calendar of that name (``24x7`` is built in)."""
+        if name == "24x7":
+            from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN
+
+            return TWENTY_FOUR_SEVEN
+        return self.calendars[name].to_service_calendar()
 
     @property
     def default_run_id(self) -> str:

@@ -25,6 +25,18 @@ SCORECARD_COLUMNS = {
 }
 
 
+def key_findings(findings: list[Finding], *, limit: int = 8) -> list[Finding]:
+    """The findings worth a manager's attention, in rank order.
+
+    Target gaps are on the scorecard already, so only red ones (severity high)
+    are repeated here; every analytical finding (trend, threshold, ...) is kept.
+    """
+    chosen = [
+        f for f in findings if f.is_finding and (f.kind != "target_gap" or f.severity == "high")
+    ]
+    return chosen[:limit]
+
+
 def executive_summary(card: pd.DataFrame, findings: list[Finding], *, top: int = 3) -> list[str]:
     """Three to five sentences: how the KPIs stand, then the top findings with their numbers."""
     counts = card["status"].value_counts()
@@ -35,7 +47,7 @@ def executive_summary(card: pd.DataFrame, findings: list[Finding], *, top: int =
     ]
     if counts.get("grey", 0):
         sentences[0] += f" {counts['grey']} cannot be measured with the current data."
-    sentences += [f.statement for f in findings if f.is_finding][:top]
+    sentences += [f.statement for f in key_findings(findings)][:top]
     return sentences[:5]
 
 
@@ -55,9 +67,21 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
     )
 
 
-def table(frame: pd.DataFrame, *, precision: int = 2) -> Styler:
-    """A table for a report: no index column, thousands separators, dashes for missing."""
-    return frame.style.hide(axis="index").format(precision=precision, thousands=",", na_rep="–")
+def table(frame: pd.DataFrame, *, precision: int = 2, empty: str = "None.") -> Styler | Markdown:
+    """A table for a report: no index column, text left and numbers right, dashes for missing.
+
+    Text is HTML-escaped: ticket descriptions and other user-written text show as text.
+
+    An empty frame becomes the sentence ``empty`` rather than a bare header.
+    """
+    if frame.empty:
+        return Markdown(empty)
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    return (
+        frame.style.hide(axis="index")
+        .format(precision=precision, thousands=",", na_rep="–", escape="html")
+        .set_properties(subset=text, **{"text-align": "left"})
+    )
 
 
 def bullets(items: list[str], *, empty: str = "None.") -> Markdown:
@@ -68,8 +92,8 @@ def bullets(items: list[str], *, empty: str = "None.") -> Markdown:
 
 
 def display_findings(findings: list[Finding], *, run_dir: Path, limit: int = 8) -> None:
-    """Show each real finding: statement, numbers, method, then its figure."""
-    shown = [f for f in findings if f.is_finding][:limit]
+    """Show the key findings (:func:`key_findings`): statement, numbers, method, figure."""
+    shown = key_findings(findings, limit=limit)
     if not shown:
         display(Markdown("No finding reached significance in this cycle."))
     for i, f in enumerate(shown, start=1):

@@ -110,6 +110,21 @@ class StepContext:
         self.warnings.extend(messages)
         self._flush()
 
+    def earlier_warnings(self) -> pd.DataFrame:
+        """The warnings earlier steps of this run recorded (for the report's appendix)."""
+        import json
+
+        rows = []
+        for number in range(1, self.step.number):
+            path = io_log_path(self.run_dir, number)
+            if path.is_file():
+                log = json.loads(path.read_text(encoding="utf-8"))
+                rows += [
+                    {"step": f"{number} {step(number).key}", "warning": w}
+                    for w in log.get("warnings", [])
+                ]
+        return pd.DataFrame(rows, columns=["step", "warning"])
+
     # ------------------------------------------------------------------ other runs
     def previous_run(self) -> PreviousRun | None:
         """The previous cycle's run folder, when the params name one and it is complete."""

@@ -15,16 +15,21 @@ CANONICAL: dict[str, dict[str, ColumnType]] = {
     "tickets": {
         "ticket_id": "string",
         "opened_at": "datetime",
+        "acknowledged_at": "datetime",  # first acknowledgement (e.g. state In Progress)
+        "assigned_at": "datetime",  # first assignment to a group or person
         "resolved_at": "datetime",
         "closed_at": "datetime",
         "state": "string",
         "priority": "string",
         "category": "string",
+        "service": "string",
         "assignment_group": "string",
         "reassignment_count": "int",
-        "reopen_count": "int",
+        "reopen_count": "int",  # returns to an active state after resolution
+        "reopen_after_close_count": "int",  # returns to an active state after closure
         "made_sla": "bool",
-        "caused_by": "string",
+        "problem_id": "string",
+        "caused_by": "string",  # the change that caused the incident
         "short_description": "string",
     },
     "monitoring": {
@@ -33,8 +38,10 @@ CANONICAL: dict[str, dict[str, ColumnType]] = {
         "requests": "float",
         "capacity": "float",
         "utilisation": "float",
-        "latency_p95_ms": "float",
+        "latency_ms": "float",  # a latency sample (or a per-interval mean)
+        "latency_p95_ms": "float",  # a per-interval p95, when the tool exports one
         "error_rate": "float",
+        "up": "bool",  # the service answered its probe in this sample
     },
     "downtime": {
         "outage_id": "string",
@@ -59,22 +66,38 @@ CANONICAL: dict[str, dict[str, ColumnType]] = {
     },
     "changes": {
         "change_id": "string",
-        "type": "string",
+        "type": "string",  # Standard / Normal / Emergency
         "planned_start": "datetime",
+        "planned_end": "datetime",
         "actual_start": "datetime",
         "actual_end": "datetime",
-        "outcome": "string",
+        "outcome": "string",  # Successful / Failed / Backed out ...
+        "service": "string",
     },
     "problems": {
         "problem_id": "string",
         "opened_at": "datetime",
         "resolved_at": "datetime",
+        "closed_at": "datetime",
         "state": "string",
+        "service": "string",
     },
     "ticket_events": {
         "ticket_id": "string",
         "updated_at": "datetime",
+        "sequence": "int",  # update counter (e.g. ServiceNow sys_mod_count); orders ties
         "state": "string",
+        "opened_at": "datetime",
+        "resolved_at": "datetime",
+        "closed_at": "datetime",
+        "priority": "string",
+        "category": "string",
+        "assignment_group": "string",
+        "reassignment_count": "int",
+        "reopen_count": "int",
+        "made_sla": "bool",
+        "problem_id": "string",
+        "caused_by": "string",
     },
 }
 
