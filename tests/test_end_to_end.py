@@ -132,3 +132,23 @@ def test_each_notebook_runs_top_to_bottom_with_its_defaults(demo_runs):
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, (step.notebook, errors)
     assert (root / "runs" / "shopfront-2026q3" / "implement" / "actions.parquet").is_file()
+
+
+def test_chain_runs_without_monitoring_and_reports_the_gap(demo_runs):
+    root, _first, _second = demo_runs
+    text = (root / "params" / "demo.yaml").read_text()
+    start, end = text.index("  - name: monitoring"), text.index("  - name: outages")
+    path = root / "params" / "no_monitoring.yaml"
+    path.write_text(text[:start] + text[end:])
+    result = run_cycle(
+        path, run_id="no-monitoring", runs_dir=root / "runs", reports_dir=root / "reports"
+    )
+    plan = pd.read_parquet(result.run_dir / "measurement" / "plan.parquet").set_index("kpi_id")
+    assert plan.loc["latency-p95", "measurable"] == "no"
+    html = result.reports[6].read_text(encoding="utf-8")
+    assert (
+        "add a source of kind &#x27;monitoring&#x27;" in html
+        or "add a source of kind 'monitoring'" in html
+    )
+    warnings = read_manifest(result.run_dir)["steps"][3]["warnings"]
+    assert any("weekday_hour_heatmap" in w for w in warnings)

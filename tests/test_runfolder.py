@@ -66,3 +66,14 @@ def test_later_steps_see_earlier_warnings(tmp_path, params_file):
     assert sixth.earlier_warnings().to_dict("records") == [
         {"step": "1 strategy", "warning": "objective 'o2' has no KPI"}
     ]
+
+
+def test_absent_tables_and_figures_are_skipped_with_a_warning(tmp_path, params_file):
+    ctx = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    assert ctx.write_table("weekday_hour", None) is None
+    assert ctx.save_figure("heatmap", None) is None
+    assert ctx.outputs == {}
+    assert ctx.warnings == [
+        "table 'weekday_hour' not written: the data it needs is not configured",
+        "figure 'heatmap' not drawn: the data it needs is not configured",
+    ]

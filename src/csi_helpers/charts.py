@@ -10,8 +10,10 @@ from matplotlib.figure import Figure
 from csi_helpers.series import WEEKDAYS
 
 
-def weekday_hour_heatmap(profile: pd.DataFrame) -> Figure:
-    """Load and p95 latency by weekday × hour, side by side."""
+def weekday_hour_heatmap(profile: pd.DataFrame | None) -> Figure | None:
+    """Load and p95 latency by weekday × hour, side by side (None without a profile)."""
+    if profile is None or profile.empty:
+        return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
     panels = [
         ("requests", "Mean requests per hour", "Blues"),
@@ -52,9 +54,13 @@ def daily_overview(daily: pd.DataFrame) -> Figure:
     return fig
 
 
-def resolution_time_distribution(tickets: pd.DataFrame) -> Figure:
-    """Hours to resolve by priority (log scale), resolved tickets only."""
-    resolved = tickets.dropna(subset=["resolved_at"])
+def resolution_time_distribution(tickets: pd.DataFrame | None) -> Figure | None:
+    """Hours to resolve by priority (log scale), resolved tickets only (None without any)."""
+    if tickets is None:
+        return None
+    resolved = tickets.dropna(subset=["resolved_at", "opened_at"])
+    if resolved.empty:
+        return None
     hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
     data = pd.DataFrame({"hours": hours.clip(lower=1 / 60), "priority": resolved["priority"]})
     fig, ax = plt.subplots(figsize=(9, 3.5))

@@ -131,33 +131,26 @@ class Demo(StrictModel):
     _resolve = field_validator("directory", mode="after")(_resolve_path)
 
 
-class EventStates(StrictModel):
-    """Which states of a ticket event log count as what (names as the export spells them)."""
+def _default_states(kind: str) -> Any:
+    def factory() -> list[str]:
+        from csi_helpers.events import StateMap
 
-    active: list[str] = Field(
-        default_factory=lambda: [
-            "New",
-            "Active",
-            "In Progress",
-            "Awaiting User Info",
-            "Awaiting Problem",
-            "Awaiting Vendor",
-            "Awaiting Evidence",
-            "On Hold",
-        ]
-    )
-    acknowledged: list[str] = Field(default_factory=lambda: ["Active", "In Progress"])
-    paused: list[str] = Field(
-        default_factory=lambda: [
-            "Awaiting User Info",
-            "Awaiting Problem",
-            "Awaiting Vendor",
-            "Awaiting Evidence",
-            "On Hold",
-        ]
-    )
-    resolved: list[str] = Field(default_factory=lambda: ["Resolved"])
-    closed: list[str] = Field(default_factory=lambda: ["Closed"])
+        return list(getattr(StateMap(), kind))
+
+    return factory
+
+
+class EventStates(StrictModel):
+    """Which states of a ticket event log count as what (names as the export spells them).
+
+    The defaults are :class:`csi_helpers.events.StateMap`'s (ServiceNow's state names).
+    """
+
+    active: list[str] = Field(default_factory=_default_states("active"))
+    acknowledged: list[str] = Field(default_factory=_default_states("acknowledged"))
+    paused: list[str] = Field(default_factory=_default_states("paused"))
+    resolved: list[str] = Field(default_factory=_default_states("resolved"))
+    closed: list[str] = Field(default_factory=_default_states("closed"))
 
 
 class Source(StrictModel):

@@ -44,11 +44,28 @@ def build_tables(ctx: StepContext) -> pd.DataFrame:
 
 
 def table_path(ctx: StepContext, kind: str) -> Path | None:
-    """The canonical table of the first source of that kind, if any (logged as an input)."""
-    sources = ctx.params.sources_of_kind(kind)
-    if not sources:
+    """The canonical table of the first source of that kind, if any (logged as an input).
+
+    Tickets rebuilt from an event log count as a tickets table.
+    """
+    source = _first_source(ctx, kind)
+    if source is None:
         return None
-    return ctx.log_input(ctx.ref_path(f"process/tables/{sources[0].name}", suffix=".parquet"))
+    folder = "tickets" if kind == "tickets" and source.kind == "ticket_events" else "tables"
+    return ctx.log_input(ctx.ref_path(f"process/{folder}/{source.name}", suffix=".parquet"))
+
+
+def ticket_table(ctx: StepContext) -> pd.DataFrame | None:
+    """The tickets of the first ticket export or event log, if the params have one."""
+    source = _first_source(ctx, "tickets")
+    return kpi_table(ctx, source.name, "tickets") if source else None
+
+
+def _first_source(ctx: StepContext, kind: str):
+    sources = ctx.params.sources_of_kind(kind)
+    if kind == "tickets":
+        sources += ctx.params.sources_of_kind("ticket_events")
+    return sources[0] if sources else None
 
 
 def kpi_table(ctx: StepContext, source_name: str, kind: str) -> pd.DataFrame:

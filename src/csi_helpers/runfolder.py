@@ -66,8 +66,14 @@ class StepContext:
         return self.ref_path(ref, suffix=suffix).exists()
 
     # ------------------------------------------------------------------ tables
-    def write_table(self, name: str, frame: pd.DataFrame) -> Path:
-        """Write a table of this step as Parquet (atomically) and log it."""
+    def write_table(self, name: str, frame: pd.DataFrame | None) -> Path | None:
+        """Write a table of this step as Parquet (atomically) and log it.
+
+        None (a helper whose source is not configured) writes nothing and warns.
+        """
+        if frame is None:
+            self.warn(f"table {name!r} not written: the data it needs is not configured")
+            return None
         path = self.path(f"{name}.parquet")
         _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
         return self._log(self.outputs, path)
@@ -91,8 +97,15 @@ class StepContext:
         self._log(self.inputs, path)
         return json.loads(path.read_text(encoding="utf-8"))
 
-    def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path:
-        """Save a matplotlib figure of this step as PNG and log it."""
+    def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path | None:
+        """Save a matplotlib figure of this step as PNG and log it.
+
+        A chart helper returns None when its data is absent; nothing is saved then,
+        and a warning says which figure is missing.
+        """
+        if figure is None:
+            self.warn(f"figure {name!r} not drawn: the data it needs is not configured")
+            return None
         path = self.path(f"figures/{name}.png")
         _atomic(path, lambda tmp: figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
         return self._log(self.outputs, path)

@@ -99,9 +99,14 @@ def daily_series(
 
 
 def weekday_hour_profile(
-    monitoring: Path, *, start: pd.Timestamp, end: pd.Timestamp, timezone: str
-) -> pd.DataFrame:
-    """Mean load, p95 latency and utilisation per weekday (Mon=0) and hour of day."""
+    monitoring: Path | None, *, start: pd.Timestamp, end: pd.Timestamp, timezone: str
+) -> pd.DataFrame | None:
+    """Mean load, p95 latency and utilisation per weekday (Mon=0) and hour of day.
+
+    None when there is no monitoring table.
+    """
+    if monitoring is None:
+        return None
     con = _connect()
     frame = con.execute(
         f"""
