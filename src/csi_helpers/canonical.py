@@ -52,6 +52,8 @@ def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd
             continue
         text = raw[col].astype("string").str.strip()
         text = text.where(~text.isin(["", *source.na_values]))
+        if name in source.values:
+            text = text.replace(source.values[name])
         typed = _typed(text, kind, source)
         columns[name] = typed
         if name in KEYS[source.kind]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from csi_helpers.connectors import read_raw
+from csi_helpers.connectors import describe, read_raw
 from csi_helpers.hashing import sha256_file
 from csi_helpers.manifest import utc_now
 from csi_helpers.params import Params
@@ -24,25 +24,26 @@ def prepare_sources(params: Params) -> None:
 def snapshot_sources(ctx: StepContext) -> pd.DataFrame:
     """Snapshot each source into ``gather/raw/<name>.parquet`` and return the provenance table.
 
-    Values are stored as the export's text, so the snapshot is the data
-    unmodified; ``sha256`` is the hash of the source file as read.
+    Values are stored as the source's text, so the snapshot is the data
+    unmodified; ``sha256`` is the hash of the source file as read, or of the
+    snapshot for a database or Prometheus query (``sha256_of`` says which).
     """
     prepare_sources(ctx.params)
     records: list[dict[str, Any]] = []
     for source in ctx.params.sources:
         fetched = utc_now()
         frame = read_raw(source)
-        ctx.log_input(source.path)
-        ctx.write_table(f"raw/{source.name}", frame)
+        snapshot = ctx.write_table(f"raw/{source.name}", frame)
+        if source.path is not None:
+            ctx.log_input(source.path)
+        origin = source.path if source.path is not None else snapshot
         records.append(
-            {
-                "source": source.name,
-                "kind": source.kind,
-                "location": str(source.path),
-                "format": source.file_format,
-                "query": None,
+            {"source": source.name, "kind": source.kind, "connector": source.connector}
+            | describe(source)
+            | {
                 "fetched_at": fetched,
-                "sha256": sha256_file(source.path),
+                "sha256": sha256_file(origin),
+                "sha256_of": "source file" if source.path is not None else "snapshot",
                 "rows": len(frame),
                 "columns": len(frame.columns),
             }

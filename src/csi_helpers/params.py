@@ -154,13 +154,19 @@ class EventStates(StrictModel):
 
 
 class Source(StrictModel):
-    """One input: a file export (more connectors arrive with the gather step)."""
+    """One input: a file export, a SQL query, or a Prometheus range query."""
 
     name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
     kind: SourceKind
-    path: Path  # file to read; relative to the params file
-    format: SourceFormat | None = None  # inferred from the file suffix when omitted
-    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> column in the file
+    connector: Literal["file", "sql", "prometheus"] = "file"
+    path: Path | None = None  # file: the export; relative to the params file
+    format: SourceFormat | None = None  # file: inferred from the suffix when omitted
+    url: str | None = None  # sql: SQLAlchemy URL, password as ${VAR}; prometheus: base URL
+    query: str | None = None  # sql: a SELECT; prometheus: a PromQL expression
+    step: str | None = None  # prometheus: resolution of the range query, e.g. "1h"
+    timeout_s: float = Field(30.0, gt=0)  # sql and prometheus: give up after this long
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> source column
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # column -> {raw: canonical}
     timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
     timezone: str = "UTC"  # zone of naive timestamps in the file
     na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
@@ -169,13 +175,36 @@ class Source(StrictModel):
     # take them from its state history (off: the export's own value stands, blank included)
     fill_missing_times: bool = False
 
+    preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
+
+    _resolve = field_validator("path", mode="after")(_resolve_path)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        return _merge(load_preset(data["preset"], kind=data.get("kind")), data)
+
+    @model_validator(mode="after")
+    def _connector_needs(self) -> Source:
+        needs = {
+            "file": ("path",),
+            "sql": ("url", "query"),
+            "prometheus": ("url", "query", "step"),
+        }[self.connector]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(
+                f"a {self.connector} source needs {', '.join(needs)}; missing: {', '.join(missing)}"
+            )
+        return self
+
     def state_map(self) -> Any:
         """The event-log state classes, for rebuilding tickets."""
         from csi_helpers.events import StateMap
 
         return StateMap(**{k: tuple(v) for k, v in self.states.model_dump().items()})
-
-    _resolve = field_validator("path", mode="after")(_resolve_path)
 
     @property
     def file_format(self) -> str:
@@ -374,6 +403,46 @@ class Params(StrictModel):
         return ", ".join(s.name for s in self.sources) or "(none)"
 
 
+# --------------------------------------------------------------------------- presets
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+
+
+def preset_names() -> list[str]:
+    """The packaged presets: ``<name>.yaml`` files in ``csi_helpers/presets``."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def load_preset(name: str, *, kind: str | None = None) -> dict[str, Any]:
+    """A preset's source defaults for ``kind`` (its ``sources.<kind>`` section).
+
+    A preset file maps source kinds to the keys of a source (columns, values,
+    states, timestamp_format, na_values, ...). Keys the params file gives win.
+    """
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        close = difflib.get_close_matches(name, preset_names(), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"unknown preset {name!r}; {hint}presets: {', '.join(preset_names())}")
+    sections = yaml.safe_load(path.read_text(encoding="utf-8")).get("sources", {})
+    if kind not in sections:
+        raise ValueError(
+            f"preset {name!r} has no defaults for kind {kind!r}; it covers: {', '.join(sections)}"
+        )
+    return sections[kind]
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``; mappings merged key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -413,7 +482,7 @@ def check_sources(params: Params, *, params_path: str | Path | None = None) -> l
     demo_dir = params.demo.directory if params.demo else None
     problems = []
     for i, s in enumerate(params.sources):
-        if s.path.exists() or (demo_dir and s.path.is_relative_to(demo_dir)):
+        if s.path is None or s.path.exists() or (demo_dir and s.path.is_relative_to(demo_dir)):
             continue
         problems.append(
             f"{where}sources[{i}].path: file not found: {s.path} "

@@ -1,4 +1,4 @@
-"""Read a source as it is: every value kept as the text the export holds.
+"""File sources: every value kept as the text the export holds.
 
 Raw snapshots must be the data unmodified, so files are read with every column
 as a string and nothing parsed or dropped; typing happens in step 4.
@@ -54,9 +54,9 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
     raise DataError(f"source {source.name!r}: unsupported format {fmt!r}")  # pragma: no cover
 
 
-def read_header(source: Source) -> list[str]:
-    """The column names of a source, from its first rows only."""
-    return [str(c) for c in read_raw(source, nrows=5).columns]
+def describe(source: Source) -> dict[str, object]:
+    """Provenance of a file read: its path and format."""
+    return {"location": str(source.path), "format": source.file_format, "query": None}
 
 
 def file_span(source: Source, column: str | None) -> tuple[str | None, str | None]:

@@ -1,0 +1,49 @@
+"""Connectors: read a source as it is, wherever it lives.
+
+Every connector returns the data with each value as the text the source holds
+(nothing parsed or dropped), so that step 3's snapshot is the data unmodified;
+typing happens in step 4. One module per kind of place:
+
+- :mod:`~csi_helpers.connectors.files`: CSV (also gzip), Excel, Parquet, JSON lines;
+- :mod:`~csi_helpers.connectors.sql`: any SQLAlchemy URL, the password from the environment;
+- :mod:`~csi_helpers.connectors.prometheus`: range queries over Prometheus' HTTP API.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pandas as pd
+
+from csi_helpers.params import Source
+
+_MODULES = {"file": "files", "sql": "sql", "prometheus": "prometheus"}
+
+
+def _module(source: Source):
+    return import_module(f"csi_helpers.connectors.{_MODULES[source.connector]}")
+
+
+def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
+    """The source's rows, every value as text; ``nrows`` limits a schema check's sample."""
+    return _module(source).read_raw(source, nrows=nrows)
+
+
+def read_header(source: Source) -> list[str]:
+    """The column names of a source, from a small sample only."""
+    return [str(c) for c in read_raw(source, nrows=5).columns]
+
+
+def describe(source: Source) -> dict[str, object]:
+    """Provenance of a read: location and query, credentials never included."""
+    return _module(source).describe(source)
+
+
+def file_span(source: Source, column: str | None) -> tuple[str | None, str | None]:
+    """Earliest and latest timestamp of one column (file sources only; else unknown)."""
+    if source.connector != "file":
+        return None, None
+    return import_module("csi_helpers.connectors.files").file_span(source, column)
+
+
+__all__ = ["describe", "file_span", "read_header", "read_raw"]
