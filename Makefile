@@ -46,8 +46,8 @@ test: $(STAMP) ## run every test, the slow end-to-end ones included
 test-fast: $(STAMP) ## run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-lab: $(STAMP) ## open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP) ## open the notebooks in JupyterLab (LAB_ARGS="--no-browser" etc. passed on)
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) ## time the demo chain per step and in total
 	$(BIN)/python benchmarks/bench_chain.py
