@@ -89,7 +89,7 @@ def test_raw_snapshot_keeps_the_question_marks(uci_raw: pd.DataFrame) -> None:
     # Without na_values the `?` timestamps would be quarantined as unparseable:
     literal = UCI_SOURCE.model_copy(update={"na_values": []})
     _, quarantine = canonical_table(uci_raw, literal)
-    assert quarantine["reason"].value_counts().to_dict() == {"unparseable resolved_at": 3_141}
+    assert quarantine["reason"].value_counts().to_dict() == {"unparseable resolved_at: '?'": 3_141}
 
 
 def test_every_event_row_is_typed(uci_events: pd.DataFrame) -> None:

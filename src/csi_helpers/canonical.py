@@ -1,98 +1,177 @@
 """Step 4, first half: raw snapshots → typed canonical tables, nothing lost.
 
 Every raw row ends up either in the canonical table or in quarantine with a
-reason (missing key, unparseable value, resolved before opened, duplicate id,
-ends before it starts). The ledger counts rows in, out and quarantined per
-source and reason.
+reason that names the column and the value at fault:
+
+- ``missing <key>``: a key column (:data:`~csi_helpers.tables.KEYS`) is blank;
+- ``unparseable <column>: '<value>'``: not a timestamp in the source's format;
+- ``nonexistent or ambiguous local time in <column> (<zone>): '<value>'``: a naive
+  timestamp that the daylight-saving change skips or repeats;
+- ``not a number in <column>: '<value>'``, ``not a whole number in …``,
+  ``not true/false in …``: a value of the wrong type;
+- ``out of range <column>: '<value>' (allowed …)``: outside
+  :data:`csi_helpers.schemas.BOUNDS` (the one home of value ranges);
+- ``resolved before opened``, ``ends before it starts``: :data:`~csi_helpers.schemas.ORDER`;
+- ``duplicate ticket_id: '<id>'``: the first usable row of an id is kept.
+
+**Time zones.** A value with an offset (``Z``, ``+01:00``, ``-0500``) keeps it; a
+naive value is read in the source's ``timezone``; a column may mix both. Every
+timestamp is converted to UTC.
+
+**Unknown states.** A ``ticket_events`` row whose state is in none of the
+source's ``states`` lists is kept (the rest of its history is still valid, and
+:mod:`csi_helpers.events` ignores such states); the ledger counts those rows
+as a ``warning`` row with the states found.
+
+The ledger counts rows in, out and quarantined per source and reason (the
+reason without its value; ``example`` shows the first row and value).
 """
 
 from __future__ import annotations
 
 import difflib
 
+import numpy as np
 import pandas as pd
 
 from csi_helpers.errors import DataError
 from csi_helpers.params import Params, Source
-from csi_helpers.tables import CANONICAL, KEYS, source_column
+from csi_helpers.schemas import (
+    BOUNDS,
+    DTYPES,
+    ORDER,
+    UNIQUE,
+    describe_bound,
+    out_of_range,
+    validate_table,
+)
+from csi_helpers.tables import CANONICAL, KEYS, ColumnType, source_column
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+# A time of day followed by a UTC designator or offset: the value carries its own zone.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+_UNKNOWN_STATE = "unknown state, rows kept (add it to the source's states lists)"
 
 
 def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map a raw snapshot onto its canonical table and type its values.
 
     Args:
-        raw: the snapshot, all values as text.
+        raw: the snapshot, all values as text; not modified.
         source: the source's params (kind, column mapping, timestamp format, zone).
 
     Returns:
-        ``(table, quarantine)``: the usable rows with canonical columns, and the
-        rejected raw rows with ``source_row`` (1-based data row) and ``reason``.
+        ``(table, quarantine)``: the usable rows with canonical columns (checked
+        against :func:`csi_helpers.schemas.validate_table`), and the rejected raw
+        rows with ``source_row`` (1-based data row) and ``reason``.
+
+    Raises:
+        DataError: a key column is absent from the export.
 
     Example:
         >>> from csi_helpers.params import Source
         >>> s = Source(name="t", kind="tickets", path="t.csv", columns={"ticket_id": "number"})
-        >>> raw = pd.DataFrame({"number": ["INC1", "INC2", None],
-        ...                     "opened_at": ["2026-01-01 10:00", "yesterday", "2026-01-01"]})
+        >>> raw = pd.DataFrame({"number": ["INC1", "INC2", None, "INC4"],
+        ...                     "opened_at": ["2026-01-01 10:00", "yesterday", "2026-01-01",
+        ...                                   "2026-01-01 10:00+01:00"],
+        ...                     "reassignment_count": ["1", "0", "0", "two"]})
         >>> table, quarantine = canonical_table(raw, s)
-        >>> table["ticket_id"].tolist(), quarantine["reason"].tolist()
-        (['INC1'], ['unparseable opened_at', 'missing ticket_id'])
+        >>> table["ticket_id"].tolist()
+        ['INC1']
+        >>> quarantine["reason"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ["unparseable opened_at: 'yesterday'", 'missing ticket_id',
+         "not a number in reassignment_count: 'two'"]
     """
     spec = CANONICAL[source.kind]
     header = [str(c) for c in raw.columns]
     _check_key_columns(source, header)
+    bounds = BOUNDS.get(source.kind, {})
     columns: dict[str, pd.Series] = {}
     reasons = pd.Series(pd.NA, index=raw.index, dtype="string")
     for name, kind in spec.items():
-        col = source_column(name, source.columns, header)
-        if col is None:
-            columns[name] = _typed(pd.Series(pd.NA, index=raw.index, dtype="string"), kind, source)
+        text = _column_text(raw, source, name, header)
+        if text is None:
+            columns[name] = _missing(kind, raw.index)
             continue
-        text = raw[col].astype("string").str.strip()
-        text = text.where(~text.isin(["", *source.na_values]))
-        if name in source.values:
-            text = text.replace(source.values[name])
-        typed = _typed(text, kind, source)
-        columns[name] = typed
+        typed, bad = _typed(text, name, kind, source)
         if name in KEYS[source.kind]:
-            reasons = reasons.fillna(
-                pd.Series("missing " + name, index=raw.index).where(text.isna())
-            )
-        bad = text.notna() & typed.isna()
-        reasons = reasons.fillna(pd.Series(f"unparseable {name}", index=raw.index).where(bad))
+            reasons = reasons.fillna(_flag(text.isna(), f"missing {name}"))
+        reasons = reasons.fillna(bad)
+        if name in bounds:
+            outside = out_of_range(typed, bounds[name])
+            allowed = f" (allowed {describe_bound(bounds[name])})"
+            reasons = reasons.fillna(_flag(outside, f"out of range {name}", text, allowed))
+        columns[name] = typed
     table = pd.DataFrame(columns, index=raw.index)
     reasons = reasons.fillna(_rule_reasons(table, source.kind, reasons.isna()))
     keep = reasons.isna()
     quarantine = raw.loc[~keep].assign(source_row=(raw.index[~keep] + 1), reason=reasons[~keep])
-    return table.loc[keep].reset_index(drop=True), quarantine.reset_index(drop=True)
+    table = validate_table(source.kind, table.loc[keep].reset_index(drop=True))
+    return table, quarantine.reset_index(drop=True)
 
 
 def ledger_entry(source: Source, raw: pd.DataFrame, quarantine: pd.DataFrame) -> list[dict]:
-    """Ledger rows for one source: rows in and out, and one row per quarantine reason."""
+    """Ledger rows for one source: rows in and out, one row per quarantine reason, warnings.
+
+    A quarantine reason is counted without its value (``unparseable opened_at``);
+    ``example`` gives its first row and value. ``level`` is ``quarantined`` for rows
+    set aside and ``warning`` for rows kept with a remark (unknown event states), so
+    ``rows_in == rows_out + sum(rows where level == "quarantined")``.
+
+    Example:
+        >>> from csi_helpers.params import Source
+        >>> s = Source(name="t", kind="tickets", path="t.csv")
+        >>> raw = pd.DataFrame({"ticket_id": ["A", "B"], "opened_at": ["2026-01-01", "x"]})
+        >>> rows = ledger_entry(s, raw, canonical_table(raw, s)[1])
+        >>> [(r["rows_in"], r["rows_out"], r["reason"], r["rows"], r["example"]) for r in rows]
+        [(2, 1, None, None, None), (None, None, 'unparseable opened_at', 1, "row 2: 'x'")]
+    """
+    base = {"source": source.name, "kind": source.kind}
     rows = [
-        {
-            "source": source.name,
-            "kind": source.kind,
+        base
+        | {
             "rows_in": len(raw),
             "rows_out": len(raw) - len(quarantine),
             "reason": None,
             "rows": None,
+            "level": None,
+            "example": None,
         }
     ]
-    counts = quarantine["reason"].value_counts() if len(quarantine) else pd.Series(dtype=int)
-    rows += [
-        {
-            "source": source.name,
-            "kind": source.kind,
-            "rows_in": None,
-            "rows_out": None,
-            "reason": reason,
-            "rows": int(n),
-        }
-        for reason, n in counts.items()
-    ]
+    if len(quarantine):
+        parts = quarantine["reason"].astype(str).str.split(": ", n=1, expand=True)
+        label = parts[0]
+        value = parts[1] if parts.shape[1] > 1 else pd.Series(None, index=parts.index)
+        for reason, group in label.groupby(label, sort=False).groups.items():
+            first = group[0]
+            example = f"row {quarantine.loc[first, 'source_row']}"
+            if isinstance(value[first], str):
+                example += f": {value[first]}"
+            rows.append(
+                base
+                | {
+                    "rows_in": None,
+                    "rows_out": None,
+                    "reason": reason,
+                    "rows": len(group),
+                    "level": "quarantined",
+                    "example": example,
+                }
+            )
+    unknown = _unknown_states(source, raw, quarantine)
+    if len(unknown):
+        rows.append(
+            base
+            | {
+                "rows_in": None,
+                "rows_out": None,
+                "reason": _UNKNOWN_STATE,
+                "rows": int(unknown.sum()),
+                "level": "warning",
+                "example": ", ".join(f"{s!r} ({n})" for s, n in unknown.head(5).items()),
+            }
+        )
     return rows
 
 
@@ -119,46 +198,119 @@ def _check_key_columns(source: Source, header: list[str]) -> None:
         )
 
 
-def _typed(text: pd.Series, kind: str, source: Source) -> pd.Series:
+def _column_text(
+    raw: pd.DataFrame, source: Source, name: str, header: list[str]
+) -> pd.Series | None:
+    """The export's text for a canonical column: stripped, blanks and na_values missing."""
+    col = source_column(name, source.columns, header)
+    if col is None:
+        return None
+    text = raw[col].astype("string").str.strip()
+    text = text.where(~text.isin(["", *source.na_values]))
+    if name in source.values:
+        text = text.replace(source.values[name])
+    return text
+
+
+def _flag(mask: pd.Series, label: str, text: pd.Series | None = None, tail: str = "") -> pd.Series:
+    """``label`` (with ``: '<value>'`` when text is given) where mask holds, else missing."""
+    mask = mask.fillna(False).astype(bool)
+    out = pd.Series(pd.NA, index=mask.index, dtype="string")
+    if not mask.any():
+        return out
+    if text is None:
+        out[mask] = label
+    else:
+        out[mask] = [f"{label}: {_shown(v)}{tail}" for v in text[mask]]
+    return out
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _missing(kind: ColumnType, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA if kind != "datetime" else pd.NaT, index=index, dtype=DTYPES[kind])
+
+
+def _typed(
+    text: pd.Series, name: str, kind: ColumnType, source: Source
+) -> tuple[pd.Series, pd.Series]:
+    """The typed column and, per row, why a present value could not be typed (else missing)."""
     if kind == "string":
-        return text.astype("string")
-    if kind == "float":
-        return pd.to_numeric(text, errors="coerce").astype("Float64")
-    if kind == "int":
-        numbers = pd.to_numeric(text, errors="coerce")
-        whole = numbers.where(numbers.isna() | (numbers == numbers.round()))
-        return whole.astype("Int64")
+        return text.astype(DTYPES[kind]), _flag(pd.Series(False, index=text.index), "")
+    if kind == "datetime":
+        return _timestamps(text, name, source)
     if kind == "bool":
         lowered = text.str.lower()
-        return lowered.map(
+        typed = lowered.map(
             lambda v: True if v in _TRUE else False if v in _FALSE else pd.NA, na_action="ignore"
-        ).astype("boolean")
-    return _timestamps(text, source)
+        ).astype(DTYPES[kind])
+        return typed, _flag(text.notna() & typed.isna(), f"not true/false in {name}", text)
+    numbers = pd.to_numeric(text, errors="coerce")
+    not_number = _flag(text.notna() & numbers.isna(), f"not a number in {name}", text)
+    if kind == "float":
+        return numbers.astype(DTYPES[kind]), not_number
+    fraction = numbers.notna() & (numbers != numbers.round())
+    typed = numbers.where(~fraction).astype(DTYPES[kind])
+    return typed, not_number.fillna(_flag(fraction, f"not a whole number in {name}", text))
 
 
-def _timestamps(text: pd.Series, source: Source) -> pd.Series:
+def _timestamps(text: pd.Series, name: str, source: Source) -> tuple[pd.Series, pd.Series]:
+    """Instants in UTC: offsets kept, naive values read in the source's time zone."""
     fmt = source.timestamp_format or "ISO8601"
+    aware = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    naive = text.notna() & ~aware
+    parts = [_to_utc(_parse(text[aware], fmt, utc=True))]
+    local_gap = pd.Series(False, index=text.index)
+    if naive.any():
+        parsed = _parse(text[naive], fmt, utc=False)
+        if parsed.dt.tz is None:
+            local = parsed.dt.tz_localize(source.timezone, ambiguous="NaT", nonexistent="NaT")
+            local_gap = (parsed.notna() & local.isna()).reindex(text.index, fill_value=False)
+            parsed = local
+        parts.append(_to_utc(parsed))
+    stamps = pd.concat(parts).reindex(text.index).astype(DTYPES["datetime"])
+    unparseable = text.notna() & stamps.isna() & ~local_gap
+    reasons = _flag(
+        local_gap, f"nonexistent or ambiguous local time in {name} ({source.timezone})", text
+    )
+    return stamps, reasons.fillna(_flag(unparseable, f"unparseable {name}", text))
+
+
+def _parse(values: pd.Series, fmt: str, *, utc: bool) -> pd.Series:
     try:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    except (ValueError, TypeError):  # mixed offsets: read each as an instant
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize(source.timezone, ambiguous="NaT", nonexistent="NaT")
-    return parsed.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        return pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
+    except (ValueError, TypeError):  # mixed offsets in values taken as naive: read as instants
+        return pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+
+
+def _to_utc(stamps: pd.Series) -> pd.Series:
+    if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = pd.to_datetime(stamps, utc=True)  # empty or all-missing parts
+    return stamps.dt.tz_convert("UTC").astype(DTYPES["datetime"])
 
 
 def _rule_reasons(table: pd.DataFrame, kind: str, clean: pd.Series) -> pd.Series:
     reasons = pd.Series(pd.NA, index=table.index, dtype="string")
-    if kind == "tickets":
-        backwards = table["resolved_at"] < table["opened_at"]
-        reasons = reasons.fillna(
-            pd.Series("resolved before opened", index=table.index).where(backwards.fillna(False))
-        )
-        dup = table["ticket_id"].duplicated(keep="first") & clean & reasons.isna()
-        reasons = reasons.fillna(pd.Series("duplicate ticket_id", index=table.index).where(dup))
-    if kind in ("downtime", "calendar"):
-        backwards = table["end"] < table["start"]
-        reasons = reasons.fillna(
-            pd.Series("ends before it starts", index=table.index).where(backwards.fillna(False))
-        )
+    for earlier, later, reason in ORDER.get(kind, ()):
+        reasons = reasons.fillna(_flag(table[later] < table[earlier], reason))
+    for column in UNIQUE.get(kind, ()):
+        usable = clean & reasons.isna()
+        dup = table[column].where(usable).duplicated(keep="first") & usable
+        reasons = reasons.fillna(_flag(dup, f"duplicate {column}", table[column]))
     return reasons
+
+
+def _unknown_states(source: Source, raw: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
+    """Rows kept per state that is in none of the source's state lists (ticket_events only)."""
+    if source.kind != "ticket_events":
+        return pd.Series(dtype=int)
+    state = _column_text(raw, source, "state", [str(c) for c in raw.columns])
+    if state is None:
+        return pd.Series(dtype=int)
+    kept = ~np.isin(raw.index + 1, quarantine["source_row"] if len(quarantine) else [])
+    known = {s for names in source.states.model_dump().values() for s in names}
+    unknown = state[kept & state.notna().to_numpy(bool) & ~state.isin(known).to_numpy(bool)]
+    return unknown.value_counts()
