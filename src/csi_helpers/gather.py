@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from csi_helpers.canonical import cycle_window
 from csi_helpers.connectors import describe, read_raw
 from csi_helpers.hashing import sha256_file
 from csi_helpers.manifest import utc_now
@@ -29,10 +30,11 @@ def snapshot_sources(ctx: StepContext) -> pd.DataFrame:
     snapshot for a database or Prometheus query (``sha256_of`` says which).
     """
     prepare_sources(ctx.params)
+    window = cycle_window(ctx.params)
     records: list[dict[str, Any]] = []
     for source in ctx.params.sources:
         fetched = utc_now()
-        frame = read_raw(source)
+        frame = read_raw(source, window=window)
         snapshot = ctx.write_table(f"raw/{source.name}", frame)
         if source.path is not None:
             ctx.log_input(source.path)
@@ -42,6 +44,9 @@ def snapshot_sources(ctx: StepContext) -> pd.DataFrame:
             | describe(source)
             | {
                 "fetched_at": fetched,
+                "window": None
+                if source.connector == "file"
+                else f"{window[0].isoformat()} to {window[1].isoformat()}",
                 "sha256": sha256_file(origin),
                 "sha256_of": "source file" if source.path is not None else "snapshot",
                 "rows": len(frame),

@@ -24,8 +24,24 @@ def _module(source: Source):
     return import_module(f"csi_helpers.connectors.{_MODULES[source.connector]}")
 
 
-def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
-    """The source's rows, every value as text; ``nrows`` limits a schema check's sample."""
+def read_raw(
+    source: Source,
+    *,
+    nrows: int | None = None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """The source's rows, every value as text.
+
+    Args:
+        source: the source from params.
+        nrows: limit a schema check's sample.
+        window: the [start, end) a time-ranged source (Prometheus) is asked for;
+            files and SQL queries carry their own range and ignore it.
+    """
+    if source.connector == "prometheus" and window is not None:
+        return _module(source).read_raw(
+            source, nrows=nrows, start=window[0].to_pydatetime(), end=window[1].to_pydatetime()
+        )
     return _module(source).read_raw(source, nrows=nrows)
 
 
