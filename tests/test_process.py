@@ -22,6 +22,7 @@ INC1,2026-01-05 14:00,4,Resolved,1 - Critical
 INC2,2026-01-05 17:00,0,New,3 - Moderate
 INC2,2026-01-06 09:00,1,Resolved,3 - Moderate
 INC3,2026-01-05 09:00,0,New,?
+INC4,yesterday,0,New,3 - Moderate
 """
 
 PARAMS = """\
@@ -67,7 +68,7 @@ def processed(tmp_path):
     snapshot_sources(begin_step(3, run_dir=run, params_path=tmp_path / "p.yaml"))
     ctx = begin_step(4, run_dir=run, params_path=tmp_path / "p.yaml")
     ledger = build_tables(ctx)
-    return plan.set_index("kpi_id"), ledger, kpi_values(ctx, plan).set_index("kpi_id"), ctx
+    return plan.set_index("kpi_id"), ledger, kpi_values(ctx, plan, ledger).set_index("kpi_id"), ctx
 
 
 def test_event_log_feeds_ticket_kpis_with_derived_fields(processed):
@@ -75,7 +76,7 @@ def test_event_log_feeds_ticket_kpis_with_derived_fields(processed):
     assert (plan["measurable"] == "yes").all(), plan["to_close_gap"].tolist()
     assert plan.loc["ack", "fields_used"].startswith("opened_at←")
     assert "acknowledged_at←(history of state)" in plan.loc["ack", "fields_used"]
-    assert ledger.loc[0, "rows_in"] == 8 and ledger.loc[0, "rows_out"] == 8
+    assert ledger.loc[0, "rows_in"] == 9 and ledger.loc[0, "rows_out"] == 8
     tickets = ctx.read_table("process/tickets/log")
     assert tickets["ticket_id"].tolist() == ["INC1", "INC2", "INC3"]
     assert tickets["priority"].isna().tolist() == [False, False, True]  # "?" means missing
@@ -86,6 +87,9 @@ def test_clock_pause_and_scope_change_the_figure_as_defined(processed):
     # INC1 08:00→14:00 = 6 h, INC2 Mon 17:00→Tue 09:00 = 16 h; INC3 is unresolved.
     assert values.loc["wall", "value"] == pytest.approx(11.0)
     assert values.loc["wall", "excluded"] == 1
+    assert values.loc["wall", "note"].startswith(
+        "11.1 % of rows of source 'log' quarantined (unparseable updated_at: 1); excluded here; "
+    )
     # Office hours 08-18: INC1 6 h, INC2 Mon 17-18 + Tue 08-09 = 2 h.
     assert values.loc["office", "value"] == pytest.approx(4.0)
     # The 2 h pause of INC1 stops the clock: (4 + 2) / 2.

@@ -91,8 +91,43 @@ def apply_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     return table[keep]
 
 
-def kpi_values(ctx: StepContext, plan: pd.DataFrame) -> pd.DataFrame:
-    """Compute every measurable KPI entry over the cycle, as its params entry defines it."""
+def quarantine_notes(ledger: pd.DataFrame) -> dict[str, str]:
+    """Per source, one sentence on the rows step 4 left out, for the KPIs it feeds.
+
+    Example:
+        >>> ledger = pd.DataFrame({"source": ["t", "t"], "rows_in": [200, None],
+        ...     "rows_out": [194, None], "reason": [None, "unparseable resolved_at"],
+        ...     "rows": [None, 6], "level": [None, "quarantined"]})
+        >>> quarantine_notes(ledger)["t"]
+        "3.0 % of rows of source 't' quarantined (unparseable resolved_at: 6); excluded here"
+    """
+    notes = {}
+    for source, rows in ledger.groupby("source", sort=False):
+        summary = rows[rows["reason"].isna()].iloc[0]
+        dropped = rows[rows["reason"].notna()]
+        if "level" in rows:
+            dropped = dropped[dropped["level"].fillna("quarantined") == "quarantined"]
+        if dropped.empty or not summary["rows_in"]:
+            continue
+        share = 100 * dropped["rows"].sum() / summary["rows_in"]
+        reasons = ", ".join(
+            f"{r}: {int(n):,}" for r, n in zip(dropped["reason"], dropped["rows"], strict=True)
+        )
+        notes[source] = (
+            f"{share:.1f} % of rows of source {source!r} quarantined ({reasons}); excluded here"
+        )
+    return notes
+
+
+def kpi_values(
+    ctx: StepContext, plan: pd.DataFrame, ledger: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Compute every measurable KPI entry over the cycle, as its params entry defines it.
+
+    Each KPI's note says how exclusions bear on it: rows its source lost in
+    quarantine (from the ``ledger``), then the records the formula left out.
+    """
+    quarantined = quarantine_notes(ledger) if ledger is not None else {}
     start, end = cycle_window(ctx.params)
     entries = {k.id: k for _, _, k in ctx.params.strategy.kpis()}
     pauses = _pauses(ctx)
@@ -123,7 +158,7 @@ def kpi_values(ctx: StepContext, plan: pd.DataFrame) -> pd.DataFrame:
         result = d(
             apply_scope(tables[key], k.scope), start=start, end=end, options=k.options, **reserved
         )
-        note = result.note
+        note = "; ".join(filter(None, [quarantined.get(row.source, ""), result.note]))
         if row.measurable == "partly":
             note = "; ".join(filter(None, [note, f"partly measurable: {row.to_close_gap}"]))
         rows.append({"kpi_id": k.id, "kpi": k.kpi} | result.to_dict() | {"note": note})

@@ -128,3 +128,98 @@ def weekday_hour_profile(
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+GRAINS = {"hour": "hour", "day": "day", "week": "week"}
+TICKET_DIMENSIONS = ("service", "priority", "category", "assignment_group")
+
+
+def ticket_series(
+    tickets: Path | None,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    timezone: str,
+    grain: str = "day",
+    by: tuple[str, ...] = (),
+) -> pd.DataFrame | None:
+    """Tickets opened and resolved, and hours to resolve, per period and group.
+
+    One SQL aggregation over the Parquet table: ``grain`` is hour, day or week (weeks
+    start on Monday, in the service's time zone); ``by`` names canonical columns
+    (service, priority, category, assignment_group). Missing group values show as
+    ``(none)`` so that no ticket drops out of a total.
+
+    Columns: period, the ``by`` columns, opened, resolved, mean_hours_to_resolve,
+    median_hours_to_resolve, p90_hours_to_resolve (resolution measured on tickets
+    resolved in that period). None when there is no tickets table.
+    """
+    if tickets is None:
+        return None
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
+    unknown = [c for c in by if c not in TICKET_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"cannot group tickets by {unknown}; use {', '.join(TICKET_DIMENSIONS)}")
+    groups = "".join(f", coalesce(CAST({c} AS VARCHAR), '(none)') AS {c}" for c in by)
+    keys = "".join(f", {c}" for c in by)
+    sql = f"""
+        WITH t AS (SELECT * FROM read_parquet('{_sql_path(tickets)}')),
+        opened AS (
+            SELECT date_trunc('{grain}', timezone($tz, opened_at)) AS period{groups},
+                   COUNT(*) AS opened
+            FROM t WHERE opened_at >= $start AND opened_at < $end GROUP BY ALL),
+        resolved AS (
+            SELECT date_trunc('{grain}', timezone($tz, resolved_at)) AS period{groups},
+                   COUNT(*) AS resolved,
+                   AVG(epoch(resolved_at - opened_at) / 3600) AS mean_hours_to_resolve,
+                   quantile_cont(epoch(resolved_at - opened_at) / 3600, 0.5)
+                       AS median_hours_to_resolve,
+                   quantile_cont(epoch(resolved_at - opened_at) / 3600, 0.9)
+                       AS p90_hours_to_resolve
+            FROM t WHERE resolved_at >= $start AND resolved_at < $end
+                   AND resolved_at >= opened_at GROUP BY ALL)
+        SELECT period{keys}, coalesce(opened, 0) AS opened, coalesce(resolved, 0) AS resolved,
+               mean_hours_to_resolve, median_hours_to_resolve, p90_hours_to_resolve
+        FROM opened FULL OUTER JOIN resolved USING (period{keys})
+        ORDER BY period{keys}
+    """
+    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
+    return _connect().execute(sql, params).df()
+
+
+def monitoring_series(
+    monitoring: Path | None,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    timezone: str,
+    grain: str = "day",
+    by_service: bool = False,
+) -> pd.DataFrame | None:
+    """Load, p95 latency, utilisation and error rate per period (and service).
+
+    ``requests`` is the sum; ``latency_p95_ms`` the 95th percentile of the samples'
+    p95 values; ``peak_utilisation`` the maximum; ``error_rate`` request-weighted
+    when request counts exist. None when there is no monitoring table.
+    """
+    if monitoring is None:
+        return None
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
+    service = ", coalesce(service, '(none)') AS service" if by_service else ""
+    key = ", service" if by_service else ""
+    sql = f"""
+        SELECT date_trunc('{grain}', timezone($tz, timestamp)) AS period{service},
+               SUM(requests) AS requests,
+               quantile_cont(latency_p95_ms, 0.95) AS latency_p95_ms,
+               MAX(utilisation) AS peak_utilisation,
+               coalesce(SUM(error_rate * requests) / nullif(SUM(requests), 0), AVG(error_rate))
+                   AS error_rate,
+               COUNT(*) AS samples
+        FROM read_parquet('{_sql_path(monitoring)}')
+        WHERE timestamp >= $start AND timestamp < $end
+        GROUP BY ALL ORDER BY period{key}
+    """
+    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
+    return _connect().execute(sql, params).df()
