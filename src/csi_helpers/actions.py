@@ -21,6 +21,7 @@ class Rule:
     metric_contains: str  # "" matches any metric
     title: str
     expected: str
+    rising_only: bool = False  # a trend rule that applies only when the metric grows
 
 
 RULES: tuple[Rule, ...] = (
@@ -72,12 +73,14 @@ RULES: tuple[Rule, ...] = (
         "incidents",
         "Investigate the drivers of the incident trend",
         "stop the incident growth",
+        rising_only=True,
     ),
     Rule(
         "trend",
         "requests",
         "Revise the capacity plan for the load growth",
         "capacity ahead of demand",
+        rising_only=True,
     ),
 )
 
@@ -103,23 +106,35 @@ def recommend_actions(
         owners: KPI entry id → owner (the objective's owner).
         cycle_end: the cycle's last day; actions are due 30 days later.
         cycle_id: prefix of the action ids.
+
+    A trend rule marked ``rising_only`` skips a falling trend. A target gap that no
+    rule names (a KPI entry id the rules do not know) gets a generic action for its
+    KPI, so every gap has an owner and a due date.
     """
     rows: dict[str, dict] = {}
+
+    def add(title: str, f: Finding, expected: str) -> None:
+        rows[title] = {
+            "action_id": f"{cycle_id}-a{len(rows) + 1}",
+            "title": title,
+            "finding_id": f.id,
+            "metric": f.metric,
+            "expected": expected,
+            "owner": owners.get(f.metric, ""),
+            "due": (cycle_end + timedelta(days=30)).isoformat(),
+            "status": "proposed",
+        }
+
     for f in findings:
         if not f.is_finding:
             continue
-        for rule in RULES:
-            if f.kind == rule.kind and rule.metric_contains in f.metric and rule.title not in rows:
-                rows[rule.title] = {
-                    "action_id": f"{cycle_id}-a{len(rows) + 1}",
-                    "title": rule.title,
-                    "finding_id": f.id,
-                    "metric": f.metric,
-                    "expected": rule.expected,
-                    "owner": owners.get(f.metric, ""),
-                    "due": (cycle_end + timedelta(days=30)).isoformat(),
-                    "status": "proposed",
-                }
+        matched = [r for r in RULES if f.kind == r.kind and r.metric_contains in f.metric]
+        matched = [r for r in matched if not (r.rising_only and (f.effect or 0) <= 0)]
+        for rule in matched:
+            if rule.title not in rows:
+                add(rule.title, f, rule.expected)
+        if not matched and f.kind == "target_gap":
+            add(f"Find and remove the causes of the {f.metric} gap", f, f"{f.metric} to target")
     return pd.DataFrame(list(rows.values()), columns=ACTION_COLUMNS)
 
 

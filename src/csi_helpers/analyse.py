@@ -23,10 +23,14 @@ TREND_SERIES = {  # daily series column -> (metric name, unit)
 
 
 def analyse_trends(ctx: StepContext, daily: pd.DataFrame) -> list[Finding]:
-    """A seasonal (weekly) Mann-Kendall trend test on each daily KPI series present."""
+    """A seasonal (weekly) Mann-Kendall trend test on each daily KPI series present.
+
+    A series no source feeds (its column absent, or missing every day, e.g. latency
+    when the monitoring export has none) is skipped: step 2 already reports that gap.
+    """
     findings = []
     for column, (metric, unit) in TREND_SERIES.items():
-        if column not in daily:
+        if column not in daily or daily[column].isna().all():
             continue
         series = daily.set_index("day")[column].astype(float)
         finding = trend_test(
@@ -51,9 +55,12 @@ def hourly_monitoring(ctx: StepContext) -> pd.DataFrame | None:
 
 
 def analyse_capacity(ctx: StepContext) -> list[Finding]:
-    """The utilisation at which p95 latency starts rising (segmented regression)."""
+    """The utilisation at which p95 latency starts rising (segmented regression).
+
+    Skipped when the monitoring table carries no utilisation or no latency at all.
+    """
     hourly = hourly_monitoring(ctx)
-    if hourly is None:
+    if hourly is None or hourly[["utilisation", "latency_p95_ms"]].isna().all().any():
         return []
     a = ctx.params.analysis
     finding = capacity_threshold(

@@ -108,15 +108,21 @@ def capacity_chart(
     x: str = "utilisation",
     y: str = "latency_p95_ms",
 ) -> Figure:
-    """Latency against utilisation, hour by hour, with the estimated threshold marked."""
+    """Latency against utilisation, hour by hour, with the estimated threshold marked.
+
+    Utilisation may be a fraction or in percent (as some tools export it); it is shown
+    in percent either way, by the rule of
+    :func:`csi_helpers.analysis.capacity.capacity_threshold`.
+    """
+    scale = percent_scale(hourly[x])
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    ax.scatter(100 * hourly[x], hourly[y], s=5, alpha=0.35)
+    ax.scatter(scale * hourly[x], hourly[y], s=5, alpha=0.35)
     if threshold is not None:
         ax.axvline(
-            100 * threshold,
+            scale * threshold,
             color="#c62828",
             ls="--",
-            label=f"latency starts rising at {100 * threshold:.0f} % utilisation",
+            label=f"latency starts rising at {scale * threshold:.0f} % utilisation",
         )
         ax.legend(loc="upper left", frameon=False)
     ax.set_xlabel("utilisation of capacity (%)")
@@ -124,3 +130,14 @@ def capacity_chart(
     ax.set_title("Response time against load")
     fig.tight_layout()
     return fig
+
+
+def percent_scale(utilisation: pd.Series) -> float:
+    """100 when utilisation reads as a fraction (95th percentile ≤ 2), else 1 (percent).
+
+    Example:
+        >>> percent_scale(pd.Series([0.2, 0.9])), percent_scale(pd.Series([20.0, 90.0]))
+        (100.0, 1.0)
+    """
+    values = utilisation.dropna().astype(float)
+    return 100.0 if values.empty or values.quantile(0.95) <= 2 else 1.0
