@@ -41,3 +41,23 @@ def test_empty_table_becomes_a_sentence_and_text_is_left_aligned():
     html = table(pd.DataFrame({"kpi": ["a<b>"], "value": [1.5]})).to_html()
     assert "text-align: left" in html and "1.50" in html
     assert "a&lt;b&gt;" in html and "a<b>" not in html
+
+
+def test_scorecard_colours_status_and_escapes_notes():
+    from csi_helpers.present import styled_scorecard
+
+    card = pd.DataFrame(
+        {
+            "kpi_name": ["MTTR"],
+            "target": [12.0],
+            "actual": [24.6],
+            "previous": [25.0],
+            "trend": ["down"],
+            "status": ["red"],
+            "unit": ["h"],
+            "note": ["<b>11</b> unresolved"],
+        }
+    )
+    html = styled_scorecard(card).to_html()
+    assert "background-color: #c62828" in html and "text-align: left" in html
+    assert "&lt;b&gt;11&lt;/b&gt; unresolved" in html and "▼" in html

@@ -63,7 +63,9 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
     return (
         shown.style.hide(axis="index")
         .format({"Target": "{:,.4g}", "Actual": "{:,.4g}", "Previous cycle": "{:,.4g}"}, na_rep="–")
+        .format(subset=["KPI", "Unit", "Data note"], escape="html", na_rep="")
         .map(colour, subset=["Status"])
+        .set_properties(subset=["KPI", "Unit", "Data note"], **{"text-align": "left"})
     )
 
 
