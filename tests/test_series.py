@@ -78,3 +78,31 @@ def test_hourly_monitoring_series_in_the_service_time_zone(tmp_path):
     assert got.loc[0, "error_rate"] == pytest.approx(3 / 40)  # request-weighted
     with pytest.raises(ValueError, match="grain must be one of hour, day, week"):
         monitoring_series(path, start=START, end=END, timezone="UTC", grain="month")
+
+
+def test_daily_series_uses_the_same_definitions_as_the_grouped_series(tmp_path, tickets):
+    from csi_helpers.series import daily_series
+
+    _frame, tickets_path = tickets
+    stamps = pd.date_range(START, periods=48, freq="h", tz="UTC")
+    monitoring = tmp_path / "m.parquet"
+    pd.DataFrame(
+        {
+            "timestamp": stamps.astype("datetime64[us, UTC]"),
+            "requests": [10.0, 30.0] * 24,
+            "latency_p95_ms": [100.0] * 48,
+            "utilisation": [0.5] * 48,
+            "error_rate": [0.0, 0.1] * 24,
+            "service": ["a"] * 48,
+        }
+    ).to_parquet(monitoring)
+    daily = daily_series(
+        start=START, end=END, timezone="UTC", monitoring=monitoring, tickets=tickets_path
+    )
+    assert len(daily) == 14 and daily["day"].iloc[0] == pd.Timestamp("2026-01-05")
+    assert daily.loc[0, "error_rate"] == pytest.approx(
+        3 / 40
+    )  # request-weighted, as monitoring_series
+    assert daily.loc[0, "requests"] == 480.0
+    assert daily["incidents"].sum() == 400  # every ticket opened in the window, one definition
+    assert daily.loc[2:, "requests"].isna().all()  # no samples: missing, not zero

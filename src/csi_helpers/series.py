@@ -32,8 +32,9 @@ def daily_series(
 ) -> pd.DataFrame:
     """One row per day of [start, end): load, latency, utilisation, incidents, downtime.
 
-    Each source is optional; its columns are missing (NaN) when not given.
-    ``latency_p95_ms`` of a day is the 95th percentile of its hourly p95 samples;
+    Each source is optional; its columns are missing (NaN) when not given. Load,
+    latency, utilisation and error rate are :func:`monitoring_series` at day grain
+    (one definition for both), incidents are :func:`ticket_series`' opened count;
     downtime minutes are counted on the day the outage started.
     """
     con = _connect()
@@ -47,35 +48,14 @@ def daily_series(
         """,
         params,
     ).df()
+    window = {"start": start, "end": end, "timezone": timezone}
     parts = []
-    if monitoring is not None:
-        parts.append(
-            con.execute(
-                f"""
-            SELECT CAST(timezone($tz, timestamp) AS DATE) AS day,
-                   SUM(requests) AS requests,
-                   quantile_cont(latency_p95_ms, 0.95) AS latency_p95_ms,
-                   MAX(utilisation) AS peak_utilisation,
-                   AVG(error_rate) AS error_rate
-            FROM read_parquet('{_sql_path(monitoring)}')
-            WHERE timestamp >= $start AND timestamp < $end
-            GROUP BY 1
-            """,
-                params,
-            ).df()
-        )
+    if monitoring is not None:  # the same definitions as monitoring_series, at day grain
+        daily = monitoring_series(monitoring, grain="day", **window)
+        parts.append(daily.drop(columns="samples").rename(columns={"period": "day"}))
     if tickets is not None:
-        parts.append(
-            con.execute(
-                f"""
-            SELECT CAST(timezone($tz, opened_at) AS DATE) AS day, COUNT(*) AS incidents
-            FROM read_parquet('{_sql_path(tickets)}')
-            WHERE opened_at >= $start AND opened_at < $end
-            GROUP BY 1
-            """,
-                params,
-            ).df()
-        )
+        opened = ticket_series(tickets, grain="day", **window)[["period", "opened"]]
+        parts.append(opened.rename(columns={"period": "day", "opened": "incidents"}))
     if downtime is not None:
         parts.append(
             con.execute(
@@ -89,12 +69,13 @@ def daily_series(
                 params,
             ).df()
         )
+    frame["day"] = pd.to_datetime(frame["day"])
     for part in parts:
+        part["day"] = pd.to_datetime(part["day"]).dt.tz_localize(None)
         frame = frame.merge(part, on="day", how="left")
     for col in ("incidents", "downtime_min"):
         if col in frame:
             frame[col] = frame[col].fillna(0)
-    frame["day"] = pd.to_datetime(frame["day"])
     return frame
 
 
