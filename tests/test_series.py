@@ -68,6 +68,7 @@ def test_hourly_monitoring_series_in_the_service_time_zone(tmp_path):
             "requests": [10.0, 30, 20, 20],
             "latency_p95_ms": [100.0, 200, 300, 400],
             "utilisation": [0.1, 0.2, 0.3, 0.4],
+            "capacity": [100.0, 100, 100, 120],
             "error_rate": [0.0, 0.1, 0.0, 0.0],
             "service": ["a"] * 4,
         }
@@ -92,6 +93,7 @@ def test_daily_series_uses_the_same_definitions_as_the_grouped_series(tmp_path, 
             "requests": [10.0, 30.0] * 24,
             "latency_p95_ms": [100.0] * 48,
             "utilisation": [0.5] * 48,
+            "capacity": [80.0] * 48,
             "error_rate": [0.0, 0.1] * 24,
             "service": ["a"] * 48,
         }
@@ -106,3 +108,32 @@ def test_daily_series_uses_the_same_definitions_as_the_grouped_series(tmp_path, 
     assert daily.loc[0, "requests"] == 480.0
     assert daily["incidents"].sum() == 400  # every ticket opened in the window, one definition
     assert daily.loc[2:, "requests"].isna().all()  # no samples: missing, not zero
+
+
+def test_hourly_series_is_utc_and_splits_outages_over_hours(tmp_path, tickets):
+    from csi_helpers.series import daily_series, hourly_series
+
+    _frame, tickets_path = tickets
+    outages = tmp_path / "o.parquet"
+    pd.DataFrame(
+        {
+            "start": pd.to_datetime(["2026-01-05 20:30", "2026-01-06 23:50"], utc=True),
+            "end": pd.to_datetime(["2026-01-05 22:00", "2026-01-07 00:20"], utc=True),
+        }
+    ).to_parquet(outages)
+    hourly = hourly_series(start=START, end=END, tickets=tickets_path, downtime=outages)
+    assert str(hourly.index.tz) == "UTC" and hourly.index.is_unique
+    assert len(hourly) == 14 * 24  # every hour of the window, outage or not
+    minutes = hourly["downtime_min"]
+    assert minutes[minutes > 0].to_dict() == {
+        pd.Timestamp("2026-01-05 20:00", tz="UTC"): 30.0,
+        pd.Timestamp("2026-01-05 21:00", tz="UTC"): 60.0,
+        pd.Timestamp("2026-01-06 23:00", tz="UTC"): 10.0,
+        pd.Timestamp("2026-01-07 00:00", tz="UTC"): 20.0,
+    }
+    assert hourly["incidents"].sum() == 400  # the same tickets as the daily series
+    daily = daily_series(start=START, end=END, timezone="UTC", downtime=outages)
+    assert daily.set_index("day")["downtime_min"].loc["2026-01-06":"2026-01-07"].tolist() == [
+        10.0,
+        20.0,
+    ]  # an outage over midnight counts on both days

@@ -32,47 +32,115 @@ def daily_series(
 ) -> pd.DataFrame:
     """One row per day of [start, end): load, latency, utilisation, incidents, downtime.
 
-    Each source is optional; its columns are missing (NaN) when not given. Load,
-    latency, utilisation and error rate are :func:`monitoring_series` at day grain
-    (one definition for both), incidents are :func:`ticket_series`' opened count;
-    downtime minutes are counted on the day the outage started.
+    Days are those of ``timezone``; the columns are those of :func:`period_series`,
+    with the period column named ``day`` (naive local dates).
     """
+    frame = period_series(
+        grain="day",
+        start=start,
+        end=end,
+        timezone=timezone,
+        monitoring=monitoring,
+        tickets=tickets,
+        downtime=downtime,
+    )
+    return frame.rename(columns={"period": "day"}).drop(columns="capacity", errors="ignore")
+
+
+def hourly_series(
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    monitoring: Path | None = None,
+    tickets: Path | None = None,
+    downtime: Path | None = None,
+) -> pd.DataFrame:
+    """One row per UTC hour of [start, end), indexed by tz-aware UTC timestamps.
+
+    The columns of :func:`period_series`; UTC hours are used so that every hour
+    exists exactly once (no daylight-saving gaps or repeats) for the analyses
+    that match hours across weeks.
+    """
+    frame = period_series(
+        grain="hour",
+        start=start,
+        end=end,
+        timezone="UTC",
+        monitoring=monitoring,
+        tickets=tickets,
+        downtime=downtime,
+    )
+    frame["period"] = frame["period"].dt.tz_localize("UTC")
+    return frame.set_index("period").rename_axis("hour")
+
+
+def period_series(
+    *,
+    grain: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    timezone: str,
+    monitoring: Path | None = None,
+    tickets: Path | None = None,
+    downtime: Path | None = None,
+) -> pd.DataFrame:
+    """One row per hour or day of [start, end): load, latency, utilisation, incidents, downtime.
+
+    Each source is optional; its columns are missing (NaN) when not given. Load,
+    capacity, latency, utilisation and error rate are :func:`monitoring_series`
+    (one definition for every grain); incidents are :func:`ticket_series`' opened
+    count; downtime minutes are the minutes of each outage that fall inside the
+    period (an outage over midnight counts on both days).
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
     con = _connect()
     params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
+    step = f"INTERVAL 1 {grain.upper()}"
     frame = con.execute(
-        """
-        SELECT CAST(d AS DATE) AS day
-        FROM generate_series(CAST(timezone($tz, $start::TIMESTAMPTZ) AS DATE),
-                             CAST(timezone($tz, $end::TIMESTAMPTZ) AS DATE) - 1,
-                             INTERVAL 1 DAY) AS t(d)
+        f"""
+        SELECT p AS period
+        FROM generate_series(date_trunc('{grain}', timezone($tz, $start::TIMESTAMPTZ)),
+                             timezone($tz, $end::TIMESTAMPTZ) - INTERVAL 1 MICROSECOND,
+                             {step}) AS t(p)
         """,
         params,
     ).df()
-    window = {"start": start, "end": end, "timezone": timezone}
+    window = {"start": start, "end": end, "timezone": timezone, "grain": grain}
     parts = []
-    if monitoring is not None:  # the same definitions as monitoring_series, at day grain
-        daily = monitoring_series(monitoring, grain="day", **window)
-        parts.append(daily.drop(columns="samples").rename(columns={"period": "day"}))
+    if monitoring is not None:  # the same definitions as monitoring_series
+        parts.append(monitoring_series(monitoring, **window).drop(columns="samples"))
     if tickets is not None:
-        opened = ticket_series(tickets, grain="day", **window)[["period", "opened"]]
-        parts.append(opened.rename(columns={"period": "day", "opened": "incidents"}))
+        opened = ticket_series(tickets, **window)[["period", "opened"]]
+        parts.append(opened.rename(columns={"opened": "incidents"}))
     if downtime is not None:
         parts.append(
             con.execute(
                 f"""
-            SELECT CAST(timezone($tz, start) AS DATE) AS day,
-                   SUM(epoch("end" - start)) / 60.0 AS downtime_min
-            FROM read_parquet('{_sql_path(downtime)}')
-            WHERE start >= $start AND start < $end
+            WITH o AS (
+                SELECT greatest(start, $start::TIMESTAMPTZ) AS s,
+                       least("end", $end::TIMESTAMPTZ) AS e
+                FROM read_parquet('{_sql_path(downtime)}')
+                WHERE start < $end AND "end" > $start),
+            p AS (
+                SELECT DISTINCT date_trunc('{grain}', timezone($tz, s)) + i * {step} AS period
+                FROM o, range(0, 1 + CAST(ceil(epoch(e - s) / 3600 / 24) AS BIGINT)
+                                  * CASE WHEN '{grain}' = 'hour' THEN 24 ELSE 1 END) AS r(i))
+            SELECT p.period,
+                   SUM(greatest(0, epoch(least(timezone($tz, o.e), p.period + {step})
+                                       - greatest(timezone($tz, o.s), p.period)))) / 60.0
+                       AS downtime_min
+            FROM p JOIN o ON timezone($tz, o.s) < p.period + {step}
+                         AND timezone($tz, o.e) > p.period
             GROUP BY 1
             """,
                 params,
             ).df()
         )
-    frame["day"] = pd.to_datetime(frame["day"])
+    frame["period"] = pd.to_datetime(frame["period"])
     for part in parts:
-        part["day"] = pd.to_datetime(part["day"]).dt.tz_localize(None)
-        frame = frame.merge(part, on="day", how="left")
+        part["period"] = pd.to_datetime(part["period"]).dt.tz_localize(None)
+        frame = frame.merge(part, on="period", how="left")
     for col in ("incidents", "downtime_min"):
         if col in frame:
             frame[col] = frame[col].fillna(0)
@@ -178,11 +246,12 @@ def monitoring_series(
     grain: str = "day",
     by_service: bool = False,
 ) -> pd.DataFrame | None:
-    """Load, p95 latency, utilisation and error rate per period (and service).
+    """Load, p95 latency, utilisation, capacity and error rate per period (and service).
 
-    ``requests`` is the sum; ``latency_p95_ms`` the 95th percentile of the samples'
-    p95 values; ``peak_utilisation`` the maximum; ``error_rate`` request-weighted
-    when request counts exist. None when there is no monitoring table.
+    ``requests`` is the sum; ``capacity`` the maximum; ``latency_p95_ms`` the 95th
+    percentile of the samples' p95 values; ``peak_utilisation`` the maximum;
+    ``error_rate`` request-weighted when request counts exist. None when there is
+    no monitoring table.
     """
     if monitoring is None:
         return None
@@ -195,6 +264,7 @@ def monitoring_series(
                SUM(requests) AS requests,
                quantile_cont(latency_p95_ms, 0.95) AS latency_p95_ms,
                MAX(utilisation) AS peak_utilisation,
+               MAX(capacity) AS capacity,
                coalesce(SUM(error_rate * requests) / nullif(SUM(requests), 0), AVG(error_rate))
                    AS error_rate,
                COUNT(*) AS samples
