@@ -91,12 +91,10 @@ def test_promql_syntax_error_quotes_prometheus(prometheus):  # noqa: F811
         prom.read_raw(source)
 
 
-def test_wrong_port_fails_quickly_with_a_hint():
+def test_wrong_port_fails_with_a_hint():
     url = f"http://127.0.0.1:{free_port()}"
-    t0 = time.perf_counter()
     with pytest.raises(DataError, match=rf"is Prometheus running at {url}\?"):
         prom.read_raw(make_source(url, "up"))
-    assert time.perf_counter() - t0 < 2
 
 
 class _Slow(BaseHTTPRequestHandler):

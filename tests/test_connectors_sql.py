@@ -126,15 +126,13 @@ def _dead_port() -> int:
         return s.getsockname()[1]
 
 
-def test_unreachable_server_masks_the_password_and_fails_fast(monkeypatch):
+def test_unreachable_server_masks_the_password(monkeypatch):
     pytest.importorskip("psycopg")
     monkeypatch.setenv("CSI_TEST_PW", "pw-never-shown-42")
     url = f"postgresql+psycopg://analyst:${{CSI_TEST_PW}}@127.0.0.1:{_dead_port()}/itsm"
-    t0 = time.perf_counter()
     with pytest.raises(DataError) as caught:
         sql.read_raw(sql_source(url, "SELECT 1", timeout_s=5))
     message = str(caught.value)
-    assert time.perf_counter() - t0 < 5
     assert "pw-never-shown-42" not in message
     assert message.startswith(
         "source 'tickets': cannot connect to postgresql+psycopg://analyst:***@"
