@@ -17,12 +17,14 @@ def finding(fid: str, kind: str, severity: str) -> Finding:
 FINDINGS = [
     finding("gap-red", "target_gap", "high"),
     finding("gap-amber", "target_gap", "medium"),
-    finding("trend", "trend", "low"),
+    finding("trend", "trend", "medium"),
+    finding("good-news", "change_point", "low"),
+    finding("green", "baseline", "low"),
     finding("none", "no_finding", "info"),
 ]
 
 
-def test_key_findings_keep_red_gaps_and_analyses_but_not_amber_gaps():
+def test_key_findings_keep_red_gaps_and_bad_news_but_not_amber_gaps_or_good_news():
     assert [f.id for f in key_findings(FINDINGS)] == ["gap-red", "trend"]
 
 

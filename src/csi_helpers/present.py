@@ -28,11 +28,16 @@ SCORECARD_COLUMNS = {
 def key_findings(findings: list[Finding], *, limit: int = 8) -> list[Finding]:
     """The findings worth a manager's attention, in rank order.
 
-    Target gaps are on the scorecard already, so only red ones (severity high)
-    are repeated here; every analytical finding (trend, threshold, ...) is kept.
+    Findings of severity high or medium (bad news on a KPI; see
+    :mod:`csi_helpers.severity`). Target gaps are on the scorecard already, so only
+    red ones (severity high) are repeated here.
     """
     chosen = [
-        f for f in findings if f.is_finding and (f.kind != "target_gap" or f.severity == "high")
+        f
+        for f in findings
+        if f.is_finding
+        and f.severity in ("high", "medium")
+        and (f.kind != "target_gap" or f.severity == "high")
     ]
     return chosen[:limit]
 
