@@ -212,6 +212,7 @@ def capacity_threshold(
     alpha: float = 0.05,
     x_unit: str | None = None,
     y_unit: str = "ms",
+    metric: str | None = None,
     scope: Mapping[str, Any] | None = None,
 ) -> Finding:
     """Find the utilisation beyond which a response metric rises faster (a knee).
@@ -228,6 +229,7 @@ def capacity_threshold(
             of capacity), or any other unit name (reported as is). ``None`` infers
             fraction when the 95th percentile of ``x`` is at most 2, else percent.
         y_unit: Unit of ``y``; the effect is in ``y_unit`` per point of ``x``.
+        metric: Name of ``y`` in the statement and the finding (default: the column name).
         scope: Where the data come from (service, host, ...), copied to the finding.
 
     Returns:
@@ -252,6 +254,7 @@ def capacity_threshold(
         ('capacity_threshold', 0.75, 'ms per utilisation point')
     """
     _check_inputs(frame, x, y, n_boot, grid, alpha)
+    name = metric or y
     scope = dict(scope or {})
     method = (
         f"segmented_regression(grid={grid}, n_boot={n_boot}, seed={seed}, alpha={alpha}; "
@@ -280,7 +283,7 @@ def capacity_threshold(
     def nothing(reason: str, detail: str, **numbers: Any) -> Finding:
         return no_finding(
             analysis=ANALYSIS,
-            metric=y,
+            metric=name,
             reason=reason,
             detail=detail,
             method=method,
@@ -292,7 +295,7 @@ def capacity_threshold(
     if n < MIN_POINTS:
         return nothing(
             "too_few_points",
-            f"too few points: {n} usable rows of {x} and {y}, need ≥ {MIN_POINTS}",
+            f"too few points: {n} usable rows of {x} and {name}, need ≥ {MIN_POINTS}",
             evidence=counts,
         )
     side = max(MIN_SIDE, int(np.ceil(SIDE_SHARE * n)))
@@ -307,7 +310,7 @@ def capacity_threshold(
         )
     if np.ptp(ys) == 0:
         return nothing(
-            "constant", f"{y} is constant at {format_number(ys[0])} {y_unit}", evidence=counts
+            "constant", f"{name} is constant at {format_number(ys[0])} {y_unit}", evidence=counts
         )
 
     centre, spread = xs.mean(), xs.std()
@@ -378,7 +381,7 @@ def capacity_threshold(
     if p_value >= alpha:
         return nothing(
             "not_significant",
-            f"no significant break in {y} against {x}: best break at "
+            f"no significant break in {name} against {x}: best break at "
             f"{where} is no better than a straight line ({format_p(p_value)} ≥ alpha "
             f"{alpha}, sup-F {sup_f:.1f}, n = {n:,})",
             **numbers,
@@ -386,18 +389,18 @@ def capacity_threshold(
     if c <= 0:
         return nothing(
             "saturation",
-            f"{y} bends at {where} but rises more slowly above it "
+            f"{name} bends at {where} but rises more slowly above it "
             f"({above_below}); not a capacity threshold",
             **numbers,
         )
     return Finding(
         id=finding_id(ANALYSIS, y, {**scope, "x": x}),
         kind="capacity_threshold",
-        statement=f"{y} rises once {x} passes {fmt_x(threshold)} (95 % CI {fmt_x(t_low)} to "
+        statement=f"{name} rises once {x} passes {fmt_x(threshold)} (95 % CI {fmt_x(t_low)} to "
         f"{fmt_x(t_high)}): slope {above_below}, steeper by {format_number(c * per_point)} "
         f"(95 % CI {format_number(c_low * per_point)} to {format_number(c_high * per_point)}; "
         f"{format_p(p_value)}, n = {n:,})",
-        metric=y,
+        metric=name,
         method=method,
         severity=_severity(rise),
         scope={**scope, "x": x},
