@@ -246,6 +246,20 @@ def test_model_names_the_planted_group_as_top_factor():
     assert any("reassignment_count accrue" in c for c in f.evidence["caveats"])
 
 
+@pytest.mark.slow
+def test_model_on_100_null_data_sets_stays_within_alpha():
+    # The model's test (held-out AUC interval above 0.5) is one-sided at 2.5 %:
+    # P(Binomial(100, 0.025) > 7) ≈ 0.004, so at most 7 of 100 may find a signal.
+    signals = sum(
+        driver_model(
+            synthetic_tickets(seed=seed, n=1200), features=MODEL_FEATURES, seed=seed
+        ).is_finding
+        for seed in range(100, 200)
+    )
+    print(f"\nnull model: {signals} of 100 found a signal")
+    assert signals <= 7
+
+
 def test_model_on_null_data_finds_no_signal_most_of_the_time():
     # Under no association the held-out AUC is centred on 0.5, so a 95 % interval above it
     # occurs in about 2.5 % of draws; P(Binomial(10, 0.025) ≥ 3) ≈ 0.002: allow at most 2.
