@@ -198,12 +198,12 @@ def pareto(tickets: pd.DataFrame, *, by: str, outcome: str | None = None) -> pd.
     Example:
         >>> t = pd.DataFrame({"group": ["A", "A", "A", "B", None],
         ...                   "breached": [True, True, False, False, True]})
-        >>> pareto(t, by="group", outcome="breached")[["group", "tickets", "outcomes",
-        ...                                            "outcome_share", "outcome_rate"]]
-             group  tickets  outcomes  outcome_share  outcome_rate
-        0        A        3         2       0.666667      0.666667
-        1  (blank)        1         1       0.333333      1.000000
-        2        B        1         0       0.000000      0.000000
+        >>> table = pareto(t, by="group", outcome="breached")
+        >>> for r in table.itertuples():
+        ...     print(r.group, r.tickets, r.outcomes, f"{r.outcome_share:.3f} {r.outcome_rate:.3f}")
+        A 3 2 0.667 0.667
+        (blank) 1 1 0.333 1.000
+        B 1 0 0.000 0.000
     """
     _check_table(tickets, "pareto")
     _check_name(by, "by")
