@@ -59,3 +59,56 @@ def test_review_compares_each_earlier_action_with_its_kpi():
     review = review_previous_actions(earlier, card)
     assert review.loc[0, "change_pct"] == pytest.approx(-49.99, abs=0.01)
     assert bool(review.loc[0, "improved"])
+
+
+def test_analytical_findings_map_to_actions_that_name_their_evidence():
+    crowded = Finding(
+        id="concentration:breached@by=assignment_group&value=Web Platform",
+        kind="concentration",
+        statement="s",
+        metric="breached",
+        method="m",
+        severity="high",
+        effect=3.4,
+        evidence={"value": "Web Platform", "rate_ratio": 3.36},
+    )
+    campaigns = Finding(
+        id="event_impact:downtime minutes@events=campaigns",
+        kind="event_impact",
+        statement="s",
+        metric="downtime minutes",
+        method="m",
+        severity="high",
+        effect=0.64,
+        unit="min/h",
+        scope={"events": "campaigns"},
+    )
+    runway = Finding(
+        id="capacity_forecast:peak load",
+        kind="capacity_forecast",
+        statement="s",
+        metric="peak load",
+        method="m",
+        severity="medium",
+        effect=60.0,
+        evidence={"crossing_date": "2026-11-29"},
+    )
+    plan = actions_for(crowded, campaigns, runway).set_index("title")
+    rebalance = plan.loc[
+        "Rebalance Web Platform: review its staffing, skills and routing of breaching tickets"
+    ]
+    assert (
+        rebalance["expected"] == "Web Platform's breach rate down to the rest's (now 3.4× as high)"
+    )
+    assert rebalance["kpi"] == "sla_compliance"
+    stagger = plan.loc[
+        "Stagger campaigns away from the evening peak and add capacity before each one"
+    ]
+    assert "+0.64 min/h above it" in stagger["expected"] and stagger["kpi"] == "downtime_minutes"
+    assert plan.loc["Plan a capacity increase before 2026-11-29", "kpi"] == "peak_utilisation"
+
+
+def test_good_news_and_improving_effects_get_no_action():
+    improved = finding("change_point", "daily p95 latency", -200.0, "low")
+    fell = finding("event_impact", "downtime minutes", -0.5, "medium")  # rising_only rule
+    assert actions_for(improved, fell).empty
