@@ -334,7 +334,14 @@ class Strategy(StrictModel):
 class Analysis(StrictModel):
     alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
     bootstrap: int = Field(200, ge=20)  # resamples for bootstrap intervals
+    permutations: int = Field(1999, ge=99)  # resamples for permutation tests
     seed: int = 0  # random seed of resampling methods
+    baseline_weeks: int = Field(4, ge=1, le=12)  # event impact: matched weeks either side
+    change_window_hours: int = Field(24, ge=0, le=168)  # event impact: hours after a change
+    forecast_days: int = Field(180, ge=14, le=730)  # capacity forecast horizon
+    capacity_limit: float = Field(0.75, gt=0, le=1.5)  # utilisation counted as full when no knee
+    max_anomalies: int = Field(5, ge=1, le=50)  # anomaly episodes reported per series
+    history: bool = True  # change points over the previous cycle and this one
 
 
 class Report(StrictModel):
