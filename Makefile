@@ -49,8 +49,10 @@ test-fast: $(STAMP) ## run the tests without the slow ones
 lab: $(STAMP) ## open the notebooks in JupyterLab (LAB_ARGS="--no-browser" etc. passed on)
 	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-bench: $(STAMP) ## time the demo chain per step and in total
+bench: $(STAMP) ## benchmarks: demo chain per step, data preparation, NAB anomaly detection
 	$(BIN)/python benchmarks/bench_chain.py
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_nab.py
 
 lint: $(STAMP) ## ruff over code and notebooks; notebooks must carry no outputs
 	$(BIN)/ruff check src tests benchmarks notebooks

@@ -101,14 +101,52 @@ def test_second_cycle_compares_with_the_first(demo_runs):
     assert down["trend"] == "down" and bool(down["improved"])
 
 
+def findings_of(result, kind: str, **match: str) -> list[dict]:
+    findings = json.loads((result.run_dir / "analyse" / "findings.json").read_text())
+    return [
+        f
+        for f in findings
+        if f["kind"] == kind
+        and all(f.get(k) == v or f["scope"].get(k) == v for k, v in match.items())
+    ]
+
+
 def test_first_cycle_finds_the_planted_capacity_threshold(demo_runs):
     _root, first, _second = demo_runs
-    findings = json.loads((first.run_dir / "analyse" / "findings.json").read_text())
-    [capacity] = [f for f in findings if f["kind"] == "capacity_threshold"]
+    [capacity] = findings_of(first, "capacity_threshold", metric="p95 latency")
     assert capacity["evidence"]["threshold"] == pytest.approx(
         planted_truths().utilisation_threshold, abs=0.03
     )
     assert (first.run_dir / capacity["figure"]).is_file()
+    assert capacity["severity"] in ("high", "medium")
+
+
+def test_step_5_recovers_the_planted_campaign_effect_and_trend_in_both_cycles(demo_runs):
+    _root, first, second = demo_runs
+    truths = planted_truths()
+    for result in (first, second):
+        [uplift] = findings_of(result, "event_impact", metric="request load", events="campaigns")
+        assert uplift["p_value"] < 0.01
+        assert uplift["ci_low"] <= truths.campaign_uplift <= uplift["ci_high"]
+        [trend] = findings_of(result, "trend", metric="daily requests")
+        slope = truths.trend_slope_requests_per_day_per_day
+        assert trend["ci_low"] <= slope <= trend["ci_high"]
+        assert (result.run_dir / uplift["figure"]).is_file()
+
+
+def test_second_cycle_sees_the_capacity_change_over_both_cycles(demo_runs):
+    _root, _first, second = demo_runs
+    [shift] = findings_of(second, "change_point", metric="daily peak utilisation")
+    assert shift["evidence"]["date"] == "2026-07-01"
+    assert shift["effect"] < 0 and shift["severity"] == "low"  # good news
+
+
+def test_breaches_are_traced_to_the_planted_group(demo_runs):
+    _root, first, _second = demo_runs
+    named = [f["scope"].get("value") for f in findings_of(first, "concentration")]
+    assert named and "Web Platform" in named
+    [model] = findings_of(first, "drivers")
+    assert model["evidence"]["top_factors"][0] == "assignment_group"
 
 
 def test_demo_data_was_generated_beside_the_params(demo_runs):
@@ -152,3 +190,26 @@ def test_chain_runs_without_monitoring_and_reports_the_gap(demo_runs):
     )
     warnings = read_manifest(result.run_dir)["steps"][3]["warnings"]
     assert any("weekday_hour_heatmap" in w for w in warnings)
+
+
+def test_a_short_cycle_records_why_each_analysis_gave_nothing(demo_runs):
+    """Six days of data: too short for trends, change points and forecasts; the step goes on."""
+    root, _first, _second = demo_runs
+    text = (root / "params" / "demo.yaml").read_text()
+    text = text.replace("start: 2026-07-01", "start: 2026-09-25")
+    text = text.replace("previous_run: shopfront-2026q2", "")
+    path = root / "params" / "short.yaml"
+    path.write_text(text)
+    result = run_cycle(
+        path, run_id="short", runs_dir=root / "runs", reports_dir=root / "reports", to_step=6
+    )
+    findings = json.loads((result.run_dir / "analyse" / "findings.json").read_text())
+    reasons = {
+        f["evidence"]["analysis"]: f["evidence"]["reason"]
+        for f in findings
+        if f["kind"] == "no_finding"
+    }
+    for analysis in ("trend", "change_point", "capacity_forecast"):
+        assert reasons.get(analysis) == "too_short", (analysis, reasons)
+    html = result.reports[6].read_text(encoding="utf-8")
+    assert "too short" in html  # the methodology appendix says why

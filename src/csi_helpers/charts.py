@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from csi_helpers.analysis.findings import Finding
 from csi_helpers.series import WEEKDAYS
 
 
@@ -122,12 +125,13 @@ def capacity_chart(
             scale * threshold,
             color="#c62828",
             ls="--",
-            label=f"latency starts rising at {scale * threshold:.0f} % utilisation",
+            label=f"starts rising at {scale * threshold:.0f} % utilisation",
         )
         ax.legend(loc="upper left", frameon=False)
     ax.set_xlabel("utilisation of capacity (%)")
-    ax.set_ylabel("p95 latency (ms)")
-    ax.set_title("Response time against load")
+    label = {"latency_p95_ms": "p95 latency (ms)", "error_rate": "error rate"}.get(y, y)
+    ax.set_ylabel(label)
+    ax.set_title(f"{label.split(' (')[0].capitalize()} against load")
     fig.tight_layout()
     return fig
 
@@ -141,3 +145,158 @@ def percent_scale(utilisation: pd.Series) -> float:
     """
     values = utilisation.dropna().astype(float)
     return 100.0 if values.empty or values.quantile(0.95) <= 2 else 1.0
+
+
+_RED = "#c62828"
+_GREY = "#9e9e9e"
+
+
+def anomaly_chart(series: pd.Series, episodes: pd.DataFrame, *, title: str, unit: str) -> Figure:
+    """An hourly series with its anomaly episodes shaded and their peaks marked."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.plot(series.index, series.values, lw=0.6, alpha=0.8)
+    for e in episodes.itertuples(index=False):
+        ax.axvspan(e.start, e.end, color=_RED, alpha=0.18, lw=0)
+        ax.plot([e.peak_at], [e.peak_value], "o", color=_RED, ms=4)
+    ax.set_title(f"{title}: {len(episodes)} anomaly episode(s) shaded")
+    ax.set_ylabel(unit)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def change_point_chart(
+    series: pd.Series, breaks: list[Finding], *, title: str, unit: str
+) -> Figure:
+    """A daily series with the level of each segment between its change points."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.plot(series.index, series.values, lw=0.9, alpha=0.7, label="daily")
+    dates = sorted(pd.Timestamp(f.evidence["date"]) for f in breaks)
+    edges = [series.index.min(), *dates, series.index.max() + pd.Timedelta(days=1)]
+    for left, right in itertools.pairwise(edges):
+        level = series[(series.index >= left) & (series.index < right)].mean()
+        ax.hlines(level, left, right, color="#c55a11", lw=2)
+    for date in dates:
+        ax.axvline(date, color=_RED, ls="--", lw=1)
+    ax.set_title(f"{title}: {len(dates)} change point(s)" if dates else title)
+    ax.set_ylabel(unit)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def event_impact_chart(
+    series: pd.Series, events: pd.DataFrame, finding: Finding, *, after_hours: int = 0
+) -> Figure:
+    """The hourly series with the event windows shaded, and the effect of each event."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(10, 4.6), gridspec_kw={"height_ratios": [2, 1.3]}
+    )
+    top.plot(series.index, series.values, lw=0.5, alpha=0.8)
+    for e in events.itertuples(index=False):
+        top.axvspan(e.start, e.end + pd.Timedelta(hours=after_hours), color=_RED, alpha=0.15, lw=0)
+    top.set_title(f"{finding.metric.capitalize()}, event windows shaded")
+    per_event = pd.DataFrame(finding.evidence.get("per_event") or [])
+    scale = 100.0 if finding.unit == "fraction" else 1.0
+    suffix = "%" if finding.unit == "fraction" else finding.unit
+    if {"start", "effect"} <= set(per_event.columns):
+        x = pd.to_datetime(per_event["start"]).dt.strftime("%d %b")
+        bottom.bar(x, scale * per_event["effect"].astype(float), color="#1f4e79")
+        bottom.tick_params(axis="x", labelrotation=45, labelsize=8)
+    if finding.effect is not None:
+        bottom.axhline(scale * finding.effect, color="#c55a11", lw=1.5, label="overall")
+    if finding.ci_low is not None and finding.ci_high is not None:
+        bottom.axhspan(scale * finding.ci_low, scale * finding.ci_high, color="#c55a11", alpha=0.15)
+    bottom.axhline(0, color="black", lw=0.6)
+    bottom.set_ylabel(f"effect ({suffix})")
+    bottom.set_title(
+        "Effect of each event against its matched baseline (95 % CI band)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def pareto_chart(frame: pd.DataFrame, *, by: str, top: int = 12) -> Figure:
+    """Share of SLA breaches beside share of tickets per value of ``by``, largest first."""
+    shown = frame.head(top)
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.4))
+    y = range(len(shown))
+    ax.barh(
+        [i + 0.2 for i in y],
+        100 * shown["outcome_share"],
+        height=0.4,
+        color=_RED,
+        label="share of SLA breaches",
+    )
+    ax.barh(
+        [i - 0.2 for i in y],
+        100 * shown["ticket_share"],
+        height=0.4,
+        color=_GREY,
+        label="share of tickets",
+    )
+    ax.set_yticks(list(y), [str(v) for v in shown[by]])
+    ax.invert_yaxis()
+    ax.set_xlabel("%")
+    ax.set_title(f"SLA breaches and tickets by {by.replace('_', ' ')}")
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def importance_chart(importances: pd.DataFrame, *, top: int = 10) -> Figure:
+    """Permutation importance of each factor (drop in held-out ROC AUC), with its spread."""
+    shown = importances.sort_values("importance_mean", ascending=False).head(top)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.4))
+    ax.barh(
+        shown["feature"], shown["importance_mean"], xerr=shown["importance_sd"], color="#1f4e79"
+    )
+    ax.invert_yaxis()
+    ax.set_xlabel("drop in ROC AUC when the factor is shuffled")
+    ax.set_title("What predicts an SLA breach (associations, not causes)")
+    fig.tight_layout()
+    return fig
+
+
+def forecast_chart(frame: pd.DataFrame, finding: Finding, *, limit: float) -> Figure:
+    """Daily peak load, the forecast with its interval, and the usable capacity."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.plot(frame["date"], frame["observed"], lw=0.9, label="daily peak load")
+    ax.plot(frame["date"], frame["forecast"], lw=1.5, color="#c55a11", label="forecast")
+    ax.fill_between(
+        frame["date"],
+        frame["lower"],
+        frame["upper"],
+        color="#c55a11",
+        alpha=0.18,
+        lw=0,
+        label="95 % prediction interval",
+    )
+    usable = finding.evidence.get("threshold_level")
+    if usable is not None:
+        ax.axhline(usable, color=_RED, ls="--", label=f"{100 * limit:.0f} % of capacity")
+    ax.set_ylabel("busiest hour of the day (load per hour)")
+    ax.set_title("Peak load against capacity")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def budget_chart(
+    units: pd.DataFrame, *, slo: float, start: pd.Timestamp, end: pd.Timestamp, title: str
+) -> Figure:
+    """Bad units spent over the period against the budget the objective allows."""
+    frame = units[(units["timestamp"] >= start) & (units["timestamp"] < end)]
+    frame = frame.dropna(subset=["good"]).sort_values("timestamp")
+    spent = (~frame["good"].astype(bool)).cumsum()
+    budget = (100 - slo) / 100 * len(frame)
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.plot(frame["timestamp"], spent, lw=1.5, label="bad units spent")
+    ax.plot([start, end], [0, budget], color=_GREY, ls="--", label="even spend of the budget")
+    ax.axhline(budget, color=_RED, lw=1, label="budget")
+    ax.set_title(title)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -21,7 +21,19 @@ from csi_helpers.analysis.findings import (
 )
 
 _METHODS = {
+    "anomaly_episodes": "csi_helpers.analysis.anomaly",
+    "anomaly_scores": "csi_helpers.analysis.anomaly",
+    "capacity_forecast": "csi_helpers.analysis.forecast",
     "capacity_threshold": "csi_helpers.analysis.capacity",
+    "change_points": "csi_helpers.analysis.changepoint",
+    "detect_anomalies": "csi_helpers.analysis.anomaly",
+    "driver_model": "csi_helpers.analysis.drivers",
+    "error_budget": "csi_helpers.analysis.budget",
+    "event_impact": "csi_helpers.analysis.impact",
+    "forecast_frame": "csi_helpers.analysis.forecast",
+    "merge_episodes": "csi_helpers.analysis.anomaly",
+    "pareto": "csi_helpers.analysis.drivers",
+    "pareto_findings": "csi_helpers.analysis.drivers",
     "trend_test": "csi_helpers.analysis.trend",
 }
 
@@ -35,10 +47,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SEVERITIES",
     "Finding",
-    "capacity_threshold",
     "finding_id",
     "findings_to_frame",
     "no_finding",
     "rank_findings",
-    "trend_test",
+    *_METHODS,
 ]
