@@ -63,3 +63,10 @@ def test_scorecard_colours_status_and_escapes_notes():
     html = styled_scorecard(card).to_html()
     assert "background-color: #c62828" in html and "text-align: left" in html
     assert "&lt;b&gt;11&lt;/b&gt; unresolved" in html and "▼" in html
+
+
+def test_key_findings_keep_at_most_two_of_a_kind():
+    many = [finding(f"a{i}", "anomaly", "high") for i in range(5)] + [
+        finding("t", "trend", "medium")
+    ]
+    assert [f.id for f in key_findings(many)] == ["a0", "a1", "t"]

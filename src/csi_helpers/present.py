@@ -25,20 +25,24 @@ SCORECARD_COLUMNS = {
 }
 
 
-def key_findings(findings: list[Finding], *, limit: int = 8) -> list[Finding]:
+def key_findings(findings: list[Finding], *, limit: int = 8, per_kind: int = 2) -> list[Finding]:
     """The findings worth a manager's attention, in rank order.
 
     Findings of severity high or medium (bad news on a KPI; see
     :mod:`csi_helpers.severity`). Target gaps are on the scorecard already, so only
-    red ones (severity high) are repeated here.
+    red ones (severity high) are repeated here. At most ``per_kind`` of one kind are
+    kept, so that one analysis (five anomaly episodes, say) does not crowd out the
+    others; the rest stay in the findings table.
     """
-    chosen = [
-        f
-        for f in findings
-        if f.is_finding
-        and f.severity in ("high", "medium")
-        and (f.kind != "target_gap" or f.severity == "high")
-    ]
+    chosen: list[Finding] = []
+    for f in findings:
+        wanted = (
+            f.is_finding
+            and f.severity in ("high", "medium")
+            and (f.kind != "target_gap" or f.severity == "high")
+        )
+        if wanted and sum(c.kind == f.kind for c in chosen) < per_kind:
+            chosen.append(f)
     return chosen[:limit]
 
 
