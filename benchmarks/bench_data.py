@@ -18,31 +18,12 @@ from csi_helpers.canonical import canonical_table
 from csi_helpers.connectors import read_raw
 from csi_helpers.demo import generate_demo
 from csi_helpers.events import tickets_from_events
-from csi_helpers.params import Source
+from csi_helpers.params import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
 UCI = REAL / "uci_incident_event_log" / "incident_event_log.csv.gz"
-UCI_SOURCE = dict(
-    name="uci",
-    kind="ticket_events",
-    path=UCI,
-    columns={
-        "ticket_id": "number",
-        "updated_at": "sys_updated_at",
-        "sequence": "sys_mod_count",
-        "state": "incident_state",
-        "opened_at": "opened_at",
-        "resolved_at": "resolved_at",
-        "closed_at": "closed_at",
-        "priority": "priority",
-        "category": "category",
-        "assignment_group": "assignment_group",
-        "made_sla": "made_sla",
-    },
-    timestamp_format="%d/%m/%Y %H:%M",
-    na_values=["?"],
-)
+UCI_PARAMS = REPO / "params" / "examples" / "servicenow_uci.yaml"  # how the export is read
 
 
 def best_of(repeat: int, work: Callable[[], object]) -> tuple[float, object]:
@@ -64,7 +45,7 @@ def main() -> None:
         seconds, _ = best_of(args.repeat, lambda: generate_demo(Path(folder), seed=7))
         rows.append(("demo data: generate_demo (6 files)", seconds, ""))
     if UCI.is_file():
-        source = Source(**UCI_SOURCE)
+        source = load_params(UCI_PARAMS).sources[0]
         seconds, raw = best_of(args.repeat, lambda: read_raw(source))
         rows.append(("UCI log: read_raw", seconds, f"{len(raw):,} rows"))
         seconds, (events, _) = best_of(args.repeat, lambda: canonical_table(raw, source))
