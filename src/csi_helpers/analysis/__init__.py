@@ -23,6 +23,7 @@ from csi_helpers.analysis.findings import (
 _METHODS = {
     "anomaly_episodes": "csi_helpers.analysis.anomaly",
     "anomaly_scores": "csi_helpers.analysis.anomaly",
+    "before_after": "csi_helpers.analysis.verification",
     "capacity_forecast": "csi_helpers.analysis.forecast",
     "capacity_threshold": "csi_helpers.analysis.capacity",
     "change_points": "csi_helpers.analysis.changepoint",
