@@ -37,3 +37,9 @@ class StepFailed(CsiError):
     """A step notebook raised; the executed notebook is kept for inspection."""
 
     exit_code = 1
+
+
+class RegisterError(CsiError):
+    """The CSI register cannot be opened, is locked, or refuses a change (says which and why)."""
+
+    exit_code = 2

@@ -28,6 +28,7 @@ import os
 import re
 import types
 import typing
+import warnings
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -349,6 +350,24 @@ class Report(StrictModel):
     organisation: str = ""
 
 
+class RegisterSettings(StrictModel):
+    """Where the CSI register lives (step 7 writes it; ``csi register`` manages it).
+
+    Default: the SQLite file ``<directory>/<service.id>.sqlite``, with
+    ``directory`` relative to the params file (``../registers``: for
+    ``params/demo.yaml``, ``registers/shopfront.sqlite`` in the project).
+    """
+
+    url: str | None = None  # any SQLAlchemy URL, password as ${VAR}; wins over `directory`
+    directory: Path = Field(Path("../registers"), validate_default=True)  # SQLite default's folder
+
+    _resolve = field_validator("directory", mode="after")(_resolve_path)
+
+
+# A field named `register` shadows ABCMeta.register (pydantic warns); params never call it.
+warnings.filterwarnings("ignore", r'Field name "register" in "Params" shadows', UserWarning)
+
+
 class Params(StrictModel):
     """A whole params file."""
 
@@ -363,6 +382,8 @@ class Params(StrictModel):
     strategy: Strategy = Field(default_factory=Strategy)
     analysis: Analysis = Field(default_factory=Analysis)
     report: Report = Field(default_factory=Report)
+    # the CSI register; `dict` so that the default, too, resolves against the params file
+    register: RegisterSettings = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Params:
