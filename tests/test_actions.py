@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from csi_helpers.actions import recommend_actions, review_previous_actions
+from csi_helpers.actions import recommend_actions
 from csi_helpers.analysis import Finding
 
 
@@ -49,18 +47,6 @@ def test_a_gap_no_rule_knows_still_gets_an_action():
     assert plan["title"].tolist() == ["Find and remove the causes of the cpu-hours gap"]
 
 
-def test_review_compares_each_earlier_action_with_its_kpi():
-    import pandas as pd
-
-    earlier = actions_for(finding("target_gap", "downtime", 500.0, "high"))
-    card = pd.DataFrame(
-        {"kpi_id": ["downtime"], "previous": [566.7], "actual": [283.4], "direction": ["lower"]}
-    )
-    review = review_previous_actions(earlier, card)
-    assert review.loc[0, "change_pct"] == pytest.approx(-49.99, abs=0.01)
-    assert bool(review.loc[0, "improved"])
-
-
 def test_analytical_findings_map_to_actions_that_name_their_evidence():
     crowded = Finding(
         id="concentration:breached@by=assignment_group&value=Web Platform",
@@ -70,7 +56,7 @@ def test_analytical_findings_map_to_actions_that_name_their_evidence():
         method="m",
         severity="high",
         effect=3.4,
-        evidence={"value": "Web Platform", "rate_ratio": 3.36},
+        evidence={"value": "Web Platform", "rate_ratio": 3.36, "by": "assignment_group"},
     )
     campaigns = Finding(
         id="event_impact:downtime minutes@events=campaigns",

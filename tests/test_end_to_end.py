@@ -149,6 +149,27 @@ def test_breaches_are_traced_to_the_planted_group(demo_runs):
     assert model["evidence"]["top_factors"][0] == "assignment_group"
 
 
+def test_second_cycle_verifies_the_first_cycles_capacity_and_campaign_action(demo_runs):
+    """The register carries cycle 1's actions; cycle 2 measures the downtime drop."""
+    root, _first, second = demo_runs
+    review = pd.read_parquet(second.run_dir / "implement" / "review.parquet")
+    [stagger] = review[review["title"].str.startswith("Stagger campaigns")].itertuples()
+    assert stagger.baseline_run == "shopfront-2026q2" and stagger.kpi_id == "downtime"
+    assert stagger.change_pct == pytest.approx(-50.0, abs=5.0)  # the issue's 50 % ± 5 points
+    assert stagger.improvement == "verified" and stagger.p_value < 0.05
+    assert not stagger.target_met  # 283 min is still far from the 60 min target
+    from csi_helpers.register import open_register, sqlite_url
+
+    with open_register(sqlite_url(root / "registers" / "shopfront.sqlite")) as register:
+        entry = register.get(stagger.entry_id)
+        history = register.history(stagger.entry_id)
+    assert entry.status == "proposed"  # the workbook records evidence, people decide
+    assert "review in shopfront-2026q3: downtime changed by -50" in entry.outcome_note
+    assert len(history) >= 1
+    html = second.reports[7].read_text(encoding="utf-8")
+    assert "Stagger campaigns" in html and "verified" in html
+
+
 def test_demo_data_was_generated_beside_the_params(demo_runs):
     root, _first, _second = demo_runs
     assert (root / "data" / "demo" / "incidents.csv").is_file()

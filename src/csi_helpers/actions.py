@@ -1,8 +1,8 @@
-"""Step 7: findings → candidate improvement actions, and the review of earlier actions.
+"""Step 7: findings → candidate improvement actions.
 
 Rules map a finding kind (and the metric it is about) to an action with the
-KPI it should move. The register with its lifecycle arrives with step 7's
-full version; this module gives the action list.
+KPI it should move. :mod:`csi_helpers.improvement` puts the list into the CSI
+register and verifies earlier entries.
 """
 
 from __future__ import annotations
@@ -84,8 +84,22 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "concentration",
-        "",
+        "assignment_group",
         "Rebalance {value}: review its staffing, skills and routing of breaching tickets",
+        "{value}'s breach rate down to the rest's (now {rate_ratio}× as high)",
+        kpi="sla_compliance",
+    ),
+    Rule(
+        "concentration",
+        "category",
+        "Run a problem review of {value} tickets that breach their SLA",
+        "{value}'s breach rate down to the rest's (now {rate_ratio}× as high)",
+        kpi="sla_compliance",
+    ),
+    Rule(
+        "concentration",
+        "priority",
+        "Check the SLA target and escalation path of priority {value}",
         "{value}'s breach rate down to the rest's (now {rate_ratio}× as high)",
         kpi="sla_compliance",
     ),
@@ -199,7 +213,8 @@ def _fields(f: Finding) -> dict[str, str]:
 
 
 def _subject(f: Finding) -> str:
-    return str(f.evidence.get("kpi") or f.metric)
+    """What a rule's ``subject_contains`` is matched against: KPI, metric and dimension."""
+    return " ".join(str(v) for v in (f.evidence.get("kpi") or f.metric, f.evidence.get("by")) if v)
 
 
 def recommend_actions(
@@ -256,19 +271,3 @@ def recommend_actions(
                 f"Find and remove the causes of the {f.metric} gap", f, f"{f.metric} to target", kpi
             )
     return pd.DataFrame(list(rows.values()), columns=ACTION_COLUMNS)
-
-
-def review_previous_actions(previous: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
-    """Earlier actions beside their KPI's value then and now (a first, untested comparison)."""
-    if previous.empty:
-        return previous.assign(before=[], after=[], change_pct=[], improved=[])
-    kpis = card.set_index("kpi_id")
-    before = previous["metric"].map(kpis["previous"])
-    after = previous["metric"].map(kpis["actual"])
-    better = previous["metric"].map(kpis["direction"])
-    change = 100 * (after - before) / before.abs()
-    improved = [
-        None if pd.isna(c) else (c > 0) == (d == "higher")
-        for c, d in zip(change, better, strict=True)
-    ]
-    return previous.assign(before=before, after=after, change_pct=change, improved=improved)

@@ -123,12 +123,27 @@ def test_fast_fit_equals_statsmodels_glm_with_day_clusters():
     assert se == pytest.approx(reference.bse[1], rel=1e-6)
 
 
+def test_a_direction_alone_makes_the_test_one_sided():
+    before = hourly(seed=1, start="2026-04-01", weeks=8, level=2.0)
+    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.6)
+    two_sided = compare(before, after)
+    lower = compare(before, after, better="lower")
+    assert lower.p_value == pytest.approx(two_sided.p_value / 2)
+    assert lower.evidence["verdict"] == "met" and lower.evidence["reason"] == (
+        "a significant improvement"
+    )
+    higher = compare(before, after, better="higher")
+    assert higher.evidence["reason"] == "the change goes the other way"
+
+
 def test_wrong_arguments_are_refused():
     series = hourly(seed=1, start="2026-04-01", weeks=4, level=1.0)
     with pytest.raises(DataError, match="hourly values"):
         compare([1, 2], series)
     with pytest.raises(DataError, match="timezone-aware"):
         compare(series.tz_localize(None), series)
+    with pytest.raises(DataError, match="better must be"):
+        compare(series, series, better="up")
     with pytest.raises(DataError, match="both cycles or for neither"):
         compare(series, series, exposure_before=series)
 

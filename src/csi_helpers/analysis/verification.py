@@ -125,6 +125,7 @@ def before_after(
     expected_change: float | None = None,
     exposure_before: pd.Series | None = None,
     exposure_after: pd.Series | None = None,
+    better: str | None = None,
     alpha: float = 0.05,
     scope: Mapping[str, Any] | None = None,
 ) -> Finding:
@@ -140,6 +141,9 @@ def before_after(
         exposure_before: Volume per hour in the baseline (e.g. requests), when the
             KPI should be compared per unit of volume; ``None`` compares per hour.
         exposure_after: Volume per hour in the cycle under review.
+        better: ``"lower"`` or ``"higher"``: which way the KPI improves. Without an
+            ``expected_change`` it makes the test one-sided in that direction and
+            the verdict "met" mean a significant improvement.
         alpha: Significance level of the test.
         scope: Where the comparison applies (action id, KPI), copied to the finding.
 
@@ -161,6 +165,8 @@ def before_after(
     before, after = _check(before, "before"), _check(after, "after")
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise DataError(f"alpha must be a number between 0 and 1, got {alpha!r}")
+    if better not in (None, "lower", "higher"):
+        raise DataError(f"better must be 'lower', 'higher' or None, got {better!r}")
     if (exposure_before is None) != (exposure_after is None):
         raise DataError("give exposure for both cycles or for neither")
     scope = dict(scope or {})
@@ -212,10 +218,13 @@ def before_after(
     beta, se, scale = _fit(frame)
     groups = pd.factorize(frame["day"])[0]
     p_two = float(2 * stats.norm.sf(abs(beta) / se))
-    if expected_change is None:
+    promised = expected_change
+    if promised is None and better is not None:
+        promised = -1e-12 if better == "lower" else 1e-12  # a direction without a size
+    if promised is None:
         p_value = p_two
     else:  # the action named its direction before the data: a one-sided test
-        p_value = p_two / 2 if np.sign(beta) == np.sign(expected_change) else 1 - p_two / 2
+        p_value = p_two / 2 if np.sign(beta) == np.sign(promised) else 1 - p_two / 2
     z = 1.959963984540054
     effect = float(np.expm1(beta))
     low, high = float(np.expm1(beta - z * se)), float(np.expm1(beta + z * se))
@@ -226,9 +235,19 @@ def before_after(
         - 1
     )
     significant = p_value < alpha
-    if expected_change is None:
+    if expected_change is None and better is None:
         verdict = "met" if significant else "not met"
         reason = "a significant change" if significant else "no significant change"
+    elif expected_change is None:
+        improved = significant and np.sign(effect) == np.sign(promised)
+        verdict = "met" if improved else "not met"
+        reason = (
+            "a significant improvement"
+            if improved
+            else "the change goes the other way"
+            if np.sign(effect) != np.sign(promised)
+            else "the improvement is not significant"
+        )
     else:
         same_way = np.sign(effect) == np.sign(expected_change)
         reached = abs(effect) >= abs(expected_change) or low <= expected_change <= high
