@@ -19,6 +19,8 @@ are stderr streams, error outputs and outputs that need JavaScript. HTML and
 markdown outputs pass an allow-list cleaner that keeps DataFrame and Styler
 tables but escapes ``<script>`` and other active content, so user-written text
 in a table can never run in a manager's browser.
+
+:func:`export_pdf` prints a report to an A4 PDF with headless Chromium.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from bleach.css_sanitizer import CSSSanitizer
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
+from csi_helpers.browser import print_pdf
 from csi_helpers.errors import CsiError, DataError
 
-__all__ = ["REMOVED_CELL_TAGS", "clean_report_html", "export_html"]
+__all__ = ["REMOVED_CELL_TAGS", "clean_report_html", "export_html", "export_pdf"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "csi_report"
@@ -154,6 +157,38 @@ def export_html(
     html, _ = _make_exporter().from_notebook_node(nb, resources=resources)
     _write_atomically(html, target)
     return target
+
+
+def export_pdf(
+    html_path: str | Path, pdf_path: str | Path | None = None, *, timeout_s: float = 120.0
+) -> Path:
+    """Print an HTML report to an A4 PDF with headless Chromium (see :mod:`csi_helpers.browser`).
+
+    The report's print stylesheet sets A4 pages with 15 mm margins, keeps each
+    heading with the figure or table below it, and prints the RAG colours; the
+    PDF has no browser header or footer. It is written atomically: a failure
+    leaves no partial PDF, and an older PDF stays as it was.
+
+    Args:
+        html_path: A report written by :func:`export_html`.
+        pdf_path: Where to write the PDF; defaults to ``html_path`` with ``.pdf``.
+        timeout_s: Seconds the browser may take before it is stopped.
+
+    Returns:
+        The path of the written PDF.
+
+    Raises:
+        DataError: The report does not exist.
+        CsiError: No Chromium or Chrome is installed (the message says what to
+            install), or it failed or timed out.
+
+    Example:
+        >>> export_pdf("reports/shopfront-2026q3/06_present.html")  # doctest: +SKIP
+        PosixPath('reports/shopfront-2026q3/06_present.pdf')
+    """
+    source = Path(html_path)
+    target = source.with_suffix(".pdf") if pdf_path is None else Path(pdf_path)
+    return print_pdf(source, target, timeout_s=timeout_s)
 
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode:
