@@ -451,3 +451,30 @@ def test_report_prints_to_a4_with_headings_beside_their_figures(
 @pytest.mark.parametrize("name", REPORTS)
 def test_report_stays_under_3_mb(name, reports):
     assert reports[name].stat().st_size < MAX_REPORT_BYTES
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from csi_helpers.cli import main
+
+    with CliRunner().isolation() as (stdout, stderr, _):
+        code = main(list(args))
+        return code, stdout.getvalue().decode(), stderr.getvalue().decode()
+
+
+def test_csi_report_without_reports_names_the_folder_and_the_fix(tmp_path):
+    code, _out, err = run_cli("report", "--pdf", "nowhere-2026q1", "--reports-dir", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path / 'nowhere-2026q1'}: no reports of run 'nowhere-2026q1'" in err
+    assert "csi run PARAMS --run-id nowhere-2026q1" in err
+
+
+@pytest.mark.slow
+def test_csi_report_pdf_prints_both_reports_of_a_run(reports, chromium):
+    folder = reports["06_present.html"].parent
+    code, out, err = run_cli("report", "--pdf", folder.name, "--reports-dir", str(folder.parent))
+    assert code == 0, err
+    for name in ("06_present", "07_implement"):
+        pdf = folder / f"{name}.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF-") and str(pdf) in out

@@ -112,6 +112,31 @@ def params_schema() -> None:
     sys.stdout.write(json.dumps(params_json_schema(), indent=2) + "\n")
 
 
+@app.command("report")
+def report(
+    run_id: Annotated[
+        str, typer.Argument(help="The run whose reports to print, e.g. shopfront-2026q3.")
+    ],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Print the HTML reports to A4 PDF.")] = False,
+    reports_dir: Annotated[Path, typer.Option(help="Where HTML reports are.")] = Path("reports"),
+) -> None:
+    """List a run's HTML reports, or print them to PDF beside them (needs Chromium)."""
+    from csi_helpers.errors import DataError
+    from csi_helpers.report import export_pdf
+    from csi_helpers.steps import REPORT_STEPS
+
+    folder = reports_dir / run_id
+    pages = [folder / name for name in REPORT_STEPS.values()]
+    found = [page for page in pages if page.is_file()]
+    if not found:
+        raise DataError(
+            f"{folder}: no reports of run {run_id!r} ({', '.join(REPORT_STEPS.values())}); "
+            f"run `csi run PARAMS --run-id {run_id}` first, or pass --reports-dir"
+        )
+    for page in found:
+        out.print(str(export_pdf(page) if pdf else page), highlight=False, soft_wrap=True)
+
+
 @app.command("kpis")
 def kpis_list(
     kpi: Annotated[str | None, typer.Argument(help="Show one KPI in full.")] = None,
