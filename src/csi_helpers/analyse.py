@@ -22,7 +22,7 @@ import pandas as pd
 from csi_helpers import charts
 from csi_helpers.analysis import Finding, findings_to_frame, no_finding, rank_findings
 from csi_helpers.canonical import cycle_window
-from csi_helpers.errors import DataError
+from csi_helpers.errors import DataError, RunFolderError
 from csi_helpers.runfolder import StepContext
 from csi_helpers.severity import assess
 
@@ -76,7 +76,7 @@ def load_inputs(ctx: StepContext, card: pd.DataFrame) -> Inputs:
     if previous is not None and ctx.params.analysis.history:
         try:
             before = previous.read_table("process/daily")
-        except Exception as exc:  # an older run folder without the table: go on without
+        except RunFolderError as exc:  # an older run folder without the table: go on without
             ctx.warn(
                 f"previous cycle's daily series not readable ({exc}); "
                 "change points use this cycle only"
