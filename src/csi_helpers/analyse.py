@@ -12,6 +12,7 @@ such a record too, so one analysis never stops the step.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from csi_helpers import charts
 from csi_helpers.analysis import Finding, findings_to_frame, no_finding, rank_findings
 from csi_helpers.canonical import cycle_window
 from csi_helpers.errors import DataError, RunFolderError
-from csi_helpers.runfolder import StepContext
+from csi_helpers.runfolder import PreviousRun, StepContext
 from csi_helpers.severity import assess
 
 #: Daily series column → (metric name, unit) for trend and change-point tests.
@@ -67,12 +68,11 @@ class Inputs:
     history: pd.DataFrame  # daily series of the previous cycle and this one
 
 
-def load_inputs(ctx: StepContext, card: pd.DataFrame) -> Inputs:
+def load_inputs(ctx: StepContext, card: pd.DataFrame, previous: PreviousRun | None) -> Inputs:
     """Read step 4's daily and hourly series, and the previous cycle's daily series."""
     daily = ctx.read_table("process/daily")
     hourly = ctx.read_table("process/hourly").set_index("hour")
     history = daily
-    previous = ctx.previous_run()
     if previous is not None and ctx.params.analysis.history:
         try:
             before = previous.read_table("process/daily")
@@ -230,7 +230,7 @@ def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 # ---------------------------------------------------------------- anomalies
 def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
     """Anomaly episodes in the hourly monitoring series (load, latency, errors)."""
-    from csi_helpers.analysis.anomaly import anomaly_episodes, detect_anomalies
+    from csi_helpers.analysis.anomaly import detect_anomalies
 
     findings = []
     for column in ("requests", "latency_p95_ms", "error_rate"):
@@ -248,8 +248,10 @@ def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
             max_findings=ctx.params.analysis.max_anomalies,
         )
         path = None
-        if any(f.is_finding for f in found):
-            episodes = anomaly_episodes(series)
+        if any(f.is_finding for f in found):  # the reported episodes, as the findings hold them
+            episodes = pd.DataFrame([f.evidence for f in found if f.is_finding])
+            for when in ("start", "end", "peak_at"):
+                episodes[when] = pd.to_datetime(episodes[when], utc=True)
             fig = charts.anomaly_chart(series, episodes, title=metric.capitalize(), unit=unit)
             path = _rel(ctx, ctx.save_figure(f"anomalies_{column}", fig))
         for f in found:
@@ -447,7 +449,7 @@ def analyse_forecast(ctx: StepContext, inputs: Inputs, capacity: list[Finding]) 
                     forecast_frame(frame, horizon_days=a.forecast_days), f, limit=limit
                 ),
             )
-        f = f.__class__.from_dict({**f.to_dict(), "evidence": {**f.evidence, "limit_from": why}})
+        f = dataclasses.replace(f, evidence={**f.evidence, "limit_from": why})
         findings.append(assess(f, inputs.card, series="requests"))
     return findings
 
