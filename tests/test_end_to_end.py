@@ -91,6 +91,30 @@ def test_reports_are_offline_code_free_and_titled(demo_runs):
             assert path.stat().st_size < 3_000_000
 
 
+def test_present_report_has_every_section_each_chart_described_and_its_provenance(demo_runs):
+    _root, _first, second = demo_runs
+    html = second.reports[6].read_text(encoding="utf-8")
+    headings = [re.sub("<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html)]
+    assert headings == [
+        "Executive summary",
+        "KPI scorecard",
+        "Key findings",
+        "Recommendations",
+        "Appendix A: measurement gap",
+        "Appendix B: data quality and warnings",
+        "Appendix C: methodology",
+        "Appendix D: provenance",
+    ]
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert len(alts) == html.count("<img ") >= 3
+    assert all(a.startswith(("Line chart", "Bar chart", "Scatter chart")) for a in alts), alts
+    manifest = read_manifest(second.run_dir)
+    assert manifest["params"]["sha256"] in html
+    assert manifest["environment"]["packages"]["statsmodels"] in html
+    plan = pd.read_parquet(second.run_dir / "implement" / "actions.parquet")
+    assert plan["title"].iloc[0] in html  # the recommendations are step 7's actions
+
+
 def test_second_cycle_compares_with_the_first(demo_runs):
     _root, _first, second = demo_runs
     card = pd.read_parquet(second.run_dir / "analyse" / "scorecard.parquet").set_index("kpi_id")
@@ -157,6 +181,8 @@ def test_second_cycle_verifies_the_first_cycles_capacity_and_campaign_action(dem
     assert stagger.baseline_run == "shopfront-2026q2" and stagger.kpi_id == "downtime"
     assert stagger.change_pct == pytest.approx(-50.0, abs=5.0)  # the issue's 50 % ± 5 points
     assert stagger.improvement == "verified" and stagger.p_value < 0.05
+    [incidents] = review[review["kpi_id"] == "incidents"].itertuples()
+    assert "and volume" in incidents.evidence  # incidents are compared per request
     assert not stagger.target_met  # 283 min is still far from the 60 min target
     from csi_helpers.register import open_register, sqlite_url
 

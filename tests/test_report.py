@@ -307,3 +307,29 @@ def test_scripts_errors_and_remote_content_never_reach_the_report(tmp_path: Path
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert "MERMAID_TEXT" in html
     assert not [a for a in _attributes(html) if a[1] == "src" and "cdn.test" in a[2]]
+
+
+def test_figures_carry_their_text_alternative_escaped(tmp_path: Path) -> None:
+    v4 = nbformat.v4
+    png = (  # a 1x1 pixel
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_code_cell(
+            outputs=[
+                v4.new_output(
+                    "display_data",
+                    data={"image/png": png},
+                    metadata={"image/png": {"alt": 'Line chart of "load" <b>up</b> 40 %'}},
+                ),
+                v4.new_output("display_data", data={"image/png": png}),
+            ]
+        )
+    ]
+    source = tmp_path / "06_alt.ipynb"
+    nbformat.write(nb, source)
+    html = export_html(source, tmp_path / "r.html", **HEADER).read_text(encoding="utf-8")
+    alts = [value for tag, name, value in _attributes(html) if tag == "img" and name == "alt"]
+    assert alts == ['Line chart of "load" <b>up</b> 40 %', "Figure"]  # parsed back from escapes
+    assert "<b>up</b>" not in html

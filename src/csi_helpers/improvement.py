@@ -4,8 +4,9 @@
 ``proposed`` entries (the run holds the register's lock while it writes).
 :func:`review_due` takes every open entry whose review date falls inside this
 cycle, compares its KPI's hourly series in the entry's baseline run with this
-run's (:func:`csi_helpers.analysis.before_after`: same weekday and hour, a
-day-clustered interval, a one-sided test in the KPI's better direction) and
+run's (:func:`csi_helpers.analysis.before_after`: same weekday and hour, counts
+per unit of volume (incidents per request), a day-clustered interval, a
+one-sided test in the KPI's better direction) and
 records the outcome in the entry's note and history. The workbook never moves
 an entry through its lifecycle: approving and closing stay people's decisions
 (``csi register update``); the review gives them the evidence.
@@ -33,6 +34,10 @@ HOURLY_KPIS = {
 #: The direction in which each hourly column improves.
 BETTER = {"downtime_min": "lower", "incidents": "lower", "latency_p95_ms": "lower",
           "error_rate": "lower"}  # fmt: skip
+
+#: Counts compared per unit of volume: more incidents in a busier cycle are not a
+#: worsening if the incidents per request stayed the same.
+EXPOSURE = {"incidents": "requests"}
 
 REVIEW_COLUMNS = [
     "entry_id",
@@ -125,11 +130,16 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
     if column not in before or column not in after:
         row["evidence"] = f"no {column} in the hourly series of both runs"
         return row
+    volume = EXPOSURE.get(column)
+    if volume not in before or volume not in after:
+        volume = None
     f = before_after(
         before[column],
         after[column],
         metric=str(entry.kpi_id),
-        unit="per hour",
+        unit=f"per {volume.rstrip('s')}" if volume else "per hour",
+        exposure_before=before[volume] if volume else None,
+        exposure_after=after[volume] if volume else None,
         better=BETTER[column],
         alpha=ctx.params.analysis.alpha,
         scope={"entry": entry.id},

@@ -46,8 +46,21 @@ def key_findings(findings: list[Finding], *, limit: int = 8, per_kind: int = 2) 
     return chosen[:limit]
 
 
-def executive_summary(card: pd.DataFrame, findings: list[Finding], *, top: int = 3) -> list[str]:
-    """Three to five sentences: how the KPIs stand, then the top findings with their numbers."""
+def executive_summary(
+    card: pd.DataFrame,
+    findings: list[Finding],
+    *,
+    actions: pd.DataFrame | None = None,
+    top: int = 3,
+) -> list[str]:
+    """Three to five sentences: how the KPIs stand, the top findings, what is proposed.
+
+    The first sentence counts the scorecard's colours; up to ``top`` key findings
+    (:func:`key_findings`) follow with their numbers; the last names how many
+    actions are recommended (``actions``, from :func:`recommendations`) and the
+    first of them. With no key finding, a sentence says so, so that a quiet cycle
+    still reads as a summary rather than a gap.
+    """
     counts = card["status"].value_counts()
     measured = int(len(card) - counts.get("grey", 0))
     sentences = [
@@ -56,8 +69,39 @@ def executive_summary(card: pd.DataFrame, findings: list[Finding], *, top: int =
     ]
     if counts.get("grey", 0):
         sentences[0] += f" {counts['grey']} cannot be measured with the current data."
-    sentences += [f.statement for f in key_findings(findings)][:top]
+    shown = [f.statement for f in key_findings(findings)][:top]
+    sentences += shown or ["No analysis found a significant worsening in this cycle."]
+    if actions is not None:
+        if actions.empty:
+            sentences.append("No improvement action is proposed.")
+        else:
+            n = len(actions)
+            sentences.append(
+                f"{n} improvement action{'s are' if n > 1 else ' is'} proposed, "
+                f"first: {actions['title'].iloc[0]}."
+            )
     return sentences[:5]
+
+
+def recommendations(findings: list[Finding], card: pd.DataFrame, *, cycle_end, cycle_id: str):
+    """The actions step 7 will put into the CSI register, as the report shows them.
+
+    The same rules as step 7 (:func:`csi_helpers.actions.recommend_actions`) on
+    the same findings, so the report and the register never disagree.
+    """
+    from csi_helpers.actions import recommend_actions
+
+    owners = dict(zip(card["kpi_id"], card["owner"], strict=True))
+    return recommend_actions(findings, owners=owners, cycle_end=cycle_end, cycle_id=cycle_id)
+
+
+RECOMMENDATION_COLUMNS = {
+    "title": "Action",
+    "kpi": "KPI it should move",
+    "expected": "Expected improvement",
+    "owner": "Owner",
+    "due": "Due",
+}
 
 
 def styled_scorecard(card: pd.DataFrame) -> Styler:
@@ -123,7 +167,121 @@ def display_findings(findings: list[Finding], *, run_dir: Path, limit: int = 8) 
             )
         )
         if f.figure and (run_dir / f.figure).is_file():
-            display(Image(filename=str(run_dir / f.figure)))
+            display(Image(filename=str(run_dir / f.figure), alt=figure_alt(f)))
+
+
+#: What each analysis' chart shows, for its text alternative.
+CHART_DESCRIPTIONS = {
+    "trend": "Line chart of the daily {metric} with its 7-day mean and the trend line",
+    "change_point": "Line chart of the daily {metric} with the level of each segment",
+    "anomaly": "Line chart of the hourly {metric}; anomaly episodes shaded, peaks marked",
+    "capacity_threshold": "Scatter chart of hourly {metric} by utilisation with the knee marked",
+    "event_impact": "Line chart of the hourly {metric} with the event windows shaded",
+    "concentration": "Bar chart of the share of SLA breaches beside that of tickets by {dimension}",
+    "drivers": "Bar chart of the factors that predict an SLA breach, by importance",
+    "capacity_forecast": "Line chart of the daily peak {metric} with its forecast and the capacity",
+    "error_budget": "Line chart of the bad units spent against the error budget of {metric}",
+}
+
+
+def figure_alt(f: Finding) -> str:
+    """The text alternative of a finding's chart: what is drawn, then the finding itself."""
+    what = CHART_DESCRIPTIONS.get(f.kind, "Chart of {metric}").format(
+        metric=f.metric, dimension=f.evidence.get("by", "group")
+    )
+    return f"{what}. {f.statement}"
+
+
+#: What each analysis does, for the methodology appendix.
+METHODS = {
+    "target_gap": "Each KPI's value for the cycle against its target and amber tolerance, "
+    "with the previous cycle's value for the trend arrow.",
+    "trend": "Seasonal Mann-Kendall test on the daily series (weekly season); Sen slope with "
+    "its 95 % interval.",
+    "change_point": "Binary segmentation of the daily series over the previous cycle and this "
+    "one; each split must pass a permutation test within weekdays that allows for "
+    "day-to-day correlation (Bonferroni per round).",
+    "anomaly": "Robust seasonal forecast of each hourly series; hours whose robust z-score "
+    "(median absolute deviation) exceeds 3.5 are grouped into episodes.",
+    "capacity_threshold": "Broken-stick regression of latency and error rate on utilisation; "
+    "the knee tested with a wild-bootstrap sup-F test, its interval by bootstrap.",
+    "event_impact": "Each hourly KPI during campaigns and changes against the same weekday and "
+    "hour in the weeks around them; p-value from placebo calendars, interval across "
+    "events; both must agree.",
+    "concentration": "Share of SLA breaches against share of tickets per category, group and "
+    "priority; one-sided Fisher tests, Holm-corrected.",
+    "drivers": "Gradient-boosting model of SLA breach on ticket attributes, trained on the "
+    "earlier part of the cycle and tested on the later; AUC with DeLong interval, tested "
+    "permutation importances. Associations, not causes.",
+    "capacity_forecast": "Daily busiest-hour utilisation as trend and weekday with AR(1) "
+    "errors; the date its prediction bounds cross the capacity limit.",
+    "error_budget": "Share of the SLO's error budget consumed, burn rate with an exact "
+    "(Clopper-Pearson) interval, and the date it runs out at that rate.",
+}
+
+
+def methodology(findings: list[Finding]) -> pd.DataFrame:
+    """One row per analysis: its method, what it ran on and what it gave.
+
+    ``findings`` and ``no findings`` count the records step 5 wrote for the
+    analysis; the reasons for the no-findings are in :func:`skipped_analyses`.
+    """
+    rows = []
+    for analysis, method in METHODS.items():
+        mine = [f for f in findings if _analysis_of(f) == analysis]
+        found = [f for f in mine if f.is_finding]
+        rows.append(
+            {
+                "analysis": analysis.replace("_", " "),
+                "method": method,
+                "ran on": ", ".join(sorted({f.metric for f in mine if f.metric})) or "–",
+                "findings": len(found),
+                "no findings": len(mine) - len(found),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def provenance(run_dir: Path, params_path: Path) -> pd.DataFrame:
+    """Run id, params file and its hash, the workbook and the package versions used.
+
+    Read from the run's manifest, recorded when the run started, so the report
+    names what produced it rather than what is installed when it is read; a run
+    folder without a manifest (a notebook opened on its own) shows this session's.
+    """
+    from csi_helpers.hashing import sha256_file
+    from csi_helpers.manifest import environment_info, read_manifest
+    from csi_helpers.runfolder import has_manifest
+
+    manifest = read_manifest(run_dir) if has_manifest(run_dir) else {}
+    env = manifest.get("environment") or environment_info()
+    params = manifest.get("params") or {
+        "path": str(params_path),
+        "sha256": sha256_file(params_path),
+    }
+    rows = [
+        ("run id", manifest.get("run_id", run_dir.name)),
+        ("params file", Path(params["path"]).name),
+        ("params sha256", params["sha256"]),
+        ("workbook", _workbook_text(env.get("workbook", {}))),
+        ("python", env.get("python", "")),
+    ]
+    rows += list(env.get("packages", {}).items())
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _workbook_text(info: dict) -> str:
+    text = f"csi-workbook {info.get('version', '?')}"
+    if info.get("git_commit"):
+        text += f", commit {info['git_commit'][:12]}"
+        text += " with uncommitted changes" if info.get("git_dirty") else ""
+    return text
+
+
+def _analysis_of(f: Finding) -> str:
+    if not f.is_finding:
+        return str(f.evidence.get("analysis", ""))
+    return "target_gap" if f.kind == "baseline" else f.kind
 
 
 def skipped_analyses(findings: list[Finding]) -> pd.DataFrame:
