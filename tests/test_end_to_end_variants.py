@@ -1,0 +1,69 @@
+"""Variants of the demo chain (slow): a source missing, a cycle too short to analyse.
+
+Separate from test_end_to_end.py so that the two modules run on different
+pytest-xdist workers. Each variant runs one cycle on its own copy of the demo
+params; the demo data is generated beside them on the first run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csi_helpers.manifest import read_manifest
+from csi_helpers.runner import run_cycle
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("variants")
+    (root / "params").mkdir()
+    (root / "params" / "demo.yaml").write_text((REPO / "params" / "demo.yaml").read_text())
+    return root
+
+
+def test_chain_runs_without_monitoring_and_reports_the_gap(root):
+    text = (root / "params" / "demo.yaml").read_text()
+    start, end = text.index("  - name: monitoring"), text.index("  - name: outages")
+    path = root / "params" / "no_monitoring.yaml"
+    path.write_text(text[:start] + text[end:])
+    result = run_cycle(
+        path, run_id="no-monitoring", runs_dir=root / "runs", reports_dir=root / "reports"
+    )
+    plan = pd.read_parquet(result.run_dir / "measurement" / "plan.parquet").set_index("kpi_id")
+    assert plan.loc["latency-p95", "measurable"] == "no"
+    html = result.reports[6].read_text(encoding="utf-8")
+    assert (
+        "add a source of kind &#x27;monitoring&#x27;" in html
+        or "add a source of kind 'monitoring'" in html
+    )
+    warnings = read_manifest(result.run_dir)["steps"][3]["warnings"]
+    assert any("weekday_hour_heatmap" in w for w in warnings)
+
+
+def test_a_short_cycle_records_why_each_analysis_gave_nothing(root):
+    """Six days of data: too short for trends, change points and forecasts; the step goes on."""
+    text = (root / "params" / "demo.yaml").read_text()
+    text = text.replace("start: 2026-07-01", "start: 2026-09-25")
+    text = text.replace("previous_run: shopfront-2026q2", "")
+    path = root / "params" / "short.yaml"
+    path.write_text(text)
+    result = run_cycle(
+        path, run_id="short", runs_dir=root / "runs", reports_dir=root / "reports", to_step=6
+    )
+    findings = json.loads((result.run_dir / "analyse" / "findings.json").read_text())
+    reasons = {
+        f["evidence"]["analysis"]: f["evidence"]["reason"]
+        for f in findings
+        if f["kind"] == "no_finding"
+    }
+    for analysis in ("trend", "change_point", "capacity_forecast"):
+        assert reasons.get(analysis) == "too_short", (analysis, reasons)
+    html = result.reports[6].read_text(encoding="utf-8")
+    assert "too short" in html  # the methodology appendix says why
