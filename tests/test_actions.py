@@ -98,3 +98,40 @@ def test_good_news_and_improving_effects_get_no_action():
     improved = finding("change_point", "daily p95 latency", -200.0, "low")
     fell = finding("event_impact", "downtime minutes", -0.5, "medium")  # rising_only rule
     assert actions_for(improved, fell).empty
+
+
+def test_every_action_gets_the_kpi_it_bears_on_and_that_kpis_owner():
+    import pandas as pd
+
+    from csi_helpers.actions import owners_of
+
+    card = pd.DataFrame(
+        {
+            "kpi_id": ["sla", "p1-sla", "peak"],
+            "kpi": ["sla_compliance", "sla_compliance", "peak_utilisation"],
+            "owner": ["Ops manager", "Desk lead", "Head of E-commerce"],
+        }
+    )
+    owners = owners_of(card)
+    assert owners["sla_compliance"] == "Ops manager" and owners["p1-sla"] == "Desk lead"
+    spike = Finding(
+        id="anomaly:load", kind="anomaly", statement="s", metric="request load", method="m",
+        severity="medium", effect=0.5, evidence={"linked_kpis": ["peak_utilisation"]},
+    )  # fmt: skip
+    crowded = Finding(
+        id="concentration:breached", kind="concentration", statement="s", metric="breached",
+        method="m", severity="high", effect=3.4,
+        evidence={"value": "Web Platform", "by": "assignment_group",
+                  "linked_kpis": ["sla_compliance"]},
+    )  # fmt: skip
+    plan = recommend_actions(
+        [spike, crowded], owners=owners, cycle_end=date(2026, 6, 30), cycle_id="q2"
+    )
+    assert plan.set_index("metric")["kpi"].to_dict() == {
+        "request load": "peak_utilisation",
+        "breached": "sla_compliance",
+    }
+    assert plan.set_index("metric")["owner"].to_dict() == {
+        "request load": "Head of E-commerce",
+        "breached": "Ops manager",
+    }

@@ -93,7 +93,7 @@ def test_recommendations_are_step_7s_actions_for_the_same_findings():
     from csi_helpers.actions import recommend_actions
     from csi_helpers.present import recommendations
 
-    card = pd.DataFrame({"kpi_id": ["m"], "owner": ["Ops lead"]})
+    card = pd.DataFrame({"kpi_id": ["m"], "kpi": ["mttr"], "owner": ["Ops lead"]})
     gap = Finding(
         id="gap:m", kind="target_gap", statement="m is red", metric="m", method="x",
         severity="high", scope={"kpi": "m"},

@@ -217,6 +217,24 @@ def _subject(f: Finding) -> str:
     return " ".join(str(v) for v in (f.evidence.get("kpi") or f.metric, f.evidence.get("by")) if v)
 
 
+def owners_of(card: pd.DataFrame) -> dict[str, str]:
+    """KPI entry id and KPI library id → the owner of the objective the KPI serves.
+
+    A library id measured by several entries takes the first entry's owner.
+    """
+    owners = {}
+    for row in card[["kpi_id", "kpi", "owner"]].itertuples(index=False):
+        owners.setdefault(str(row.kpi), row.owner)
+        owners[str(row.kpi_id)] = row.owner
+    return owners
+
+
+def _kpi_of(f: Finding) -> str:
+    """The KPI an action on ``f`` should move: the one it names, else the first it bears on."""
+    linked = f.evidence.get("linked_kpis") or [""]
+    return str(f.evidence.get("kpi") or linked[0])
+
+
 def recommend_actions(
     findings: list[Finding], *, owners: dict[str, str], cycle_end: date, cycle_id: str
 ) -> pd.DataFrame:
@@ -225,7 +243,7 @@ def recommend_actions(
     Args:
         findings: ranked findings of step 5 (no-finding records are skipped, and so
             are findings of severity low or info: good news needs no action).
-        owners: KPI entry id or KPI library id → owner (the objective's owner).
+        owners: KPI entry id or KPI library id → owner (:func:`owners_of`).
         cycle_end: the cycle's last day; actions are due 30 days later.
         cycle_id: prefix of the action ids.
 
@@ -263,8 +281,7 @@ def recommend_actions(
         for rule in matched:
             title = rule.title.format_map(fields)
             if title not in rows:
-                kpi = rule.kpi or str(f.evidence.get("kpi") or "")
-                add(title, f, rule.expected.format_map(fields), kpi)
+                add(title, f, rule.expected.format_map(fields), rule.kpi or _kpi_of(f))
         if not matched and f.kind == "target_gap":
             kpi = str(f.evidence.get("kpi") or "")
             add(

@@ -89,9 +89,9 @@ def recommendations(findings: list[Finding], card: pd.DataFrame, *, cycle_end, c
     The same rules as step 7 (:func:`csi_helpers.actions.recommend_actions`) on
     the same findings, so the report and the register never disagree.
     """
-    from csi_helpers.actions import recommend_actions
+    from csi_helpers.actions import owners_of, recommend_actions
 
-    owners = dict(zip(card["kpi_id"], card["owner"], strict=True))
+    owners = owners_of(card)
     return recommend_actions(findings, owners=owners, cycle_end=cycle_end, cycle_id=cycle_id)
 
 
