@@ -364,6 +364,65 @@ class RegisterSettings(StrictModel):
     _resolve = field_validator("directory", mode="after")(_resolve_path)
 
 
+SPARK_MASTER = r"^(local(\[(\d+|\*)\])?|spark://\S+|yarn|k8s://\S+|mesos://\S+)$"
+
+
+class SparkSettings(StrictModel):
+    """How to reach Apache Spark when ``engine.backend`` is ``spark``."""
+
+    master: str = Field(
+        "local[2]",
+        description="Spark master: local[N] on this machine, spark://host:7077, yarn",
+        json_schema_extra={"pattern": SPARK_MASTER},
+    )
+    app_name: str = Field("csi-workbook", description="the application name the cluster shows")
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="more Spark settings, e.g. spark.executor.memory: 4g (session time zone "
+        "stays UTC)",
+    )
+
+    @field_validator("master")
+    @classmethod
+    def _known_master(cls, value: str) -> str:
+        if not re.match(SPARK_MASTER, value):
+            raise ValueError(
+                "expected local, local[N], local[*], spark://host:port, yarn, k8s://... or "
+                "mesos://..."
+            )
+        return value
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, value: dict[str, Any]) -> dict[str, str]:
+        odd = [k for k in value if not k.startswith("spark.")]
+        if odd:
+            raise ValueError(f"Spark settings start with 'spark.'; not: {', '.join(odd)}")
+        # Spark reads every setting as text; YAML's true/2 become "true"/"2"
+        value = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        zone = value.get("spark.sql.session.timeZone", "UTC")
+        if zone != "UTC":
+            raise ValueError(
+                f"spark.sql.session.timeZone must stay UTC (got {zone!r}); the service's "
+                "`timezone` decides days and hours"
+            )
+        return value
+
+
+class EngineSettings(StrictModel):
+    """Where the KPI series are aggregated: DuckDB in this process, or a Spark cluster.
+
+    DuckDB (the default) suits one machine, up to a few hundred million rows in
+    Parquet; Spark needs ``pip install 'csi-workbook[spark]'``, Java 17+ and a run
+    folder on storage every Spark worker can read.
+    """
+
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="duckdb: in this process (default); spark: on Apache Spark"
+    )
+    spark: SparkSettings = Field(default_factory=SparkSettings, description="used with spark")
+
+
 # A field named `register` shadows ABCMeta.register (pydantic warns); params never call it.
 warnings.filterwarnings("ignore", r'Field name "register" in "Params" shadows', UserWarning)
 
@@ -384,6 +443,9 @@ class Params(StrictModel):
     report: Report = Field(default_factory=Report)
     # the CSI register; `dict` so that the default, too, resolves against the params file
     register: RegisterSettings = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    engine: EngineSettings = Field(
+        default_factory=EngineSettings, description="where the KPI series are aggregated"
+    )
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Params:

@@ -1,18 +1,34 @@
-"""Step 4, second half: KPI series aggregated with DuckDB over the Parquet tables.
+"""Step 4, second half: KPI series aggregated over the Parquet tables.
 
-Aggregations run as SQL over the canonical tables in the run folder, never as
-Python loops, so the same code serves the demo and tens of millions of rows.
-Days and hours are those of the service's time zone.
+Aggregations run in an engine over the canonical tables in the run folder, never
+as Python loops, so the same code serves the demo and hundreds of millions of
+rows. The heavy ones (:func:`monitoring_series`, :func:`ticket_series`,
+:func:`weekday_hour_profile`) are ibis expressions written once and run on DuckDB
+in this process by default or on Apache Spark when the params say
+``engine: {backend: spark}`` (:mod:`csi_helpers.engine`). The calendar of periods
+and the split of outages over hours stay DuckDB SQL: they work on a few thousand
+rows at most and have no portable ibis form (``generate_series``, a join on
+overlapping intervals). Days and hours are those of the service's time zone.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
+# ibis and csi_helpers.engine are imported inside the functions that aggregate: importing
+# ibis takes a second or more, and every step imports this module through charts (WEEKDAYS).
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from csi_helpers.params import EngineSettings
+
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+GRAINS = {"hour": "h", "day": "D", "week": "W"}  # grain -> ibis truncation unit
+TICKET_DIMENSIONS = ("service", "priority", "category", "assignment_group")
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -29,6 +45,7 @@ def daily_series(
     monitoring: Path | None = None,
     tickets: Path | None = None,
     downtime: Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame:
     """One row per day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -43,6 +60,7 @@ def daily_series(
         monitoring=monitoring,
         tickets=tickets,
         downtime=downtime,
+        engine=engine,
     )
     return frame.rename(columns={"period": "day"}).drop(columns="capacity", errors="ignore")
 
@@ -54,6 +72,7 @@ def hourly_series(
     monitoring: Path | None = None,
     tickets: Path | None = None,
     downtime: Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame:
     """One row per UTC hour of [start, end), indexed by tz-aware UTC timestamps.
 
@@ -69,6 +88,7 @@ def hourly_series(
         monitoring=monitoring,
         tickets=tickets,
         downtime=downtime,
+        engine=engine,
     )
     frame["period"] = frame["period"].dt.tz_localize("UTC")
     return frame.set_index("period").rename_axis("hour")
@@ -83,6 +103,7 @@ def period_series(
     monitoring: Path | None = None,
     tickets: Path | None = None,
     downtime: Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame:
     """One row per hour or day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -90,10 +111,11 @@ def period_series(
     capacity, latency, utilisation and error rate are :func:`monitoring_series`
     (one definition for every grain); incidents are :func:`ticket_series`' opened
     count; downtime minutes are the minutes of each outage that fall inside the
-    period (an outage over midnight counts on both days).
+    period (an outage over midnight counts on both days). ``engine`` runs the
+    monitoring and ticket aggregations; the calendar of periods and the outage
+    split (small tables) always run in DuckDB.
     """
-    if grain not in GRAINS:
-        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
+    _check_grain(grain)
     con = _connect()
     params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
     step = f"INTERVAL 1 {grain.upper()}"
@@ -106,7 +128,7 @@ def period_series(
         """,
         params,
     ).df()
-    window = {"start": start, "end": end, "timezone": timezone, "grain": grain}
+    window = {"start": start, "end": end, "timezone": timezone, "grain": grain, "engine": engine}
     parts = []
     if monitoring is not None:  # the same definitions as monitoring_series
         parts.append(monitoring_series(monitoring, **window).drop(columns="samples"))
@@ -148,39 +170,39 @@ def period_series(
 
 
 def weekday_hour_profile(
-    monitoring: Path | None, *, start: pd.Timestamp, end: pd.Timestamp, timezone: str
+    monitoring: Path | None,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    timezone: str,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame | None:
     """Mean load, p95 latency and utilisation per weekday (Mon=0) and hour of day.
 
-    None when there is no monitoring table.
+    Weekdays and hours are those of ``timezone``. None when there is no
+    monitoring table.
     """
     if monitoring is None:
         return None
-    con = _connect()
-    frame = con.execute(
-        f"""
-        SELECT isodow(timezone($tz, timestamp)) - 1 AS weekday,
-               hour(timezone($tz, timestamp)) AS hour,
-               AVG(requests) AS requests,
-               AVG(latency_p95_ms) AS latency_p95_ms,
-               AVG(utilisation) AS utilisation,
-               COUNT(*) AS samples
-        FROM read_parquet('{_sql_path(monitoring)}')
-        WHERE timestamp >= $start AND timestamp < $end
-        GROUP BY 1, 2
-        ORDER BY 1, 2
-        """,
-        {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone},
-    ).df()
-    return frame
+    from csi_helpers import engine as engines
 
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-GRAINS = {"hour": "hour", "day": "day", "week": "week"}
-TICKET_DIMENSIONS = ("service", "priority", "category", "assignment_group")
+    con = engines.connect(engine)
+    t = _within(engines.read_parquet(con, monitoring), "timestamp", start, end)
+    local = engines.local_time(con, t.timestamp, timezone, start=start, end=end)
+    expr = (
+        t.group_by(
+            weekday=local.day_of_week.index().cast("int64"),  # Monday = 0
+            hour=local.hour().cast("int64"),
+        )
+        .aggregate(
+            requests=t.requests.mean(),
+            latency_p95_ms=t.latency_p95_ms.mean(),
+            utilisation=t.utilisation.mean(),
+            samples=t.count(),
+        )
+        .order_by(["weekday", "hour"])
+    )
+    return engines.to_pandas(expr)
 
 
 def ticket_series(
@@ -191,50 +213,67 @@ def ticket_series(
     timezone: str,
     grain: str = "day",
     by: tuple[str, ...] = (),
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame | None:
     """Tickets opened and resolved, and hours to resolve, per period and group.
 
-    One SQL aggregation over the Parquet table: ``grain`` is hour, day or week (weeks
+    One aggregation over the Parquet table: ``grain`` is hour, day or week (weeks
     start on Monday, in the service's time zone); ``by`` names canonical columns
     (service, priority, category, assignment_group). Missing group values show as
     ``(none)`` so that no ticket drops out of a total.
 
     Columns: period, the ``by`` columns, opened, resolved, mean_hours_to_resolve,
     median_hours_to_resolve, p90_hours_to_resolve (resolution measured on tickets
-    resolved in that period). None when there is no tickets table.
+    resolved in that period; percentiles interpolate linearly, as numpy's
+    default). None when there is no tickets table.
     """
     if tickets is None:
         return None
-    if grain not in GRAINS:
-        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
+    _check_grain(grain)
     unknown = [c for c in by if c not in TICKET_DIMENSIONS]
     if unknown:
         raise ValueError(f"cannot group tickets by {unknown}; use {', '.join(TICKET_DIMENSIONS)}")
-    groups = "".join(f", coalesce(CAST({c} AS VARCHAR), '(none)') AS {c}" for c in by)
-    keys = "".join(f", {c}" for c in by)
-    sql = f"""
-        WITH t AS (SELECT * FROM read_parquet('{_sql_path(tickets)}')),
-        opened AS (
-            SELECT date_trunc('{grain}', timezone($tz, opened_at)) AS period{groups},
-                   COUNT(*) AS opened
-            FROM t WHERE opened_at >= $start AND opened_at < $end GROUP BY ALL),
-        resolved AS (
-            SELECT date_trunc('{grain}', timezone($tz, resolved_at)) AS period{groups},
-                   COUNT(*) AS resolved,
-                   AVG(epoch(resolved_at - opened_at) / 3600) AS mean_hours_to_resolve,
-                   quantile_cont(epoch(resolved_at - opened_at) / 3600, 0.5)
-                       AS median_hours_to_resolve,
-                   quantile_cont(epoch(resolved_at - opened_at) / 3600, 0.9)
-                       AS p90_hours_to_resolve
-            FROM t WHERE resolved_at >= $start AND resolved_at < $end
-                   AND resolved_at >= opened_at GROUP BY ALL)
-        SELECT period{keys}, coalesce(opened, 0) AS opened, coalesce(resolved, 0) AS resolved,
-               mean_hours_to_resolve, median_hours_to_resolve, p90_hours_to_resolve
-        FROM opened FULL OUTER JOIN resolved USING (period{keys})
-        ORDER BY period{keys}
-    """
-    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
-    return _connect().execute(sql, params).df()
+    import ibis
+
+    from csi_helpers import engine as engines
+
+    con = engines.connect(engine)
+    t = engines.read_parquet(con, tickets)
+    keys = ["period", *by]
+
+    def periods(rows: ir.Table, stamp: str) -> ir.Table:
+        local = engines.local_time(con, rows[stamp], timezone, start=start, end=end)
+        groups = {c: rows[c].cast("string").fill_null("(none)") for c in by}
+        return rows.mutate(period=local.truncate(GRAINS[grain]), **groups)
+
+    opened = (
+        periods(_within(t, "opened_at", start, end), "opened_at")
+        .group_by(keys)
+        .aggregate(opened=lambda r: r.count())
+    )
+    done = _within(t, "resolved_at", start, end)
+    done = done.filter(done.resolved_at >= done.opened_at)
+    hours = done.resolved_at.delta(done.opened_at, unit="microsecond") / 1e6 / 3600
+    resolved = (
+        periods(done.mutate(hours=hours), "resolved_at")
+        .group_by(keys)
+        .aggregate(
+            resolved=lambda r: r.count(),
+            mean_hours_to_resolve=lambda r: r.hours.mean(),
+            median_hours_to_resolve=lambda r: r.hours.quantile(0.5),
+            p90_hours_to_resolve=lambda r: r.hours.quantile(0.9),
+        )
+    )
+    joined = opened.outer_join(resolved, keys)
+    expr = joined.select(
+        **{k: ibis.coalesce(joined[k], joined[f"{k}_right"]) for k in keys},
+        opened=joined.opened.fill_null(0),
+        resolved=joined.resolved.fill_null(0),
+        mean_hours_to_resolve=joined.mean_hours_to_resolve,
+        median_hours_to_resolve=joined.median_hours_to_resolve,
+        p90_hours_to_resolve=joined.p90_hours_to_resolve,
+    ).order_by(keys)
+    return engines.to_pandas(expr)
 
 
 def monitoring_series(
@@ -245,32 +284,69 @@ def monitoring_series(
     timezone: str,
     grain: str = "day",
     by_service: bool = False,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame | None:
     """Load, p95 latency, utilisation, capacity and error rate per period (and service).
 
     ``requests`` is the sum; ``capacity`` the maximum; ``latency_p95_ms`` the 95th
-    percentile of the samples' p95 values; ``peak_utilisation`` the maximum;
-    ``error_rate`` request-weighted when request counts exist. None when there is
-    no monitoring table.
+    percentile of the samples' p95 values (linear interpolation, as numpy's
+    default); ``peak_utilisation`` the maximum; ``error_rate`` request-weighted
+    when request counts exist, else the mean. Periods are naive wall-clock times
+    of ``timezone``. None when there is no monitoring table.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.parquet"
+        >>> pd.DataFrame({
+        ...     "timestamp": pd.date_range("2026-01-05", periods=4, freq="15min", tz="UTC"),
+        ...     "service": "web", "requests": [10.0, 30.0, 20.0, 40.0],
+        ...     "capacity": 100.0, "utilisation": [0.1, 0.3, 0.2, 0.4],
+        ...     "latency_p95_ms": [100.0, 200.0, 300.0, 400.0],
+        ...     "error_rate": [0.0, 0.1, 0.0, 0.0],
+        ... }).to_parquet(path)
+        >>> day = monitoring_series(path, start=pd.Timestamp("2026-01-05", tz="UTC"),
+        ...                         end=pd.Timestamp("2026-01-06", tz="UTC"), timezone="UTC")
+        >>> day[["requests", "latency_p95_ms", "peak_utilisation", "error_rate"]].iloc[0].tolist()
+        [100.0, 385.0, 0.4, 0.03]
     """
     if monitoring is None:
         return None
+    _check_grain(grain)
+    import ibis
+
+    from csi_helpers import engine as engines
+
+    con = engines.connect(engine)
+    t = _within(engines.read_parquet(con, monitoring), "timestamp", start, end)
+    local = engines.local_time(con, t.timestamp, timezone, start=start, end=end)
+    groups = {"period": local.truncate(GRAINS[grain])}
+    if by_service:
+        groups["service"] = t.service.fill_null("(none)")
+    weighted = (t.error_rate * t.requests).sum() / t.requests.sum().nullif(0)
+    expr = (
+        t.group_by(**groups)
+        .aggregate(
+            requests=t.requests.sum(),
+            latency_p95_ms=t.latency_p95_ms.quantile(0.95),
+            peak_utilisation=t.utilisation.max(),
+            capacity=t.capacity.max(),
+            error_rate=ibis.coalesce(weighted, t.error_rate.mean()),
+            samples=t.count(),
+        )
+        .order_by(list(groups))
+    )
+    return engines.to_pandas(expr)
+
+
+def _within(table: ir.Table, column: str, start: pd.Timestamp, end: pd.Timestamp) -> ir.Table:
+    """Rows whose ``column`` lies in [start, end)."""
+    return table.filter((table[column] >= start) & (table[column] < end))
+
+
+def _check_grain(grain: str) -> None:
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
-    service = ", coalesce(service, '(none)') AS service" if by_service else ""
-    key = ", service" if by_service else ""
-    sql = f"""
-        SELECT date_trunc('{grain}', timezone($tz, timestamp)) AS period{service},
-               SUM(requests) AS requests,
-               quantile_cont(latency_p95_ms, 0.95) AS latency_p95_ms,
-               MAX(utilisation) AS peak_utilisation,
-               MAX(capacity) AS capacity,
-               coalesce(SUM(error_rate * requests) / nullif(SUM(requests), 0), AVG(error_rate))
-                   AS error_rate,
-               COUNT(*) AS samples
-        FROM read_parquet('{_sql_path(monitoring)}')
-        WHERE timestamp >= $start AND timestamp < $end
-        GROUP BY ALL ORDER BY period{key}
-    """
-    params = {"start": start.to_pydatetime(), "end": end.to_pydatetime(), "tz": timezone}
-    return _connect().execute(sql, params).df()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
