@@ -87,6 +87,79 @@ def run(
         out.print(str(path), highlight=False, soft_wrap=True)
 
 
+@app.command()
+def batch(
+    params: Annotated[
+        list[Path], typer.Argument(help="The cycles' params files, e.g. params/*.yaml.")
+    ],
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Cycles run at a time on this machine (default: its CPUs)."),
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    reports_dir: Annotated[Path, typer.Option(help="Where HTML reports go.")] = Path("reports"),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786; its "
+            "workers must see the same files at the same paths."
+        ),
+    ] = None,
+    notebooks: Annotated[
+        Path | None,
+        typer.Option(help="Folder of your own step notebooks (default: the workbook's)."),
+    ] = None,
+) -> None:
+    """Run many cycles in parallel, each into its own run folder; exit code = failed + skipped.
+
+    A file whose previous_run is another file's run id waits for that run and is
+    skipped if it fails. Writes reports/batch.html (links to every report) and
+    reports/batch.json.
+    """
+    from csi_helpers.batch import (
+        BatchIncomplete,
+        JobResult,
+        Workspace,
+        default_jobs,
+        plan_batch,
+        run_batch,
+    )
+    from csi_helpers.batch_index import summary_lines, write_batch_index
+
+    planned = plan_batch(params)
+    if scheduler and jobs is not None:
+        err.print("note: --jobs is ignored with --scheduler (the cluster's workers decide)")
+    max_jobs = jobs or default_jobs()
+
+    def progress(result: JobResult, done: int, total: int) -> None:
+        shown = "" if result.seconds is None else f" in {result.seconds:.1f} s"
+        reason = f": {result.reason}" if result.reason else ""
+        err.print(
+            f"[{done}/{total}] {result.run_id} {result.status}{shown}{reason}",
+            highlight=False,
+            markup=False,
+        )
+
+    result = run_batch(
+        planned,
+        Workspace.at(runs_dir, reports_dir, notebooks),
+        max_jobs=max_jobs,
+        scheduler=scheduler,
+        on_progress=progress,
+    )
+    index, summary = write_batch_index(result, reports_dir)
+    for line in summary_lines(result):
+        out.print(line, highlight=False, markup=False)
+    err.print(f"index {index}\nsummary {summary}", highlight=False, markup=False)
+    if result.exit_code:
+        failed, skipped = result.count("failed"), result.count("skipped")
+        raise BatchIncomplete(
+            f"{failed} failed and {skipped} skipped of {len(result.results)} runs; "
+            f"reasons above and in {index}",
+            exit_code=result.exit_code,
+        )
+
+
 @params_app.command("check")
 def params_check(
     files: Annotated[list[Path], typer.Argument(help="Params files to validate.")],
