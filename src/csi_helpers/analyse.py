@@ -25,6 +25,7 @@ from csi_helpers.analysis import Finding, findings_to_frame, no_finding, rank_fi
 from csi_helpers.canonical import cycle_window
 from csi_helpers.errors import DataError, RunFolderError
 from csi_helpers.runfolder import PreviousRun, StepContext
+from csi_helpers.sampling import SAMPLE_ROWS, draw, sample_rows, with_sample
 from csi_helpers.severity import assess
 
 #: Daily series column → (metric name, unit) for trend and change-point tests.
@@ -261,16 +262,39 @@ def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 
 
 # ---------------------------------------------------------------- capacity
-def hourly_monitoring(ctx: StepContext) -> pd.DataFrame | None:
-    """The cycle's monitoring samples, when a monitoring source is configured."""
+CAPACITY_COLUMNS = ["timestamp", "utilisation", "latency_p95_ms", "error_rate"]
+
+
+def hourly_monitoring(
+    ctx: StepContext, *, limit: int | None = None
+) -> tuple[pd.DataFrame, dict[str, Any] | None] | None:
+    """The cycle's monitoring samples (a uniform sample of ``limit`` when more), if configured.
+
+    Reads only the columns the capacity analysis uses and filters the cycle in
+    Arrow, so a table of tens of millions of rows never sits in pandas whole.
+    Returns the samples and the sample's record (None: all of them; see
+    :mod:`csi_helpers.sampling`).
+    """
+    import pyarrow.parquet as pq
+
+    from csi_helpers import process
+
     sources = ctx.params.sources_of_kind("monitoring")
     if not sources:
         return None
     start, end = cycle_window(ctx.params)
-    frame = ctx.read_table(f"process/tables/{sources[0].name}")
-    frame = frame[(frame["timestamp"] >= start) & (frame["timestamp"] < end)]
+    path = process.table_path(ctx, "monitoring")  # logged as an input
+    table = pq.read_table(
+        path,
+        columns=CAPACITY_COLUMNS,
+        filters=[("timestamp", ">=", start), ("timestamp", "<", end)],
+    )
+    seed = ctx.params.analysis.seed
+    picked, sample = draw(table.num_rows, limit=limit, seed=seed, unit="monitoring samples")
+    frame = (table if picked is None else table.take(picked)).to_pandas()
     frame = frame.astype({c: float for c in ("utilisation", "latency_p95_ms", "error_rate")})
-    return frame.assign(error_rate=frame["error_rate"] * SHOWN_SCALE["error_rate"])
+    frame = frame.assign(error_rate=frame["error_rate"] * SHOWN_SCALE["error_rate"])
+    return frame, sample
 
 
 def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
@@ -281,9 +305,10 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
     """
     from csi_helpers.analysis.capacity import capacity_threshold
 
-    samples = hourly_monitoring(ctx)
-    if samples is None or samples["utilisation"].isna().all():
+    read = hourly_monitoring(ctx, limit=SAMPLE_ROWS)
+    if read is None or read[0]["utilisation"].isna().all():
         return []
+    samples, sample = read
     a = ctx.params.analysis
     findings = []
     for response in ("latency_p95_ms", "error_rate"):
@@ -303,6 +328,7 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
             alpha=a.alpha,
         )
         for f in found:
+            f = with_sample(f, sample)
             threshold = f.evidence.get("threshold") if f.is_finding else None
             fig = charts.capacity_chart(samples, threshold=threshold, y=response)
             f = _with_figure(ctx, f, f"capacity_threshold_{response}", fig)
@@ -418,7 +444,11 @@ def analyse_drivers(ctx: StepContext, inputs: Inputs) -> list[Finding]:
                 figures[by] = _rel(ctx, ctx.save_figure(f"pareto_{_slug(by)}", fig))
             f = f.with_figure(figures[by]) if figures[by] else f
         findings.append(assess(f, inputs.card, series="breached"))
-    for f in guarded("drivers", "breached", driver_model, tickets, outcome="breached", seed=a.seed):
+    modelled, sample = sample_rows(tickets, limit=SAMPLE_ROWS, seed=a.seed, unit="tickets")
+    for f in guarded(
+        "drivers", "breached", driver_model, modelled, outcome="breached", seed=a.seed
+    ):
+        f = with_sample(f, sample)
         if f.is_finding:
             fig = charts.importance_chart(pd.DataFrame(f.evidence["importances"]))
             f = _with_figure(ctx, f, "drivers_breached", fig)
@@ -487,7 +517,13 @@ def budget_units(ctx: StepContext, kpi_id: str, source: str) -> BudgetUnits | st
     entry = {k.id: k for _, _, k in ctx.params.strategy.kpis()}[kpi_id]
     definition = get_definition(entry.kpi)
     options = {**definition.option_defaults(), **entry.options}
-    table = process.apply_scope(process.kpi_table(ctx, source, definition.source_kind), entry.scope)
+    sli = options.get("sli")
+    used = ["opened_at", "made_sla"] if entry.kpi.startswith("sla_") else ["timestamp"]
+    if sli in _SLI_COLUMN:
+        used.append(_SLI_COLUMN[sli])
+    columns = list(dict.fromkeys([*used, *entry.scope.filters()]))  # only what is read below
+    table = process.kpi_table(ctx, source, definition.source_kind, columns=columns)
+    table = process.apply_scope(table, entry.scope)
     if entry.kpi.startswith("sla_"):
         flagged = table.dropna(subset=["made_sla"])
         frame = pd.DataFrame(

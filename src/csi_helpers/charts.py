@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -283,16 +284,26 @@ def forecast_chart(frame: pd.DataFrame, finding: Finding, *, limit: float) -> Fi
     return fig
 
 
+#: Points a running-count curve is drawn through at most (budget_chart).
+CURVE_POINTS = 5_000
+
+
 def budget_chart(
     units: pd.DataFrame, *, slo: float, start: pd.Timestamp, end: pd.Timestamp, title: str
 ) -> Figure:
-    """Bad units spent over the period against the budget the objective allows."""
+    """Bad units spent over the period against the budget the objective allows.
+
+    The running count is drawn through at most :data:`CURVE_POINTS` of its points
+    (evenly spaced, the last included): millions of monitoring samples draw the
+    same curve, without converting every timestamp for matplotlib.
+    """
     frame = units[(units["timestamp"] >= start) & (units["timestamp"] < end)]
     frame = frame.dropna(subset=["good"]).sort_values("timestamp")
     spent = (~frame["good"].astype(bool)).cumsum()
     budget = (100 - slo) / 100 * len(frame)
+    shown = np.unique(np.linspace(0, len(frame) - 1, min(len(frame), CURVE_POINTS)).astype(int))
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    ax.plot(frame["timestamp"], spent, lw=1.5, label="bad units spent")
+    ax.plot(frame["timestamp"].iloc[shown], spent.iloc[shown], lw=1.5, label="bad units spent")
     ax.plot([start, end], [0, budget], color=_GREY, ls="--", label="even spend of the budget")
     ax.axhline(budget, color=_RED, lw=1, label="budget")
     ax.set_title(title)

@@ -6,15 +6,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from csi_helpers.canonical import canonical_table, cycle_window, ledger_entry
+from csi_helpers.canonical import Ledger, canonical_chunks, cycle_window
+from csi_helpers.errors import RunFolderError
 from csi_helpers.kpis import get_definition
 from csi_helpers.params import Scope
 from csi_helpers.runfolder import StepContext
+from csi_helpers.streaming import CHUNK_ROWS, ParquetSink, iter_table, read_lean
 
 
-def build_tables(ctx: StepContext) -> pd.DataFrame:
+def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
     """Type every raw snapshot into ``process/tables/<source>``; quarantine the rest.
 
+    The snapshot is read, typed and written ``chunk_rows`` rows at a time
+    (:func:`csi_helpers.canonical.canonical_chunks`), so memory holds one chunk
+    whatever the table's size; the tables, quarantine and ledger are those of
+    :func:`~csi_helpers.canonical.canonical_table` on the whole snapshot.
     A ticket event log is also rebuilt into one row per ticket
     (``process/tickets/<source>``) and its pause intervals (``process/pauses/<source>``).
 
@@ -25,13 +31,30 @@ def build_tables(ctx: StepContext) -> pd.DataFrame:
 
     ledger: list[dict] = []
     for source in ctx.params.sources:
-        raw = ctx.read_table(f"gather/raw/{source.name}")
-        table, quarantine = canonical_table(raw, source)
-        ctx.write_table(f"tables/{source.name}", table)
-        if len(quarantine):
-            ctx.write_table(f"quarantine/{source.name}", quarantine)
-        ledger += ledger_entry(source, raw, quarantine)
+        raw_path = ctx.ref_path(f"gather/raw/{source.name}", suffix=".parquet")
+        if not raw_path.exists():
+            raise RunFolderError(
+                f"{raw_path}: not found; step {ctx.step.number} needs the snapshot of source "
+                f"{source.name!r} from step 3. Run step 3 first."
+            )
+        ctx.log_input(raw_path)
+        tally = Ledger(source)
+        chunks = canonical_chunks(iter_table(raw_path, chunk_rows=chunk_rows), source)
+        with (
+            ParquetSink(ctx.path(f"tables/{source.name}.parquet")) as tables,
+            ParquetSink(ctx.path(f"quarantine/{source.name}.parquet"), lazy=True) as quarantine,
+        ):
+            for raw, table, rejected in chunks:
+                tables.write(table)
+                if len(rejected):
+                    quarantine.write(rejected)
+                tally.add(raw, rejected)
+        ctx.log_output(tables.path)
+        if quarantine.rows:
+            ctx.log_output(quarantine.path)
+        ledger += tally.rows()
         if source.kind == "ticket_events":
+            table = pd.read_parquet(tables.path)
             states = source.state_map()
             tickets = tickets_from_events(
                 table, states=states, fill_missing_times=source.fill_missing_times
@@ -68,24 +91,38 @@ def _first_source(ctx: StepContext, kind: str):
     return sources[0] if sources else None
 
 
-def kpi_table(ctx: StepContext, source_name: str, kind: str) -> pd.DataFrame:
-    """The table a KPI of ``kind`` reads from a source: tickets rebuilt from an event log."""
+def kpi_table(
+    ctx: StepContext, source_name: str, kind: str, *, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The table a KPI of ``kind`` reads from a source: tickets rebuilt from an event log.
+
+    Read a column at a time (:func:`csi_helpers.streaming.read_lean`): a monitoring
+    table of 10M rows then needs about its own size in memory, not twice that.
+    ``columns`` reads only those (all by default).
+    """
     source = ctx.params.source(source_name)
-    if kind == "tickets" and source.kind == "ticket_events":
-        return ctx.read_table(f"process/tickets/{source_name}")
-    return ctx.read_table(f"process/tables/{source_name}")
+    folder = "tickets" if kind == "tickets" and source.kind == "ticket_events" else "tables"
+    path = ctx.ref_path(f"process/{folder}/{source_name}", suffix=".parquet")
+    if not path.exists():
+        return ctx.read_table(f"process/{folder}/{source_name}")  # its error names the step
+    return read_lean(ctx.log_input(path), columns=columns)
 
 
 def apply_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     """Keep the rows whose columns hold one of the scope's values (case-insensitive).
+
+    An empty scope returns ``table`` itself; callers must not modify it.
 
     Example:
         >>> t = pd.DataFrame({"priority": ["1 - Critical", "3 - Moderate"]})
         >>> apply_scope(t, Scope(priority=["1 - critical"]))["priority"].tolist()
         ['1 - Critical']
     """
+    filters = scope.filters()
+    if not filters:
+        return table  # no copy: a monitoring table may hold tens of millions of rows
     keep = pd.Series(True, index=table.index)
-    for column, values in scope.filters().items():
+    for column, values in filters.items():
         wanted = {v.casefold() for v in values}
         keep &= table[column].astype("string").str.casefold().isin(wanted).fillna(False)
     return table[keep]
@@ -132,6 +169,11 @@ def kpi_values(
     entries = {k.id: k for _, _, k in ctx.params.strategy.kpis()}
     pauses = _pauses(ctx)
     tables: dict[tuple[str, str], pd.DataFrame] = {}
+    uses: dict[tuple[str, str], int] = {}  # entries still to compute per table
+    for row in plan.itertuples(index=False):
+        if row.measurable != "no":
+            key = (row.source, get_definition(entries[row.kpi_id].kpi).source_kind)
+            uses[key] = uses.get(key, 0) + 1
     rows = []
     for row in plan.itertuples(index=False):
         k = entries[row.kpi_id]
@@ -158,6 +200,9 @@ def kpi_values(
         result = d(
             apply_scope(tables[key], k.scope), start=start, end=end, options=k.options, **reserved
         )
+        uses[key] -= 1
+        if not uses[key]:
+            del tables[key]  # read once, kept while an entry still needs it
         note = "; ".join(filter(None, [quarantined.get(row.source, ""), result.note]))
         if row.measurable == "partly":
             note = "; ".join(filter(None, [note, f"partly measurable: {row.to_close_gap}"]))

@@ -124,9 +124,17 @@ def _binomial(bad: int, n: int, allowed: float) -> tuple[float, float, float]:
     return float(interval.low), float(interval.high), float(test.pvalue)
 
 
+def _instants(stamps: pd.Series) -> np.ndarray:
+    """Timestamps as a numeric datetime64 array (UTC for tz-aware ones), for sorting."""
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        return stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return stamps.to_numpy()
+
+
 def _exhausted_at(stamps: pd.Series, bad: pd.Series, budget: float) -> pd.Timestamp | None:
     """When the running count of bad units first reached the budget."""
-    order = np.argsort(stamps.to_numpy(), kind="stable")
+    # as instants (datetime64, UTC): a tz-aware column's to_numpy() is one object per row
+    order = np.argsort(_instants(stamps), kind="stable")
     running = np.cumsum(bad.to_numpy()[order])
     hits = np.flatnonzero(running >= budget)
     return pd.Timestamp(stamps.iloc[order[hits[0]]]) if len(hits) else None

@@ -112,6 +112,17 @@ _FORMATTERS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
 }
 
 
+def formatted(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """One demo table in the text form of its file (``name`` as in :data:`DEMO_FILES`).
+
+    Example:
+        >>> from csi_helpers.demo.build import build_tables
+        >>> formatted("monitoring", build_tables(seed=1)["monitoring"])["timestamp"].iloc[0]
+        '2026-04-01T00:00:00Z'
+    """
+    return _FORMATTERS[name](frame)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")

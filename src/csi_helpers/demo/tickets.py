@@ -79,10 +79,12 @@ CHANGE_CATEGORY = {
 }
 
 
-def _customer_rows(health: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _customer_rows(
+    health: pd.DataFrame, rng: np.random.Generator, *, requests_per_ticket: float
+) -> pd.DataFrame:
     """Tickets raised by customers: Poisson per hour in proportion to traffic."""
     hours = health["timestamp"].to_numpy()
-    per_hour = rng.poisson(health["requests"].to_numpy() / sc.REQUESTS_PER_TICKET)
+    per_hour = rng.poisson(health["requests"].to_numpy() / requests_per_ticket)
     excess = np.clip(health["utilisation"].to_numpy() - sc.UTILISATION_THRESHOLD, 0, None)
     extra = rng.poisson(PERFORMANCE_TICKETS_PER_EXCESS * excess)
     names = np.array(list(CUSTOMER_CATEGORIES))
@@ -229,8 +231,13 @@ def draw_incidents(
     outages: pd.DataFrame,
     changes: pd.DataFrame,
     rng: np.random.Generator,
+    *,
+    requests_per_ticket: float = sc.REQUESTS_PER_TICKET,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Draw the incident queue; return it and the outages with their ticket numbers.
+
+    ``requests_per_ticket`` sets the customer ticket rate (the demo's 20,000 by
+    default; the large-data benchmark lowers it to reach its ticket count).
 
     Example:
         >>> from csi_helpers.demo.build import build_tables
@@ -239,7 +246,8 @@ def draw_incidents(
         >>> bool(outages["incident_number"].isin(incidents["number"]).all())
         True
     """
-    others = pd.concat([_customer_rows(health, rng), _change_rows(changes, rng)])
+    customers = _customer_rows(health, rng, requests_per_ticket=requests_per_ticket)
+    others = pd.concat([customers, _change_rows(changes, rng)])
     others = _resolution_seconds(_fill_attributes(others, rng), rng)
     rows = pd.concat([_outage_rows(outages, rng), others], ignore_index=True)
     incidents = _finish(rows, rng)
