@@ -15,7 +15,7 @@ DEMO_FIRST  := reports/shopfront-2026q2/07_implement.html
 DEMO_SECOND := reports/shopfront-2026q3/07_implement.html
 CODE := $(shell find src/csi_helpers notebooks -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.j2' -o -name '*.css' -o -name '*.json' \) -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help setup run test test-fast lab bench bench-batch lint format hooks lock clean
+.PHONY: help setup run test test-fast lab bench bench-speed bench-batch lint format hooks lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,12 +52,12 @@ test-fast: $(STAMP) ## run the tests without the slow ones
 lab: $(STAMP) ## open the notebooks in JupyterLab (LAB_ARGS="--no-browser" etc. passed on)
 	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-bench: $(STAMP) ## all benchmarks but the batch: demo chain, aggregation, large data, data prep, NAB
-	$(BIN)/python benchmarks/bench_chain.py
-	$(BIN)/python benchmarks/bench_aggregation.py
-	$(BIN)/python benchmarks/bench_scale.py
+bench: bench-speed $(STAMP) ## all benchmarks but the batch: speed and scale, data preparation, NAB
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_nab.py
+
+bench-speed: $(STAMP) ## chain vs CLI vs floor; 10M-row aggregation vs pandas vs DuckDB; large-data chain
+	$(BIN)/python benchmarks/bench_speed.py
 
 bench-batch: $(STAMP) ## 20 demo cycles serial against --jobs 2 (long: about half an hour)
 	$(BIN)/python benchmarks/bench_batch.py

@@ -6,23 +6,34 @@ folder and the params file) and exchanges data with the other steps through
 files in the run folder. The manifest is updated after every step, so a
 failure leaves an exact record; ``from_step`` resumes after a fix once the
 earlier steps' artefacts are shown unchanged.
+
+The chain does not wait for kernels (see :mod:`csi_helpers.kernel_pool`): a
+zygote process imports once the libraries the steps share, each step's kernel
+is forked from it (on Linux; elsewhere started as usual), the next step's
+kernel is started and warmed with that step's own imports while the current
+step runs, and a finished step's kernel is killed in the background. No
+kernel is left running when :func:`run_cycle` returns or raises. Each step's
+entry in the manifest records its kernel's peak memory (``peak_rss_mib``).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import importlib
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
 from csi_helpers.errors import CsiError, RunFolderError, StepFailed
 from csi_helpers.hashing import describe_file, sha256_file
-from csi_helpers.kernel import KERNEL_NAME, kernel_manager_class
+from csi_helpers.kernel import KERNEL_NAME, ProjectKernelManager
+from csi_helpers.kernel_pool import KernelPool, peak_rss_mib
+from csi_helpers.kernel_warmup import shared_modules, step_warm_modules
 from csi_helpers.manifest import (
     new_manifest,
     read_manifest,
@@ -32,8 +43,10 @@ from csi_helpers.manifest import (
 )
 from csi_helpers.params import Params, validate_params_file
 from csi_helpers.paths import notebooks_dir
-from csi_helpers.runfolder import io_log_path
 from csi_helpers.steps import REPORT_STEPS, STEPS, Step
+
+# papermill, pandas (through runfolder) and nbconvert are imported where used, so the
+# kernel zygote starts importing for the steps before this process imports them.
 
 ProgressHook = Callable[[Step, str, float], None]
 """Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
@@ -59,6 +72,7 @@ def run_cycle(
     to_step: int = 7,
     notebooks: str | Path | None = None,
     on_progress: ProgressHook | None = None,
+    prestart: bool = True,
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -73,6 +87,9 @@ def run_cycle(
         to_step: last step to run.
         notebooks: folder of the step notebooks (default: the project's).
         on_progress: progress hook for a display.
+        prestart: fork kernels from a zygote and start and warm each step's
+            kernel while the previous step runs (False: start a plain kernel
+            when each step begins; slower, one kernel at a time).
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -86,18 +103,45 @@ def run_cycle(
         raise CsiError(
             f"--from-step {from_step} / --to-step {to_step}: need 1 ≤ from ≤ to ≤ {len(STEPS)}"
         )
-    params_path = Path(params_path).resolve()
+    nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
+    selected = list(STEPS[from_step - 1 : to_step])
+    with _kernel_pool(selected, nb_dir, prestart=prestart) as pool:
+        return _run_cycle(
+            pool,
+            Path(params_path).resolve(),
+            run_id=run_id,
+            runs_dir=Path(runs_dir),
+            reports_dir=Path(reports_dir),
+            from_step=from_step,
+            selected=selected,
+            nb_dir=nb_dir,
+            on_progress=on_progress,
+            prestart=prestart,
+        )
+
+
+def _run_cycle(
+    pool: KernelPool,
+    params_path: Path,
+    *,
+    run_id: str | None,
+    runs_dir: Path,
+    reports_dir: Path,
+    from_step: int,
+    selected: list[Step],
+    nb_dir: Path,
+    on_progress: ProgressHook | None,
+    prestart: bool,
+) -> RunResult:
     params = validate_params_file(params_path)
     run_id = run_id or params.default_run_id
     _check_run_id(run_id)
-    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
-    selected = STEPS[from_step - 1 : to_step]
     missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
     if missing:
         raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
 
-    run_dir = (Path(runs_dir) / run_id).resolve()
-    report_dir = (Path(reports_dir) / run_id).resolve()
+    run_dir = (runs_dir / run_id).resolve()
+    report_dir = (reports_dir / run_id).resolve()
     params_sha = sha256_file(params_path)
     if from_step == 1:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -121,8 +165,15 @@ def run_cycle(
     write_manifest(run_dir, manifest)
 
     result = RunResult(run_id=run_id, run_dir=run_dir, manifest=manifest)
-    for s in selected:
-        _run_step(s, nb_dir, run_dir, params_path, manifest, on_progress)
+    upcoming = _start_kernel(pool, selected[0], nb_dir, run_dir, warm=False)
+    if any(s.number in REPORT_STEPS for s in selected):  # nbconvert loads while steps run
+        threading.Thread(target=_import_quietly, args=("csi_helpers.report",), daemon=True).start()
+    for i, s in enumerate(selected):
+        kernel = upcoming or _start_kernel(pool, s, nb_dir, run_dir, warm=False)
+        upcoming = None
+        if prestart and i + 1 < len(selected):
+            upcoming = _start_kernel(pool, selected[i + 1], nb_dir, run_dir, warm=True)
+        _run_step(s, nb_dir, run_dir, params_path, manifest, on_progress, kernel, pool)
         if s.number in REPORT_STEPS:
             result.reports[s.number] = _export_report(s, run_dir, report_dir, params, manifest)
             write_manifest(run_dir, manifest)
@@ -159,6 +210,27 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
     return manifest
 
 
+def _kernel_pool(selected: list[Step], nb_dir: Path, *, prestart: bool) -> KernelPool:
+    """The run's kernel pool: with ``prestart``, kernels fork from a zygote that starts
+    now to import once what more than one of the selected steps imports."""
+    notebooks = [nb_dir / s.notebook for s in selected if (nb_dir / s.notebook).is_file()]
+    if not prestart or not notebooks:
+        return KernelPool()
+    return KernelPool(zygote_modules=shared_modules([step_warm_modules(p) for p in notebooks]))
+
+
+def _start_kernel(
+    pool: KernelPool, s: Step, nb_dir: Path, run_dir: Path, *, warm: bool
+) -> concurrent.futures.Future[ProjectKernelManager]:
+    """Start step ``s``'s kernel; ``warm`` also imports what the step will need."""
+    return pool.start(
+        cwd=nb_dir,
+        stderr_log=run_dir / ".csi" / f"{s.number:02d}.kernel.log",
+        needs=step_warm_modules(nb_dir / s.notebook),
+        warm=warm,
+    )
+
+
 def _run_step(
     s: Step,
     nb_dir: Path,
@@ -166,6 +238,8 @@ def _run_step(
     params_path: Path,
     manifest: dict[str, Any],
     on_progress: ProgressHook | None,
+    kernel: concurrent.futures.Future[ProjectKernelManager],
+    pool: KernelPool,
 ) -> None:
     entry = step_entry(manifest, s.number)
     output = run_dir / "notebooks" / s.notebook
@@ -176,18 +250,24 @@ def _run_step(
     if on_progress:
         on_progress(s, "running", 0.0)
     t0 = time.perf_counter()
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from csi_helpers.kernel_engine import ENGINE_NAME
+
     error: dict[str, Any] | None = None
+    km: ProjectKernelManager | None = None
+    entry["peak_rss_mib"] = None
     try:
+        km = kernel.result()
         papermill.execute_notebook(
             str(nb_dir / s.notebook),
             str(output),
             parameters=parameters,
+            engine_name=ENGINE_NAME,
+            km=km,
             kernel_name=KERNEL_NAME,
-            kernel_manager_class=kernel_manager_class(
-                stderr_log=run_dir / ".csi" / f"{s.number:02d}.kernel.log"
-            ),
-            progress_bar=False,
-            cwd=str(nb_dir),
+            progress_bar=False,  # no cwd=: the kernel already runs in nb_dir; no chdir here
             execution_timeout=STEP_TIMEOUT_S,
         )
     except PapermillExecutionError as exc:
@@ -198,13 +278,17 @@ def _run_step(
             "ename": exc.ename,
             "evalue": exc.evalue,
         }
-    except Exception as exc:  # kernel died, timeout, unreadable notebook
+    except Exception as exc:  # kernel did not start or died, timeout, unreadable notebook
         error = {
             "cell": None,
             "cell_first_line": "",
             "ename": type(exc).__name__,
             "evalue": str(exc),
         }
+    finally:
+        if km is not None:
+            entry["peak_rss_mib"] = peak_rss_mib(km)
+            pool.shutdown(km)
     seconds = round(time.perf_counter() - t0, 2)
     entry.update(ended=utc_now(), seconds=seconds, executed_notebook=_rel(output, run_dir))
     entry.update(_io_record(run_dir, s.number))
@@ -221,8 +305,15 @@ def _run_step(
         on_progress(s, "succeeded", seconds)
 
 
+def _import_quietly(module: str) -> None:
+    with contextlib.suppress(Exception):  # the export imports it again and reports failures
+        importlib.import_module(module)
+
+
 def _io_record(run_dir: Path, number: int) -> dict[str, Any]:
     import json
+
+    from csi_helpers.runfolder import io_log_path
 
     path = io_log_path(run_dir, number)
     if not path.is_file():
