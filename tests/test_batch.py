@@ -353,9 +353,9 @@ def test_batch_on_a_dask_local_cluster_gives_the_same_summary(tmp_path, five_cyc
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     pytest.importorskip("distributed")
     jobs = plan_batch([write_params(tmp_path, "a.yaml", service="web", cycle="q1")])
-    from csi_helpers.batch_dask import SchedulerError
+    from csi_helpers.errors import EngineError
 
-    with pytest.raises(SchedulerError, match=r"tcp://127\.0\.0\.1:9: cannot reach"):
+    with pytest.raises(EngineError, match=r"tcp://127\.0\.0\.1:9: cannot reach"):
         run_batch(
             jobs, Workspace.at(tmp_path / "runs", tmp_path / "r"), scheduler="tcp://127.0.0.1:9"
         )

@@ -17,7 +17,7 @@ import pytest
 from spark_local import spark_engine  # noqa: F401 (session fixture)
 
 from csi_helpers import engine, series
-from csi_helpers.errors import DataError, ParamsError
+from csi_helpers.errors import DataError, EngineError, ParamsError
 from csi_helpers.params import EngineSettings, load_params
 
 # Third-party deprecations under pandas 3.1 and DuckDB 2.0 (inside ibis and pyspark), not ours.
@@ -83,13 +83,13 @@ def test_bad_engine_settings_name_the_key(tmp_path, section, message):
 def test_spark_without_java_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
-    with pytest.raises(ParamsError, match=r"no Java runtime.*openjdk-17-jre-headless"):
+    with pytest.raises(EngineError, match=r"no Java runtime.*openjdk-17-jre-headless"):
         engine.spark_session(EngineSettings(backend="spark").spark)
 
 
 def test_spark_without_pyspark_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark raises ImportError
-    with pytest.raises(ParamsError, match=r"pyspark is not installed.*\[spark\]"):
+    with pytest.raises(EngineError, match=r"pyspark is not installed.*\[spark\]"):
         engine.connect(EngineSettings(backend="spark"))
 
 

@@ -23,13 +23,7 @@ import uuid
 from typing import Any
 
 from csi_helpers.batch import BatchJob, JobResult, Progress, Workspace, lost, run_job, skipped
-from csi_helpers.errors import CsiError
-
-
-class SchedulerError(CsiError):
-    """The Dask scheduler cannot be reached or used (names the address and what to start)."""
-
-    exit_code = 2
+from csi_helpers.errors import EngineError
 
 
 def run_dask_job(
@@ -55,13 +49,13 @@ def run_on_dask(
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise SchedulerError(
+        raise EngineError(
             "--scheduler needs Dask's distributed scheduler: pip install 'distributed>=2024.8'"
         ) from None
     try:
         client = Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise SchedulerError(
+        raise EngineError(
             f"--scheduler {address}: cannot reach a Dask scheduler ({exc}); start one with "
             f"`dask scheduler` and workers with `dask worker {address} --nthreads 1`"
         ) from None

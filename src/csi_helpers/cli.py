@@ -117,7 +117,6 @@ def batch(
     reports/batch.json.
     """
     from csi_helpers.batch import (
-        BatchIncomplete,
         JobResult,
         Workspace,
         default_jobs,
@@ -125,6 +124,7 @@ def batch(
         run_batch,
     )
     from csi_helpers.batch_index import summary_lines, write_batch_index
+    from csi_helpers.errors import BatchIncomplete
 
     planned = plan_batch(params)
     if scheduler and jobs is not None:

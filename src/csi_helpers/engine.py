@@ -43,7 +43,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from csi_helpers.errors import DataError, ParamsError
+from csi_helpers.errors import DataError, EngineError, ParamsError
 from csi_helpers.params import EngineSettings, SparkSettings
 
 if TYPE_CHECKING:
@@ -74,8 +74,8 @@ def spark_session(settings: SparkSettings) -> Any:
     session per process.
 
     Raises:
-        ParamsError: pyspark is not installed, Java is missing, or another
-            session with other settings is running.
+        EngineError: pyspark is not installed, Java is missing, Spark does not
+            start, or another session with other settings is running.
     """
     _check_spark_installed()
     key = (settings.master, settings.app_name, tuple(sorted(settings.conf.items())))
@@ -83,7 +83,7 @@ def spark_session(settings: SparkSettings) -> Any:
         if key in _SPARK_SESSIONS:
             return _SPARK_SESSIONS[key]
         if _SPARK_SESSIONS:
-            raise ParamsError(
+            raise EngineError(
                 f"engine.spark: a Spark session with other settings is already running in "
                 f"this process ({next(iter(_SPARK_SESSIONS))[0]}); use one engine setting "
                 "per process"
@@ -104,12 +104,12 @@ def _check_spark_installed() -> None:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        raise ParamsError(
+        raise EngineError(
             "engine.backend is spark but pyspark is not installed: "
             "pip install 'csi-workbook[spark]', or set engine.backend: duckdb"
         ) from None
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        raise ParamsError(
+        raise EngineError(
             "engine.backend is spark but no Java runtime was found (java not on PATH, "
             "JAVA_HOME unset): install Java 17 or newer (Debian: apt-get install "
             "openjdk-17-jre-headless), or set engine.backend: duckdb"
@@ -132,7 +132,7 @@ def _start_spark(settings: SparkSettings) -> Any:
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # py4j/pyspark raise several kinds; all mean "no Spark"
-        raise ParamsError(
+        raise EngineError(
             f"engine.spark: could not start Spark at {settings.master}: {exc}".strip()
         ) from exc
     session.conf.set("spark.sql.session.timeZone", "UTC")  # also when getOrCreate reused one
@@ -247,7 +247,7 @@ def local_time(
     conversion costs several times the whole aggregation.
     """
     if con.name not in _EPOCH_US:
-        raise ParamsError(f"engine: no timestamp functions for backend {con.name!r}")
+        raise EngineError(f"engine: no timestamp functions for backend {con.name!r}")
     micros = _EPOCH_US[con.name](instant)
     pieces = utc_offsets(timezone, start, end)
     if len(pieces) == 1:  # one offset all along (UTC: none)

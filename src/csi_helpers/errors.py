@@ -43,3 +43,20 @@ class RegisterError(CsiError):
     """The CSI register cannot be opened, is locked, or refuses a change (says which and why)."""
 
     exit_code = 2
+
+
+class EngineError(CsiError):
+    """An engine outside the workbook (Spark, a Dask scheduler) is missing or unreachable.
+
+    The message names the engine, its address or setting, and what to install or start.
+    """
+
+    exit_code = 2
+
+
+class BatchIncomplete(CsiError):
+    """Jobs of a batch failed or were skipped; the exit code is how many (at most 125)."""
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
