@@ -293,3 +293,30 @@ def test_kernel_dying_mid_step_fails_the_step_and_leaves_nothing(tmp_path, param
     manifest = read_manifest(tmp_path / "runs" / "web-q1")
     assert [s["status"] for s in manifest["steps"][:3]] == ["succeeded", "failed", "pending"]
     assert kernel_pids() <= before
+
+
+@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
+    """The runner starts the zygote with the notebooks' own imports only; a kernel's
+    request adds what its step's helpers import inside functions, and the zygote
+    imports those too before it forks that kernel (so the step does not pay for them)."""
+    from jupyter_client import BlockingKernelClient
+
+    from csi_helpers.kernel_pool import KernelPool
+
+    with KernelPool(zygote_modules=["json"]) as pool:
+        km = pool.start(cwd=tmp_path, needs=("wave",), warm=False).result(timeout=120)
+        client = BlockingKernelClient()
+        client.load_connection_info(km.get_connection_info())
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            reply = client.execute_interactive(
+                "import sys\nloaded = sorted({'json', 'wave', 'sunau'} & set(sys.modules))",
+                user_expressions={"loaded": "loaded"},
+                timeout=60,
+            )
+        finally:
+            client.stop_channels()
+    loaded = reply["content"]["user_expressions"]["loaded"]["data"]["text/plain"]
+    assert loaded == "['json', 'wave']"  # wanted by the zygote or the kernel; sunau by neither

@@ -105,20 +105,18 @@ def notebook_imports(notebook: str | Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def shared_modules(per_step: list[list[str]]) -> list[str]:
-    """Modules that more than one of the steps import (all of them for a single step).
+def zygote_modules(per_step: list[list[str]]) -> list[str]:
+    """What the zygote imports: every step's modules, in the order the steps need them.
+
+    The zygote forks a step's kernel as soon as that step's modules are in, so the
+    first step never waits for what only later ones use; each later kernel is forked
+    with its libraries already loaded (shared pages, not copies).
 
     Example:
-        >>> shared_modules([["pandas", "scipy"], ["pandas", "statsmodels"], ["numpy"]])
-        ['pandas']
+        >>> zygote_modules([["pandas", "scipy"], ["pandas", "statsmodels"], ["numpy"]])
+        ['pandas', 'scipy', 'statsmodels', 'numpy']
     """
-    if len(per_step) == 1:
-        return list(per_step[0])
-    counts: dict[str, int] = {}
-    for modules in per_step:
-        for name in dict.fromkeys(modules):
-            counts[name] = counts.get(name, 0) + 1
-    return [name for name, n in counts.items() if n > 1]
+    return list(dict.fromkeys(name for modules in per_step for name in modules))
 
 
 def step_warm_modules(notebook: str | Path) -> list[str]:

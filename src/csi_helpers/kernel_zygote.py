@@ -265,7 +265,8 @@ class ZygoteKernelManager(ProjectKernelManager):
 def _serve(channel: socket.socket, modules: list[str]) -> None:
     """The zygote's life: import ``modules`` one by one, forking each requested kernel as
     soon as the modules it waits for are in; the modules a waiting request needs are
-    imported first. Ends when the runner closes the channel."""
+    imported first, also those not in ``modules``. Ends when the runner closes the
+    channel."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runner
     if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():  # as ipykernel_launcher does
         del sys.path[0]  # (IPython puts "" back in the kernel)
@@ -274,7 +275,10 @@ def _serve(channel: socket.socket, modules: list[str]) -> None:
 
     from csi_helpers.kernel_warmup import warm_up
 
-    todo = [m for m in dict.fromkeys(modules) if not m.startswith("matplotlib_inline")]
+    def importable(names: list[str]) -> list[str]:
+        return [m for m in dict.fromkeys(names) if not m.startswith("matplotlib_inline")]
+
+    todo, done = importable(modules), set()
     waiting: list[dict[str, Any]] = []
     while True:
         readable, _, _ = select.select([channel], [], [], 0 if todo else 1.0)
@@ -285,11 +289,12 @@ def _serve(channel: socket.socket, modules: list[str]) -> None:
                 return
             request = json.loads(message)
             waiting.append(request)
-            first = [m for m in request.get("after", []) if m in todo]
+            first = [m for m in importable(request.get("after", [])) if m not in done]
             todo = first + [m for m in todo if m not in first]
         while waiting and not any(m in todo for m in waiting[0].get("after", [])):
             _fork_kernel(waiting.pop(0), channel)
         if todo:
+            done.add(todo[0])
             warm_up([todo.pop(0)], inline=False)
 
 
@@ -360,3 +365,7 @@ def _become_kernel(request: dict[str, Any], channel: socket.socket) -> None:
 
 if __name__ == "__main__":
     _serve(socket.socket(fileno=int(sys.argv[1])), sys.argv[2:])
+    # Nothing to save, and tearing down an interpreter that holds pandas, scipy and
+    # matplotlib takes about a second, which the runner would wait for at every exit.
+    sys.stderr.flush()
+    os._exit(0)

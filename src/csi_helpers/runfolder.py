@@ -107,7 +107,9 @@ class StepContext:
             self.warn(f"figure {name!r} not drawn: the data it needs is not configured")
             return None
         path = self.path(f"figures/{name}.png")
-        _atomic(path, lambda tmp: figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"))
+        # The chart helpers lay their figures out (tight_layout); bbox_inches="tight" would
+        # draw each figure twice more to measure it, for the same picture.
+        _atomic(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
         return self._log(self.outputs, path)
 
     def log_input(self, path: str | Path) -> Path:

@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import importlib
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from csi_helpers.errors import CsiError, RunFolderError, StepFailed
 from csi_helpers.hashing import describe_file, sha256_file
 from csi_helpers.kernel import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.kernel_pool import KernelPool, peak_rss_mib
-from csi_helpers.kernel_warmup import shared_modules, step_warm_modules
+from csi_helpers.kernel_warmup import notebook_imports, step_warm_modules, zygote_modules
 from csi_helpers.manifest import (
     new_manifest,
     read_manifest,
@@ -47,6 +48,14 @@ from csi_helpers.steps import REPORT_STEPS, STEPS, Step
 
 # papermill, pandas (through runfolder) and nbconvert are imported where used, so the
 # kernel zygote starts importing for the steps before this process imports them.
+
+# nbformat imports jsonschema, which imports the optional IRI format checker rfc3987_syntax
+# when it is installed (jupyter-events requires it). Version 1.1.0 compiles 38 grammars at
+# import: 2-5 s in every process that runs notebooks (python-jsonschema/jsonschema#1392,
+# #1521). Notebook validation never checks the "iri" format, so the runner's process marks
+# the module absent; jsonschema then leaves that one checker out.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 ProgressHook = Callable[[Step, str, float], None]
 """Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
@@ -212,21 +221,28 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
 
 def _kernel_pool(selected: list[Step], nb_dir: Path, *, prestart: bool) -> KernelPool:
     """The run's kernel pool: with ``prestart``, kernels fork from a zygote that starts
-    now to import once what more than one of the selected steps imports."""
+    now to import once, step by step, what the selected steps' notebooks import (each
+    kernel's request adds the libraries its step's helpers import inside functions)."""
     notebooks = [nb_dir / s.notebook for s in selected if (nb_dir / s.notebook).is_file()]
     if not prestart or not notebooks:
         return KernelPool()
-    return KernelPool(zygote_modules=shared_modules([step_warm_modules(p) for p in notebooks]))
+    return KernelPool(zygote_modules=zygote_modules([notebook_imports(p) for p in notebooks]))
 
 
 def _start_kernel(
     pool: KernelPool, s: Step, nb_dir: Path, run_dir: Path, *, warm: bool
 ) -> concurrent.futures.Future[ProjectKernelManager]:
-    """Start step ``s``'s kernel; ``warm`` also imports what the step will need."""
+    """Start step ``s``'s kernel; ``warm`` also imports what the step will need.
+
+    A kernel wanted now (not warmed) waits only for its notebook's own imports: finding
+    what the helpers import inside functions means reading their source, which would
+    delay it.
+    """
+    notebook = nb_dir / s.notebook
     return pool.start(
         cwd=nb_dir,
         stderr_log=run_dir / ".csi" / f"{s.number:02d}.kernel.log",
-        needs=step_warm_modules(nb_dir / s.notebook),
+        needs=step_warm_modules(notebook) if warm else notebook_imports(notebook),
         warm=warm,
     )
 
