@@ -293,16 +293,16 @@ def measure(*, cycles: str = "one", reference: bool = False) -> ChainFigures:
 def report(figures: ChainFigures) -> str:
     """The figures as a small table with the ratios and their targets."""
     a, b = (figures.workloads[w] for w in WORKLOADS)
-    head = f"{'':<52}{'import-only':>13}{'demo':>10}"
     lines = [
         f"chain of the seven steps, cycles: {', '.join(figures.cycles)}",
-        head,
-        f"{'':<52}{'notebooks':>13}{'notebooks':>10}",
+        f"{'':<52}{'import-only':>11}{'demo':>12}",
+        f"{'':<52}{'notebooks':>11}{'notebooks':>12}",
     ]
 
-    def row(label: str, x: float, y: float, unit: str = " s") -> str:
-        digits = 2 if not unit else 1
-        return f"  {label:<50}{x:>11.{digits}f}{unit:<2}{y:>8.{digits}f}{unit}"
+    def row(label: str, x: float, y: float, ratio: bool = False) -> str:
+        if ratio:
+            return f"  {label:<50}{x:>11.2f}  {y:>8.2f}"
+        return f"  {label:<50}{x:>11.1f} s{y:>8.1f} s"
 
     lines += [
         row("csi run (fresh kernel per step, forked, ahead)", a.csi_run, b.csi_run),
@@ -319,10 +319,10 @@ def report(figures: ChainFigures) -> str:
         ("csi / one kernel", a.csi_vs_one_kernel, b.csi_vs_one_kernel, TARGET_VS_FLOOR),
     ):
         verdict = "/".join("met" if r <= target else "NOT met" for r in (x, y))
-        lines.append(row(label, x, y, unit="") + f"   target ≤ {target} ({verdict})")
+        lines.append(row(label, x, y, ratio=True) + f"    target ≤ {target} ({verdict})")
     lines.append(
         f"  {'demo csi run / import-only floor':<50}{'':>13}{figures.demo_vs_floor:>8.2f}"
-        f"   target ≤ {TARGET_VS_FLOOR} "
+        f"    target ≤ {TARGET_VS_FLOOR} "
         f"({'met' if figures.demo_vs_floor <= TARGET_VS_FLOOR else 'NOT met'}; "
         "the floor holds none of the steps' own work)"
     )
