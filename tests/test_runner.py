@@ -94,6 +94,23 @@ def test_failing_step_stops_the_chain_and_resume_reuses_earlier_steps(
     assert (first.stat().st_mtime_ns, sha256_file(first)) == before
 
 
+def test_step_6_report_is_kept_when_step_7_fails(tmp_path, params_file, chain_dir):
+    """Step 6's report is exported while step 7 runs; step 7 failing does not lose it."""
+    with pytest.raises(StepFailed, match=r"step 7 \(implement\) failed"):
+        run_cycle(
+            params_file,
+            runs_dir=tmp_path / "runs",
+            reports_dir=tmp_path / "reports",
+            notebooks=chain_dir(broken={7: BROKEN_CELL}),
+        )
+    manifest = read_manifest(tmp_path / "runs" / "web-q1")
+    assert manifest["status"] == "failed"
+    report = tmp_path / "reports" / "web-q1" / "06_present.html"
+    assert set(manifest["reports"]) == {"6"}
+    assert manifest["reports"]["6"]["sha256"] == sha256_file(report)
+    assert not (tmp_path / "reports" / "web-q1" / "07_implement.html").exists()
+
+
 def test_resume_refuses_when_earlier_artefacts_changed_or_are_missing(
     tmp_path, params_file, chain_dir
 ):

@@ -61,12 +61,11 @@ def run(
     ] = None,
 ) -> None:
     """Run the seven step notebooks of one cycle into runs/<run-id>/."""
-    from csi_helpers.params import load_params
     from csi_helpers.progress import StepProgress
     from csi_helpers.runner import run_cycle
 
-    label = run_id or load_params(params).default_run_id
-    with StepProgress(label) as progress:
+    # run_cycle validates the params once its kernels have started to import
+    with StepProgress(run_id or str(params)) as progress:
         result = run_cycle(
             params,
             run_id=run_id,

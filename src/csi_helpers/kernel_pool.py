@@ -98,18 +98,21 @@ class KernelPool:
         stderr_log: Path | None = None,
         needs: Sequence[str] = (),
         warm: bool = False,
+        also: Sequence[str] = (),
     ) -> concurrent.futures.Future[ProjectKernelManager]:
         """Start a kernel in ``cwd`` now; the future gives its manager once it is ready.
 
         ``needs`` are the modules its step will import: a forked kernel waits
         for the zygote to have imported those it imports. With ``warm`` the
-        kernel imports them all (silently, binding no name) before it counts
-        as ready.
+        kernel imports them all, and ``also`` (modules its step may import later,
+        which the fork does not wait for), silently and binding no name, before it
+        counts as ready.
         """
         if self._closed:
             raise RuntimeError("KernelPool is closed")
+        warm_up = tuple(dict.fromkeys([*needs, *also])) if warm else ()
         return asyncio.run_coroutine_threadsafe(
-            self._start(Path(cwd), stderr_log, tuple(needs), warm), self._loop
+            self._start(Path(cwd), stderr_log, tuple(needs), warm_up), self._loop
         )
 
     def shutdown(self, km: ProjectKernelManager) -> concurrent.futures.Future[None]:
@@ -133,7 +136,7 @@ class KernelPool:
 
     # ------------------------------------------------------------ on the loop
     async def _start(
-        self, cwd: Path, stderr_log: Path | None, needs: tuple[str, ...], warm: bool
+        self, cwd: Path, stderr_log: Path | None, needs: tuple[str, ...], warm: tuple[str, ...]
     ) -> ProjectKernelManager:
         task = asyncio.current_task()
         assert task is not None
@@ -147,8 +150,8 @@ class KernelPool:
         self._managers.add(km)
         try:
             await km.start_kernel(cwd=str(cwd), extra_arguments=[HISTORY_IN_MEMORY])
-            if warm and needs:
-                await self._warm_up(km, needs)
+            if warm:
+                await self._warm_up(km, warm)
         except BaseException:
             await self._stop(km)
             raise

@@ -141,6 +141,13 @@ class Zygote:
             raise RuntimeError(f"kernel zygote could not fork: {message.decode(errors='replace')}")
         return Child(json.loads(message)["pid"], fds[0])
 
+    def prefetch(self, modules: list[str]) -> None:
+        """Have the zygote import ``modules`` too, after what it has still to import."""
+        with self._lock:
+            if not self._failure:
+                with contextlib.suppress(OSError):  # a dead zygote fails the next fork
+                    self._socket.sendall(json.dumps({"import": modules}).encode())
+
     def close(self) -> None:
         """Stop the zygote (kernels forked from it are not touched)."""
         self._socket.close()
@@ -288,6 +295,9 @@ def _serve(channel: socket.socket, modules: list[str]) -> None:
             if not message:
                 return
             request = json.loads(message)
+            if "import" in request:  # more to import once the rest is in; no reply
+                todo += [m for m in importable(request["import"]) if m not in done | set(todo)]
+                continue
             waiting.append(request)
             first = [m for m in importable(request.get("after", [])) if m not in done]
             todo = first + [m for m in todo if m not in first]

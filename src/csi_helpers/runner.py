@@ -177,15 +177,27 @@ def _run_cycle(
     upcoming = _start_kernel(pool, selected[0], nb_dir, run_dir, warm=False)
     if any(s.number in REPORT_STEPS for s in selected):  # nbconvert loads while steps run
         threading.Thread(target=_import_quietly, args=("csi_helpers.report",), daemon=True).start()
-    for i, s in enumerate(selected):
-        kernel = upcoming or _start_kernel(pool, s, nb_dir, run_dir, warm=False)
-        upcoming = None
-        if prestart and i + 1 < len(selected):
-            upcoming = _start_kernel(pool, selected[i + 1], nb_dir, run_dir, warm=True)
-        _run_step(s, nb_dir, run_dir, params_path, manifest, on_progress, kernel, pool)
-        if s.number in REPORT_STEPS:
-            result.reports[s.number] = _export_report(s, run_dir, report_dir, params, manifest)
+    exports: dict[int, concurrent.futures.Future[tuple[Path, dict[str, Any]]]] = {}
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="csi-export") as exporter:
+        try:
+            for i, s in enumerate(selected):
+                kernel = upcoming or _start_kernel(pool, s, nb_dir, run_dir, warm=False)
+                upcoming = None
+                if prestart and i + 1 < len(selected):
+                    upcoming = _start_kernel(pool, selected[i + 1], nb_dir, run_dir, warm=True)
+                _run_step(s, nb_dir, run_dir, params_path, manifest, on_progress, kernel, pool)
+                if s.number in REPORT_STEPS:  # exported while the next step runs
+                    exports[s.number] = exporter.submit(
+                        _export_report, s, run_dir, report_dir, params, run_id
+                    )
+        except BaseException:  # a later step failed: keep the reports already exported
+            for number, future in exports.items():
+                with contextlib.suppress(Exception):  # the step's failure is the news
+                    _record_report(result, manifest, number, *future.result())
             write_manifest(run_dir, manifest)
+            raise
+    for number, future in exports.items():
+        _record_report(result, manifest, number, *future.result())
     done = all(e["status"] == "succeeded" for e in manifest["steps"])
     manifest["status"] = "succeeded" if done else "partial"
     write_manifest(run_dir, manifest)
@@ -221,12 +233,21 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
 
 def _kernel_pool(selected: list[Step], nb_dir: Path, *, prestart: bool) -> KernelPool:
     """The run's kernel pool: with ``prestart``, kernels fork from a zygote that starts
-    now to import once, step by step, what the selected steps' notebooks import (each
-    kernel's request adds the libraries its step's helpers import inside functions)."""
+    now to import once, step by step, what the selected steps' notebooks import. Finding
+    what their helpers import inside functions means reading the helpers' source: a
+    thread does that meanwhile and hands the zygote the rest."""
     notebooks = [nb_dir / s.notebook for s in selected if (nb_dir / s.notebook).is_file()]
     if not prestart or not notebooks:
         return KernelPool()
-    return KernelPool(zygote_modules=zygote_modules([notebook_imports(p) for p in notebooks]))
+    pool = KernelPool(zygote_modules=zygote_modules([notebook_imports(p) for p in notebooks]))
+    if pool.zygote is not None:
+        zygote = pool.zygote
+
+        def prefetch() -> None:
+            zygote.prefetch(zygote_modules([step_warm_modules(p) for p in notebooks]))
+
+        threading.Thread(target=prefetch, daemon=True).start()
+    return pool
 
 
 def _start_kernel(
@@ -234,16 +255,17 @@ def _start_kernel(
 ) -> concurrent.futures.Future[ProjectKernelManager]:
     """Start step ``s``'s kernel; ``warm`` also imports what the step will need.
 
-    A kernel wanted now (not warmed) waits only for its notebook's own imports: finding
-    what the helpers import inside functions means reading their source, which would
-    delay it.
+    The fork waits only for the notebook's own imports; the libraries its helpers import
+    inside functions (found by reading their source) are warmed in the kernel, or come
+    from the zygote if it has them by then.
     """
     notebook = nb_dir / s.notebook
     return pool.start(
         cwd=nb_dir,
         stderr_log=run_dir / ".csi" / f"{s.number:02d}.kernel.log",
-        needs=step_warm_modules(notebook) if warm else notebook_imports(notebook),
+        needs=notebook_imports(notebook),
         warm=warm,
+        also=step_warm_modules(notebook) if warm else (),
     )
 
 
@@ -339,8 +361,9 @@ def _io_record(run_dir: Path, number: int) -> dict[str, Any]:
 
 
 def _export_report(
-    s: Step, run_dir: Path, report_dir: Path, params: Params, manifest: dict[str, Any]
-) -> Path:
+    s: Step, run_dir: Path, report_dir: Path, params: Params, run_id: str
+) -> tuple[Path, dict[str, Any]]:
+    """Export step ``s``'s executed notebook as its HTML report; the path and its record."""
     from csi_helpers.report import export_html
 
     titles = {6: params.report.title, 7: "Improvement plan"}
@@ -350,12 +373,16 @@ def _export_report(
         title=titles[s.number],
         service=params.service.name,
         period=params.cycle.period,
-        run_id=manifest["run_id"],
+        run_id=run_id,
     )
-    manifest["reports"][str(s.number)] = describe_file(path, root=report_dir.parent) | {
-        "path": str(path)
-    }
-    return path
+    return path, describe_file(path, root=report_dir.parent) | {"path": str(path)}
+
+
+def _record_report(
+    result: RunResult, manifest: dict[str, Any], number: int, path: Path, record: dict[str, Any]
+) -> None:
+    result.reports[number] = path
+    manifest["reports"][str(number)] = record
 
 
 def _failure_message(
