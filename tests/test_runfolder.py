@@ -77,3 +77,26 @@ def test_absent_tables_and_figures_are_skipped_with_a_warning(tmp_path, params_f
         "table 'weekday_hour' not written: the data it needs is not configured",
         "figure 'heatmap' not drawn: the data it needs is not configured",
     ]
+
+
+def test_a_figure_is_saved_shown_as_saved_and_closed(tmp_path, params_file, monkeypatch):
+    """In a kernel the notebook shows the very PNG written to the run folder; the figure
+    is then closed, so the inline backend does not draw it a second time."""
+    import IPython
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    ctx = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    fig, ax = plt.subplots()
+    ax.plot([1, 3, 2])
+    fig.tight_layout()
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: True)  # as inside a kernel
+    monkeypatch.setattr(IPython.display, "display", lambda image: shown.append(image.data))
+
+    path = ctx.save_figure("line", fig)
+
+    png = path.read_bytes()
+    assert png.startswith(b"\x89PNG") and shown == [png]
+    assert not plt.fignum_exists(fig.number)
+    assert path == ctx.out_dir / "figures" / "line.png"

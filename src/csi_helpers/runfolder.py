@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -98,18 +99,27 @@ class StepContext:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path | None:
-        """Save a matplotlib figure of this step as PNG and log it.
+        """Save a matplotlib figure of this step as PNG, log it, and show it in a notebook.
 
-        A chart helper returns None when its data is absent; nothing is saved then,
-        and a warning says which figure is missing.
+        The figure is drawn once: in a kernel the PNG written is also the one shown,
+        and the figure is closed, so the inline backend does not draw it again at the
+        end of the cell. A chart helper returns None when its data is absent; nothing
+        is saved then, and a warning says which figure is missing.
         """
         if figure is None:
             self.warn(f"figure {name!r} not drawn: the data it needs is not configured")
             return None
-        path = self.path(f"figures/{name}.png")
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
         # The chart helpers lay their figures out (tight_layout); bbox_inches="tight" would
         # draw each figure twice more to measure it, for the same picture.
-        _atomic(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
+        figure.savefig(buffer, dpi=dpi, format="png")
+        plt.close(figure)
+        png = buffer.getvalue()
+        path = self.path(f"figures/{name}.png")
+        _atomic(path, lambda tmp: Path(tmp).write_bytes(png))
+        _show_in_notebook(png)
         return self._log(self.outputs, path)
 
     def log_input(self, path: str | Path) -> Path:
@@ -244,6 +254,17 @@ def begin_step(number: int, *, run_dir: str | Path, params_path: str | Path) -> 
 
 def has_manifest(run_dir: Path) -> bool:
     return (run_dir / MANIFEST_NAME).is_file()
+
+
+def _show_in_notebook(png: bytes) -> None:
+    """Display a PNG as the cell's output when running in a kernel (nothing elsewhere)."""
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        return
+    from IPython.display import Image, display
+
+    display(Image(data=png, format="png"))
 
 
 def _atomic(path: Path, write: Any) -> None:
