@@ -320,3 +320,24 @@ def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
             client.stop_channels()
     loaded = reply["content"]["user_expressions"]["loaded"]["data"]["text/plain"]
     assert loaded == "['json', 'wave']"  # wanted by the zygote or the kernel; sunau by neither
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets on POSIX only")
+def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
+    """No TCP port is chosen, so cycles run side by side (csi batch) cannot race for one,
+    and the socket files go when the kernel does."""
+    from csi_helpers.kernel_pool import KernelPool
+
+    with KernelPool(zygote_modules=["json"]) as pool:
+        km = pool.start(cwd=tmp_path).result(timeout=120)
+        info = km.get_connection_info()
+        client = km.blocking_client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+        finally:
+            client.stop_channels()
+        sockets = sorted(Path(info["ip"]).parent.glob(Path(info["ip"]).name + "-*"))
+        assert info["transport"] == "ipc" and len(sockets) == 5  # shell, iopub, stdin, hb, control
+        assert len(str(sockets[0])) < 100  # fits a Unix socket address
+    assert not any(path.exists() for path in sockets)

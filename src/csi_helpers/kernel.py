@@ -11,7 +11,10 @@ folder rather than the operator's terminal.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +47,30 @@ class ProjectKernelSpecManager(KernelSpecManager):
 
 
 class ProjectKernelManager(AsyncKernelManager):
-    """A kernel manager bound to this interpreter; stderr to ``stderr_log`` when set."""
+    """A kernel manager bound to this interpreter; stderr to ``stderr_log`` when set.
+
+    On POSIX the kernel talks over Unix sockets (``ipc``) named after the kernel, not
+    TCP ports: a port chosen free by one process can be taken by another before the
+    kernel binds it, which killed kernels at start when a batch ran cycles side by
+    side ("Address already in use"); and nothing listens on the network.
+    """
 
     stderr_log: Path | None = None
 
     @default("kernel_spec_manager")
     def _default_spec_manager(self) -> KernelSpecManager:
         return ProjectKernelSpecManager(data_dir=self.data_dir)
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc" if os.name == "posix" else "tcp"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        if self.transport != "ipc":
+            return "127.0.0.1"
+        # the socket files are <ip>-<n>; short, since a socket path has at most ~100 bytes
+        return str(Path(tempfile.gettempdir()) / f"csi-kernel-{uuid.uuid4().hex[:12]}")
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         if self.stderr_log is None:
