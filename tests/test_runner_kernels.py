@@ -341,3 +341,37 @@ def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
         assert info["transport"] == "ipc" and len(sockets) == 5  # shell, iopub, stdin, hb, control
         assert len(str(sockets[0])) < 100  # fits a Unix socket address
     assert not any(path.exists() for path in sockets)
+
+
+@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+def test_cycles_share_a_batch_workers_zygote_and_leave_it_running(tmp_path, params_file, chain_dir):
+    """A batch worker keeps one zygote for all its cycles: each cycle's kernels are
+    forked from it, and only the zygote outlives the cycles, until it is closed."""
+    from csi_helpers.runner import start_zygote
+
+    folder = chain_dir()
+    add_cell(folder, 2, 'import os\nprint("parent:", os.getppid())')
+    before = kernel_pids()
+    zygote = start_zygote(folder)
+    assert zygote is not None
+    try:
+        runs = [
+            run_cycle(
+                params_file,
+                run_id=f"cycle-{n}",
+                runs_dir=tmp_path / "runs",
+                reports_dir=tmp_path / "reports",
+                notebooks=folder,
+                to_step=2,
+                zygote=zygote,
+            ).run_dir
+            for n in (1, 2)
+        ]
+        assert zygote.alive
+        for run_dir in runs:
+            assert tagged_line(stream_text(run_dir, 2), "parent:") == str(zygote.process.pid)
+        assert kernel_pids() - before == {zygote.process.pid}
+    finally:
+        zygote.close()
+    assert not zygote.alive
+    assert kernel_pids() <= before

@@ -30,9 +30,11 @@ kernels of their own.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -40,7 +42,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from csi_helpers.batch_plan import BatchJob, plan_batch
 from csi_helpers.errors import CsiError, ParamsError
@@ -149,6 +151,7 @@ def run_job(job: BatchJob, workspace: Workspace) -> JobResult:
             runs_dir=workspace.runs_dir,
             reports_dir=workspace.reports_dir,
             notebooks=workspace.notebooks,
+            zygote=_worker_zygote(workspace.notebooks),
         )
         result.status = "succeeded"
         result.reports = {str(n): str(p) for n, p in sorted(run.reports.items())}
@@ -162,6 +165,27 @@ def run_job(job: BatchJob, workspace: Workspace) -> JobResult:
     result.seconds = round(time.perf_counter() - t0, 2)
     result.ended = utc_now()
     return result
+
+
+_ZYGOTES: dict[Path | None, Any] = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def _worker_zygote(notebooks: Path | None) -> Any:
+    """The kernel zygote this worker process keeps for all its cycles (None where
+    unsupported): each cycle's step kernels are forked from it, fresh, so a worker
+    imports the libraries once rather than once per cycle. Stopped when the worker
+    exits."""
+    from csi_helpers.runner import start_zygote
+
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(notebooks)
+        if zygote is None or not zygote.alive:
+            zygote = start_zygote(notebooks)
+            if zygote is not None:
+                atexit.register(zygote.close)
+            _ZYGOTES[notebooks] = zygote
+        return zygote
 
 
 def one_line(message: str, *, limit: int = 240) -> str:

@@ -50,6 +50,8 @@ class KernelPool:
             that imports these modules once (where supported; otherwise, and
             when None, each kernel is a new ``python -m ipykernel_launcher``).
         zygote_log: file for the zygote's stderr.
+        zygote: fork kernels from this running zygote instead (its owner closes it;
+            a batch worker keeps one for all its cycles).
         startup_timeout: seconds a kernel may take to answer after its start.
         warm_up_timeout: seconds the warm-up imports may take.
     """
@@ -59,13 +61,15 @@ class KernelPool:
         *,
         zygote_modules: Sequence[str] | None = None,
         zygote_log: Path | None = None,
+        zygote: Zygote | None = None,
         startup_timeout: float = 60,
         warm_up_timeout: float = 600,
     ) -> None:
         self.startup_timeout = startup_timeout
         self.warm_up_timeout = warm_up_timeout
-        self.zygote: Zygote | None = None
-        if zygote_modules is not None and zygote_supported():
+        self.zygote: Zygote | None = zygote
+        self._owns_zygote = zygote is None
+        if zygote is None and zygote_modules is not None and zygote_supported():
             try:
                 self.zygote = Zygote(list(zygote_modules), log=zygote_log)
             except OSError as exc:  # plain kernels then, only slower
@@ -208,7 +212,7 @@ class KernelPool:
         pending = [*self._starting, *self._stopping]
         await asyncio.gather(*pending, return_exceptions=True)
         await asyncio.gather(*(self._stop(km) for km in list(self._managers)))
-        if self.zygote is not None:
+        if self.zygote is not None and self._owns_zygote:
             await asyncio.get_running_loop().run_in_executor(None, self.zygote.close)
         await self._loop.shutdown_default_executor()
 

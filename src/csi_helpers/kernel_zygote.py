@@ -141,6 +141,11 @@ class Zygote:
             raise RuntimeError(f"kernel zygote could not fork: {message.decode(errors='replace')}")
         return Child(json.loads(message)["pid"], fds[0])
 
+    @property
+    def alive(self) -> bool:
+        """Whether the zygote still runs and can fork."""
+        return not self._failure and self.process.poll() is None
+
     def prefetch(self, modules: list[str]) -> None:
         """Have the zygote import ``modules`` too, after what it has still to import."""
         with self._lock:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import importlib
+import logging
 import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from csi_helpers.hashing import describe_file, sha256_file
 from csi_helpers.kernel import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.kernel_pool import KernelPool, peak_rss_mib
 from csi_helpers.kernel_warmup import notebook_imports, step_warm_modules, zygote_modules
+from csi_helpers.kernel_zygote import Zygote, zygote_supported
 from csi_helpers.manifest import (
     new_manifest,
     read_manifest,
@@ -56,6 +58,8 @@ from csi_helpers.steps import REPORT_STEPS, STEPS, Step
 # the module absent; jsonschema then leaves that one checker out.
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+_log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[Step, str, float], None]
 """Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
@@ -82,6 +86,7 @@ def run_cycle(
     notebooks: str | Path | None = None,
     on_progress: ProgressHook | None = None,
     prestart: bool = True,
+    zygote: Zygote | None = None,
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -99,6 +104,9 @@ def run_cycle(
         prestart: fork kernels from a zygote and start and warm each step's
             kernel while the previous step runs (False: start a plain kernel
             when each step begins; slower, one kernel at a time).
+        zygote: a running zygote (:func:`start_zygote`) to fork this cycle's
+            kernels from, kept running afterwards: a batch worker keeps one for
+            all its cycles. By default the run starts its own and stops it.
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -114,7 +122,7 @@ def run_cycle(
         )
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
     selected = list(STEPS[from_step - 1 : to_step])
-    with _kernel_pool(selected, nb_dir, prestart=prestart) as pool:
+    with _kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool:
         return _run_cycle(
             pool,
             Path(params_path).resolve(),
@@ -231,23 +239,48 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
     return manifest
 
 
-def _kernel_pool(selected: list[Step], nb_dir: Path, *, prestart: bool) -> KernelPool:
-    """The run's kernel pool: with ``prestart``, kernels fork from a zygote that starts
-    now to import once, step by step, what the selected steps' notebooks import. Finding
-    what their helpers import inside functions means reading the helpers' source: a
-    thread does that meanwhile and hands the zygote the rest."""
-    notebooks = [nb_dir / s.notebook for s in selected if (nb_dir / s.notebook).is_file()]
-    if not prestart or not notebooks:
-        return KernelPool()
-    pool = KernelPool(zygote_modules=zygote_modules([notebook_imports(p) for p in notebooks]))
-    if pool.zygote is not None:
-        zygote = pool.zygote
+def start_zygote(
+    notebooks: str | Path | None = None, steps: list[Step] | None = None
+) -> Zygote | None:
+    """Start a zygote for the step notebooks in ``notebooks`` (default: the workbook's).
 
-        def prefetch() -> None:
-            zygote.prefetch(zygote_modules([step_warm_modules(p) for p in notebooks]))
+    It imports at once what the notebooks import, step by step. Finding what their
+    helpers import inside functions means reading the helpers' source: a thread does
+    that meanwhile and hands the zygote the rest. None where kernels cannot be forked
+    (they then start plain). The caller closes it.
+    """
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    paths = [nb_dir / s.notebook for s in steps or STEPS if (nb_dir / s.notebook).is_file()]
+    if not paths or not zygote_supported():
+        return None
+    try:
+        zygote = Zygote(zygote_modules([notebook_imports(p) for p in paths]))
+    except OSError as exc:  # plain kernels then, only slower
+        _log.warning("kernel zygote not started: %s", exc)
+        return None
 
-        threading.Thread(target=prefetch, daemon=True).start()
-    return pool
+    def prefetch() -> None:
+        zygote.prefetch(zygote_modules([step_warm_modules(p) for p in paths]))
+
+    threading.Thread(target=prefetch, daemon=True).start()
+    return zygote
+
+
+@contextlib.contextmanager
+def _kernel_pool(
+    selected: list[Step], nb_dir: Path, *, prestart: bool, zygote: Zygote | None
+) -> Iterator[KernelPool]:
+    """The run's kernel pool: with ``prestart``, kernels fork from ``zygote`` if it still
+    runs, else from one started now for the selected steps and stopped at the end."""
+    own = None
+    if prestart and (zygote is None or not zygote.alive):
+        zygote = own = start_zygote(nb_dir, selected)
+    try:
+        with KernelPool(zygote=zygote if prestart else None) as pool:
+            yield pool
+    finally:
+        if own is not None:
+            own.close()
 
 
 def _start_kernel(
