@@ -59,7 +59,7 @@ bench: bench-speed $(STAMP) ## all benchmarks but the batch: speed and scale, da
 bench-speed: $(STAMP) ## chain vs CLI vs floor; 10M-row aggregation vs pandas vs DuckDB; large-data chain
 	$(BIN)/python benchmarks/bench_speed.py
 
-bench-batch: $(STAMP) ## 20 demo cycles serial against --jobs 2 (long: about half an hour)
+bench-batch: $(STAMP) ## 20 demo cycles serial against --jobs 2 (about 9 minutes)
 	$(BIN)/python benchmarks/bench_batch.py
 
 lint: $(STAMP) ## ruff over code and notebooks; notebooks must carry no outputs
