@@ -3,6 +3,7 @@ no kernel left behind (success, failed step, Ctrl-C), peak memory in the manifes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from nbformat.v4 import new_code_cell
 
 from csi_helpers import kernel_zygote
 from csi_helpers.errors import StepFailed
-from csi_helpers.kernel_zygote import zygote_supported
+from csi_helpers.kernel_zygote import Zygote, zygote_supported
 from csi_helpers.manifest import read_manifest
 from csi_helpers.runner import run_cycle
 from csi_helpers.steps import STEPS
@@ -304,7 +305,8 @@ def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
 
     from csi_helpers.kernel_pool import KernelPool
 
-    with KernelPool(zygote_modules=["json"]) as pool:
+    zygote = Zygote(["json"])
+    with contextlib.closing(zygote), KernelPool(zygote=zygote) as pool:
         km = pool.start(cwd=tmp_path, needs=("wave",), warm=False).result(timeout=120)
         client = BlockingKernelClient()
         client.load_connection_info(km.get_connection_info())
@@ -328,7 +330,8 @@ def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
     and the socket files go when the kernel does."""
     from csi_helpers.kernel_pool import KernelPool
 
-    with KernelPool(zygote_modules=["json"]) as pool:
+    zygote = Zygote(["json"])
+    with contextlib.closing(zygote), KernelPool(zygote=zygote) as pool:
         km = pool.start(cwd=tmp_path).result(timeout=120)
         info = km.get_connection_info()
         client = km.blocking_client()

@@ -30,7 +30,7 @@ from typing import Any
 
 from csi_helpers.kernel import ProjectKernelManager, kernel_manager_class
 from csi_helpers.kernel_warmup import warm_up_code
-from csi_helpers.kernel_zygote import Zygote, ZygoteKernelManager, zygote_supported
+from csi_helpers.kernel_zygote import Zygote, ZygoteKernelManager
 
 __all__ = ["KernelPool", "peak_rss_mib"]
 
@@ -46,12 +46,9 @@ class KernelPool:
     running, whether the block ended normally or not.
 
     Args:
-        zygote_modules: fork kernels from a :class:`~csi_helpers.kernel_zygote.Zygote`
-            that imports these modules once (where supported; otherwise, and
-            when None, each kernel is a new ``python -m ipykernel_launcher``).
-        zygote_log: file for the zygote's stderr.
-        zygote: fork kernels from this running zygote instead (its owner closes it;
-            a batch worker keeps one for all its cycles).
+        zygote: fork kernels from this running :class:`~csi_helpers.kernel_zygote.Zygote`
+            (see :func:`csi_helpers.runner.start_zygote`; its owner closes it). None:
+            each kernel is a new ``python -m ipykernel_launcher``.
         startup_timeout: seconds a kernel may take to answer after its start.
         warm_up_timeout: seconds the warm-up imports may take.
     """
@@ -59,21 +56,13 @@ class KernelPool:
     def __init__(
         self,
         *,
-        zygote_modules: Sequence[str] | None = None,
-        zygote_log: Path | None = None,
         zygote: Zygote | None = None,
         startup_timeout: float = 60,
         warm_up_timeout: float = 600,
     ) -> None:
         self.startup_timeout = startup_timeout
         self.warm_up_timeout = warm_up_timeout
-        self.zygote: Zygote | None = zygote
-        self._owns_zygote = zygote is None
-        if zygote is None and zygote_modules is not None and zygote_supported():
-            try:
-                self.zygote = Zygote(list(zygote_modules), log=zygote_log)
-            except OSError as exc:  # plain kernels then, only slower
-                _log.warning("kernel zygote not started: %s", exc)
+        self.zygote = zygote
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="csi-kernel-pool", daemon=True
@@ -212,8 +201,6 @@ class KernelPool:
         pending = [*self._starting, *self._stopping]
         await asyncio.gather(*pending, return_exceptions=True)
         await asyncio.gather(*(self._stop(km) for km in list(self._managers)))
-        if self.zygote is not None and self._owns_zygote:
-            await asyncio.get_running_loop().run_in_executor(None, self.zygote.close)
         await self._loop.shutdown_default_executor()
 
 
