@@ -4,7 +4,7 @@ The hourly KPIs per service (requests summed, p95 latency as the 95th percentile
 of the samples' p95, peak utilisation, capacity, request-weighted error rate,
 sample count) over one monitoring Parquet, computed by:
 
-- ``workbook``: the workbook's own code, :func:`csi_helpers.series.monitoring_series`
+- ``workbook``: the workbook's own code, :func:`csi_helpers.processing.series.monitoring_series`
   (an ibis expression run on DuckDB, as step 4 runs it);
 - ``pandas``: plain pandas, ``read_parquet`` and ``groupby``;
 - ``duckdb floor``: one hand-written DuckDB SQL query over the same Parquet;
@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csi_helpers import series
+from csi_helpers.processing import engines, series
 
 ROWS = 10_000_000
 SERVICES = 50
@@ -137,9 +137,11 @@ def canonical_monitoring(source: Path, dest: Path) -> tuple[Path, pd.Timestamp, 
 def by_workbook(
     path: Path, start: pd.Timestamp, end: pd.Timestamp, engine: Any = None
 ) -> pd.DataFrame:
-    """The workbook's code: series.monitoring_series, hourly, per service, in UTC."""
+    """The workbook's code: series.monitoring_series, hourly, per service, in UTC, on the
+    Parquet table opened as step 4 opens it."""
+    table = engines.connect(engine).read_parquet(str(path))
     return series.monitoring_series(
-        path, start=start, end=end, timezone="UTC", grain="hour", by_service=True, engine=engine
+        table, start=start, end=end, timezone="UTC", grain="hour", by_service=True
     )
 
 

@@ -4,7 +4,7 @@ Writes ``cycles`` params files from ``params/demo_q2.yaml`` into a temporary
 folder, each for its own service id (so its own run id and its own CSI
 register, as separate services would have), generates the demo data there
 once (not timed), then runs the whole batch with ``--jobs 1`` and with
-``--jobs N`` through :func:`csi_helpers.batch.run_batch`, the code ``csi batch``
+``--jobs N`` through :func:`csi_helpers.chain.batch.run_batch`, the code ``csi batch``
 runs. Prints both wall times and their ratio (target: ≤ 0.6 with 2 jobs).
 Figures only; no targets are asserted here.
 
@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from csi_helpers.batch import BatchResult, Workspace, plan_batch, run_batch
+from csi_helpers.chain.batch import BatchResult, Workspace, plan_batch, run_batch
 from csi_helpers.demo import ensure_demo_data
 from csi_helpers.params import load_params
 

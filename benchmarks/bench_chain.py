@@ -43,16 +43,16 @@ import nbformat
 import papermill
 from nbformat.v4 import new_code_cell, new_notebook
 
+from csi_helpers.chain.kernels.engine import ENGINE_NAME, register_engine
+from csi_helpers.chain.kernels.pool import KernelPool
+from csi_helpers.chain.kernels.spec import KERNEL_NAME
+from csi_helpers.chain.runner import run_cycle
 from csi_helpers.demo import ensure_demo_data
-from csi_helpers.kernel import KERNEL_NAME
-from csi_helpers.kernel_engine import ENGINE_NAME
-from csi_helpers.kernel_pool import KernelPool
-from csi_helpers.manifest import read_manifest
 from csi_helpers.params import load_params
-from csi_helpers.paths import notebooks_dir
-from csi_helpers.report import export_html
-from csi_helpers.runner import run_cycle
-from csi_helpers.steps import REPORT_STEPS, STEPS
+from csi_helpers.report.html import export_html
+from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS
+from csi_helpers.runfolder.manifest import read_manifest
+from csi_helpers.runfolder.paths import notebooks_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CYCLES = {"one": ("demo_q2.yaml",), "both": ("demo_q2.yaml", "demo.yaml")}
@@ -213,6 +213,7 @@ def run_in_one_kernel(
 
     ``parameters=False`` for the import-only notebooks, which have no parameters cell.
     """
+    register_engine()
     with KernelPool() as pool:
         km = pool.start(cwd=notebooks, stderr_log=out / "kernel.log").result()
         for path in params:

@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from csi_helpers.canonical import canonical_table
 from csi_helpers.connectors import read_raw
 from csi_helpers.demo import generate_demo
-from csi_helpers.events import tickets_from_events
 from csi_helpers.params import load_params
+from csi_helpers.processing.events import tickets_from_events
+from csi_helpers.processing.validate import canonical_table
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"

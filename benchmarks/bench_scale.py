@@ -2,7 +2,7 @@
 
 Generates the large data set once (:mod:`generate_large`: 1M tickets, 10M
 monitoring samples, 50 services by default; reused when ``DIR/summary.json``
-matches the sizes), runs its seven steps with :func:`csi_helpers.runner.run_cycle`
+matches the sizes), runs its seven steps with :func:`csi_helpers.chain.runner.run_cycle`
 (what `csi run` calls) and prints per step the seconds and the peak resident
 memory (RSS, MiB) against the target of 2 GiB per process, and the total.
 
@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate_large import ROWS, SERVICES, TICKETS, generate_large
 
+from csi_helpers.chain.runner import run_cycle
 from csi_helpers.demo import DEFAULT_SEED
-from csi_helpers.runner import run_cycle
 
 TARGET_MIB = 2048  # peak RSS per process on the large data
 DEFAULT_DATA = Path(tempfile.gettempdir()) / "csi-large"

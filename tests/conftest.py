@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from csi_helpers.steps import STEPS
+from csi_helpers.runfolder.layout import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "real"
@@ -32,7 +32,7 @@ def tiny_step_notebook(number: int, *, body: str | None = None) -> nbformat.Note
     key = STEPS[number - 1].key
     read = f'ctx.read_json("{STEPS[number - 2].key}/out")\n' if number > 1 else ""
     code = body or (
-        "from csi_helpers.runfolder import begin_step\n"
+        "from csi_helpers import begin_step\n"
         f"ctx = begin_step({number}, run_dir=run_dir, params_path=params_path)\n"
         f"{read}"
         f'ctx.write_json("out", {{"step": {number}, "key": "{key}"}})\n'

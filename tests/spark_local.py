@@ -3,7 +3,7 @@
 ``spark_engine`` fixture (session-scoped): finds a Java 17+ runtime, installing
 Debian's ``openjdk-17-jre-headless`` when there is none (only as root; otherwise
 the tests are skipped with the reason), starts one local Spark session
-(``local[2]``) through :func:`csi_helpers.engine.spark_session` and stops it when
+(``local[2]``) through :func:`csi_helpers.processing.engines.spark_session` and stops it when
 the test session ends. pyspark itself comes from pip (the ``spark`` extra); the
 tests are skipped with the reason when it is missing. Every wait is bounded.
 
@@ -86,8 +86,9 @@ def ensure_java() -> Path:
 def warm_up(settings: EngineSettings, folder: Path) -> None:
     """One tiny aggregation, so that the JVM's first-query cost is paid here, not by a test."""
     import pandas as pd
+    from engine_tables import parquet_table
 
-    from csi_helpers.series import monitoring_series
+    from csi_helpers.processing.series import monitoring_series
 
     path = folder / "warm_up.parquet"
     stamp = pd.Timestamp("2026-01-05", tz="UTC")
@@ -100,14 +101,14 @@ def warm_up(settings: EngineSettings, folder: Path) -> None:
         }
     ).to_parquet(path)
     window = {"start": stamp, "end": stamp + pd.Timedelta(days=1), "timezone": "UTC"}
-    monitoring_series(path, **window, by_service=True, engine=settings)
+    monitoring_series(parquet_table(path, settings), **window, by_service=True)
 
 
 @pytest.fixture(scope="session")
 def spark_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineSettings]:
     """Engine settings for Spark in local mode, with its one session started and warmed up."""
     pytest.importorskip("pyspark")
-    from csi_helpers import engine
+    from csi_helpers.processing import engines as engine
 
     home = ensure_java()
     saved = os.environ.get("JAVA_HOME")

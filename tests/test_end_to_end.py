@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
+from csi_helpers.chain.kernels.spec import kernel_manager_class
+from csi_helpers.chain.runner import run_cycle
 from csi_helpers.demo import planted_truths
-from csi_helpers.kernel import kernel_manager_class
-from csi_helpers.manifest import read_manifest
 from csi_helpers.params import load_params
-from csi_helpers.runner import run_cycle
-from csi_helpers.steps import STEPS
+from csi_helpers.runfolder.layout import STEPS
+from csi_helpers.runfolder.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csi_helpers.manifest import read_manifest
-from csi_helpers.runner import run_cycle
+from csi_helpers.chain.runner import run_cycle
+from csi_helpers.runfolder.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csi_helpers.runner import RunResult, run_cycle
+from csi_helpers.chain.runner import RunResult, run_cycle
 
 pytestmark = pytest.mark.slow
 

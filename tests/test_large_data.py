@@ -11,19 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csi_helpers.canonical import (
-    Ledger,
-    canonical_chunks,
-    canonical_table,
-    ledger_entry,
-)
 from csi_helpers.connectors.files import iso_text, read_raw, read_raw_chunks
 from csi_helpers.demo import scenario as sc
-from csi_helpers.gather import snapshot_sources
 from csi_helpers.params import Source, validate_params_file
-from csi_helpers.process import build_tables
-from csi_helpers.runfolder import begin_step
-from csi_helpers.streaming import ParquetSink, iter_table
+from csi_helpers.processing.ledger import Ledger, ledger_entry
+from csi_helpers.processing.validate import canonical_chunks, canonical_table
+from csi_helpers.runfolder.context import begin_step
+from csi_helpers.runfolder.parquet import ParquetSink, iter_table
+from csi_helpers.steps.gather import snapshot_sources
+from csi_helpers.steps.process import build_tables
 
 REPO = Path(__file__).resolve().parents[1]
 CYCLE2 = pd.Timestamp("2026-07-01", tz="UTC")
@@ -397,17 +393,18 @@ def processed_large(large, tmp_path_factory):
 
 
 def _inputs(card: pd.DataFrame):
-    from csi_helpers.analyse import Inputs
+    from csi_helpers.steps.analyse import Inputs
 
     empty = pd.DataFrame()
     return Inputs(card=card, daily=empty, hourly=empty, history=empty)
 
 
 def test_large_cycles_fit_the_capacity_knee_on_a_stated_sample(processed_large, monkeypatch):
-    from csi_helpers import analyse
+    from csi_helpers.steps import analyse
+    from csi_helpers.steps.analyse import tables
 
     run, params = processed_large
-    monkeypatch.setattr(analyse, "SAMPLE_ROWS", 5_000)  # the limit analyse passes on
+    monkeypatch.setattr(tables, "SAMPLE_ROWS", 5_000)  # the limit the step passes on
     ctx = begin_step(5, run_dir=run, params_path=params)
     card = pd.DataFrame({"kpi": ["latency_p95"], "status": ["red"]})
     found = {f.metric: f for f in analyse.analyse_capacity(ctx, _inputs(card))}
@@ -426,14 +423,15 @@ def test_large_cycles_fit_the_capacity_knee_on_a_stated_sample(processed_large, 
 
 
 def test_large_cycles_model_breach_drivers_on_a_stated_sample(processed_large, monkeypatch):
-    from csi_helpers import analyse
+    from csi_helpers.steps import analyse
+    from csi_helpers.steps.analyse import tables
 
     run, params = processed_large
     card = pd.DataFrame({"kpi": ["sla_compliance"], "status": ["red"]})
     ctx = begin_step(5, run_dir=run, params_path=params)
     whole = [f for f in analyse.analyse_drivers(ctx, _inputs(card)) if f.kind == "drivers"]
     assert whole and "sample" not in whole[0].evidence  # 2,000 tickets: all of them
-    monkeypatch.setattr(analyse, "SAMPLE_ROWS", 1_200)
+    monkeypatch.setattr(tables, "SAMPLE_ROWS", 1_200)
     ctx = begin_step(5, run_dir=run, params_path=params)
     found = analyse.analyse_drivers(ctx, _inputs(card))
     model = next(f for f in found if f.evidence.get("analysis", f.kind) in ("drivers",))

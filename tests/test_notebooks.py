@@ -9,7 +9,7 @@ import nbformat
 import papermill
 import pytest
 
-from csi_helpers.steps import STEPS
+from csi_helpers.runfolder.layout import STEPS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

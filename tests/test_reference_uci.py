@@ -13,10 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csi_helpers.canonical import canonical_table
 from csi_helpers.connectors import read_raw
-from csi_helpers.events import StateMap, pauses_from_events, tickets_from_events
 from csi_helpers.params import Source
+from csi_helpers.processing.events import (
+    StateMap,
+    pauses_from_events,
+    state_map,
+    tickets_from_events,
+)
+from csi_helpers.processing.validate import canonical_table
 
 pytestmark = pytest.mark.slow
 
@@ -199,7 +204,7 @@ def test_rabobank_activity_log_gives_one_ticket_per_incident() -> None:
     raw = read_raw(activities)
     events, quarantine = canonical_table(raw, activities)
     assert (len(raw), len(quarantine)) == (39_911, 0)
-    tickets = tickets_from_events(events, states=activities.state_map())
+    tickets = tickets_from_events(events, states=state_map(activities.states))
     incidents = pd.read_csv(RABOBANK / "incidents_sample4000.csv", usecols=["incident_id"])
     print(
         f"\nRabobank: {len(tickets):,} tickets from {len(events):,} activities; "

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from csi_helpers.chain.runner import run_cycle
 from csi_helpers.connectors import describe, sql
 from csi_helpers.errors import DataError, StepFailed
 from csi_helpers.params import Source
-from csi_helpers.runner import run_cycle
 
 CANARY = "canary-7f3a9c1e-do-not-leak"
 GATHER_CELL = (

@@ -61,8 +61,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the seven step notebooks of one cycle into runs/<run-id>/."""
-    from csi_helpers.progress import StepProgress
-    from csi_helpers.runner import run_cycle
+    from csi_helpers.chain.progress import StepProgress
+    from csi_helpers.chain.runner import run_cycle
 
     # run_cycle validates the params once its kernels have started to import
     with StepProgress(run_id or str(params)) as progress:
@@ -115,14 +115,10 @@ def batch(
     skipped if it fails. Writes reports/batch.html (links to every report) and
     reports/batch.json.
     """
-    from csi_helpers.batch import (
-        JobResult,
-        Workspace,
-        default_jobs,
-        plan_batch,
-        run_batch,
-    )
-    from csi_helpers.batch_index import summary_lines, write_batch_index
+    from csi_helpers.chain.batch.index import summary_lines, write_batch_index
+    from csi_helpers.chain.batch.jobs import JobResult, Workspace
+    from csi_helpers.chain.batch.plan import plan_batch
+    from csi_helpers.chain.batch.run import default_jobs, run_batch
     from csi_helpers.errors import BatchIncomplete
 
     planned = plan_batch(params)
@@ -194,8 +190,8 @@ def report(
 ) -> None:
     """List a run's HTML reports, or print them to PDF beside them (needs Chromium)."""
     from csi_helpers.errors import DataError
-    from csi_helpers.report import export_pdf
-    from csi_helpers.steps import REPORT_STEPS
+    from csi_helpers.report.html import export_pdf
+    from csi_helpers.runfolder.layout import REPORT_STEPS
 
     folder = reports_dir / run_id
     pages = [folder / name for name in REPORT_STEPS.values()]

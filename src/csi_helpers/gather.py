@@ -1,83 +1,11 @@
-"""Step 3: pull every configured source and keep it unmodified, with provenance.
+"""Deprecated alias: ``csi_helpers.gather`` moved to :mod:`csi_helpers.steps.gather`.
 
-CSV and Parquet files are copied into the snapshot a chunk at a time
-(:func:`csi_helpers.connectors.files.read_raw_chunks` into a
-:class:`~csi_helpers.streaming.ParquetSink`), so a file of tens of millions of
-rows never sits in memory whole; the snapshot is the same file either way.
+Kept for one release so that notebooks written for csi-workbook 0.1 keep working
+(see :mod:`csi_helpers.compat`).
 """
 
-from __future__ import annotations
+from csi_helpers.compat import ALIASES, moved
+from csi_helpers.steps.common import prepare_sources  # noqa: F401
+from csi_helpers.steps.gather import snapshot_sources  # noqa: F401
 
-from pathlib import Path
-from typing import Any
-
-import pandas as pd
-
-from csi_helpers.canonical import cycle_window
-from csi_helpers.connectors import describe, read_raw
-from csi_helpers.hashing import sha256_file
-from csi_helpers.manifest import utc_now
-from csi_helpers.params import Params, Source
-from csi_helpers.runfolder import StepContext
-from csi_helpers.streaming import CHUNK_ROWS, ParquetSink
-
-
-def prepare_sources(params: Params) -> None:
-    """Make sure the sources can be read: generates the demo data when the params ask for it."""
-    if params.demo is not None:
-        from csi_helpers.demo import ensure_demo_data
-
-        ensure_demo_data(params.demo.directory, seed=params.demo.seed)
-
-
-def snapshot_sources(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """Snapshot each source into ``gather/raw/<name>.parquet`` and return the provenance table.
-
-    Values are stored as the source's text, so the snapshot is the data
-    unmodified; ``sha256`` is the hash of the source file as read, or of the
-    snapshot for a database or Prometheus query (``sha256_of`` says which).
-    CSV and Parquet files are read ``chunk_rows`` rows at a time.
-    """
-    prepare_sources(ctx.params)
-    window = cycle_window(ctx.params)
-    records: list[dict[str, Any]] = []
-    for source in ctx.params.sources:
-        fetched = utc_now()
-        snapshot, rows, columns = _snapshot(ctx, source, window, chunk_rows)
-        if source.path is not None:
-            ctx.log_input(source.path)
-        origin = source.path if source.path is not None else snapshot
-        records.append(
-            {"source": source.name, "kind": source.kind, "connector": source.connector}
-            | describe(source)
-            | {
-                "fetched_at": fetched,
-                "window": None
-                if source.connector == "file"
-                else f"{window[0].isoformat()} to {window[1].isoformat()}",
-                "sha256": sha256_file(origin),
-                "sha256_of": "source file" if source.path is not None else "snapshot",
-                "rows": rows,
-                "columns": columns,
-            }
-        )
-    provenance = pd.DataFrame(records)
-    ctx.write_table("provenance", provenance)
-    return provenance
-
-
-def _snapshot(
-    ctx: StepContext, source: Source, window: tuple[pd.Timestamp, pd.Timestamp], chunk_rows: int
-) -> tuple[Path, int, int]:
-    """Write ``raw/<name>``; return its path, rows and columns."""
-    if source.connector == "file" and source.file_format in ("csv", "parquet"):
-        from csi_helpers.connectors.files import read_raw_chunks
-
-        with ParquetSink(ctx.path(f"raw/{source.name}.parquet")) as sink:
-            columns = 0
-            for chunk in read_raw_chunks(source, chunk_rows=chunk_rows):
-                sink.write(chunk)
-                columns = len(chunk.columns)
-        return ctx.log_output(sink.path), sink.rows, columns
-    frame = read_raw(source, window=window)
-    return ctx.write_table(f"raw/{source.name}", frame), len(frame), len(frame.columns)
+moved(__name__, ALIASES[__name__])

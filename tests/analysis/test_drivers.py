@@ -18,12 +18,12 @@ from csi_helpers.analysis.drivers import (
     pareto,
     pareto_findings,
 )
-from csi_helpers.canonical import canonical_table
 from csi_helpers.connectors import read_raw
 from csi_helpers.demo import generate_demo, planted_truths
 from csi_helpers.errors import DataError
-from csi_helpers.events import tickets_from_events
 from csi_helpers.params import Source, load_params
+from csi_helpers.processing.events import tickets_from_events
+from csi_helpers.processing.validate import canonical_table
 
 GROUPS = ["Web Platform", "Payments", "Service Desk", "Database", "Network"]
 GROUP_WEIGHTS = [0.3, 0.2, 0.3, 0.15, 0.05]

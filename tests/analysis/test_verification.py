@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from engine_tables import parquet_table
 
 from csi_helpers.analysis.verification import before_after
 from csi_helpers.demo import generate_demo, planted_truths
 from csi_helpers.errors import DataError
-from csi_helpers.series import hourly_series
+from csi_helpers.processing.series import hourly_series
 
 
 def hourly(
@@ -154,7 +155,7 @@ def test_demo_downtime_halved_between_the_cycles(tmp_path):
     path = tmp_path / "outages.parquet"
     outages[["start", "end"]].to_parquet(path)
     truths = planted_truths()
-    window = {"downtime": path}
+    window = {"downtime": parquet_table(path)}
     before = hourly_series(
         start=pd.Timestamp(truths.cycle1_start), end=pd.Timestamp(truths.cycle2_start), **window
     )["downtime_min"]

@@ -20,7 +20,7 @@ from csi_helpers.kpis.incidents import (
     reopen_rate,
     sla_compliance,
 )
-from csi_helpers.tables import CANONICAL
+from csi_helpers.tables.canonical import CANONICAL
 
 PERIOD = {
     "start": pd.Timestamp("2026-01-01", tz="UTC"),

@@ -4,8 +4,8 @@
 ``step`` over a time window. The window is passed as ``start``/``end``
 (timezone-aware datetimes, or dates: a date means its midnight UTC, and an
 ``end`` date is included whole); without them it is the last 7 days. Step 3
-passes the cycle's window (:func:`csi_helpers.canonical.cycle_window`, whole days in
-the service's time zone).
+passes the cycle's window (:meth:`csi_helpers.params.Params.cycle_window`, whole days
+in the service's time zone).
 
 The result is long: one row per (series, timestamp), with ``timestamp`` as
 ISO 8601 UTC text, one column per label, and ``value`` as the text Prometheus

@@ -23,16 +23,15 @@ Example:
 from __future__ import annotations
 
 import math
-import os
 import re
 from typing import Any
 
 import pandas as pd
 
 from csi_helpers.errors import DataError, ParamsError
-from csi_helpers.params import Source, expand_env
+from csi_helpers.params import Source
+from csi_helpers.params.secrets import ENV_REF, driver_message, env_secrets, expand_env, scrub
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _READ_ONLY_START = ("select", "with")
 
 
@@ -58,7 +57,7 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
     sa = _sqlalchemy(source)
     query = _single_select(source)
     shown = masked_url(source)
-    secrets = _secrets(source)
+    secrets = env_secrets(source.url)
     try:
         url = sa.engine.make_url(expand_env(source.url, key=f"sources[{source.name}].url"))
     except ParamsError as exc:
@@ -77,13 +76,13 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
         )
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DataError(
-            f"source {source.name!r}: no driver for {shown} ({_scrub(str(exc), secrets)}); "
+            f"source {source.name!r}: no driver for {shown} ({scrub(str(exc), secrets)}); "
             "install the database driver package named there"
         ) from None
     except sa.exc.ArgumentError as exc:
         raise DataError(
             f"source {source.name!r}: {shown} is not a valid URL for its dialect "
-            f"({_first_line(exc, secrets)})"
+            f"({driver_message(exc, secrets)})"
         ) from None
 
     statement: Any = sa.text(query)
@@ -96,7 +95,7 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
         except Exception as exc:  # drivers raise their own types too (e.g. TypeError)
             raise DataError(
                 f"source {source.name!r}: cannot connect to {shown} "
-                f"(timeout {source.timeout_s:g} s; {_first_line(exc, secrets)}): "
+                f"(timeout {source.timeout_s:g} s; {driver_message(exc, secrets)}): "
                 f"check the host, port and database{_env_hint(source)}"
             ) from None
         with connection:
@@ -109,7 +108,7 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
             except Exception as exc:  # any driver error, reported as the driver words it
                 raise DataError(
                     f"source {source.name!r}: the query failed on {shown}: "
-                    f"{_first_line(exc, secrets)}; check `query` in params"
+                    f"{driver_message(exc, secrets)}; check `query` in params"
                 ) from None
             finally:
                 connection.rollback()  # read-only intent: nothing is ever committed
@@ -187,27 +186,8 @@ def _timeout_args(backend: str, seconds: float) -> dict[str, Any]:
     return {}  # e.g. duckdb: in-process, no network wait
 
 
-def _secrets(source: Source) -> list[str]:
-    """The values the URL's ``${VAR}`` references expand to (to scrub from messages)."""
-    names = _ENV_REF.findall(source.url or "")
-    return sorted({os.environ[n] for n in names if os.environ.get(n)}, key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _first_line(exc: BaseException, secrets: list[str]) -> str:
-    """The driver's own message (first line), with secrets scrubbed."""
-    orig = getattr(exc, "orig", None) or exc
-    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
-    return _scrub(lines[0] if lines else type(orig).__name__, secrets)
-
-
 def _env_hint(source: Source) -> str:
-    names = _ENV_REF.findall(source.url or "")
+    names = ENV_REF.findall(source.url or "")
     return " and that " + ", ".join(f"${n}" for n in names) + " is set" if names else ""
 
 

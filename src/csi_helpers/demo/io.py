@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from csi_helpers import atomic
 from csi_helpers.demo import scenario as sc
 from csi_helpers.demo.build import _check_seed, build_tables, truths_from_tables
 from csi_helpers.errors import DataError
@@ -123,20 +123,6 @@ def formatted(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return _FORMATTERS[name](frame)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _prepare(directory: str | Path) -> Path:
     if not isinstance(directory, str | os.PathLike):
         raise DataError(f"demo directory: expected a path, got {directory!r}")
@@ -178,10 +164,10 @@ def generate_demo(directory: str | Path, *, seed: int = sc.DEFAULT_SEED) -> dict
     payloads["truths"] = (json.dumps(truths, indent=2) + "\n").encode("utf-8")
     paths = {name: root / file_name for name, file_name in DEMO_FILES.items()}
     for name, path in paths.items():
-        _atomic_write(path, payloads[name])
+        atomic.write_bytes(path, payloads[name])
     sizes = {name: len(payloads[name]) for name in DEMO_FILES}
     marker = json.dumps(_marker(seed, sizes), indent=2) + "\n"
-    _atomic_write(root / MARKER_FILE, marker.encode("utf-8"))
+    atomic.write_bytes(root / MARKER_FILE, marker.encode("utf-8"))
     return paths
 
 

@@ -64,7 +64,7 @@ def register_url(params: Any) -> str:
     The URL is returned as params give it (``${VAR}`` unexpanded);
     :func:`open_register` expands it when it connects.
     """
-    settings = params.register
+    settings = params.register_settings
     if settings.url:
         return settings.url
     return sqlite_url(Path(settings.directory) / f"{params.service.id}.sqlite")

@@ -13,14 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
-from csi_helpers.connectors.sql import _first_line, _secrets
 from csi_helpers.errors import ParamsError, RegisterError
-from csi_helpers.params import expand_env
+from csi_helpers.params.secrets import driver_message, env_secrets, expand_env
 
 ADVISORY_KEY = 0x63_73_69_72_65_67  # "csireg": the PostgreSQL advisory lock of writers
 
@@ -45,7 +43,7 @@ def connect(url: str, *, create: bool, timeout_s: float) -> Connected:
             is missing (unless ``create``), or no connection.
     """
     shown = masked(url)
-    secrets = _secrets(SimpleNamespace(url=url))  # type: ignore[arg-type]
+    secrets = env_secrets(url)
     try:
         parsed = sa.engine.make_url(expand_env(url, key="register.url"))
     except ParamsError as exc:
@@ -81,7 +79,7 @@ def serialise_writers(conn: sa.Connection) -> None:
 
 def database_error(exc: BaseException, *, shown: str, secrets: list[str]) -> RegisterError:
     """A driver's error as a RegisterError naming the register (secrets scrubbed)."""
-    text = _first_line(exc, secrets)
+    text = driver_message(exc, secrets)
     if "database is locked" in text:
         return RegisterError(
             f"register {shown}: the database stayed busy past the timeout (another process is "
@@ -115,12 +113,12 @@ def _engine(
         engine = sa.create_engine(url, **options)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise RegisterError(
-            f"register {shown}: no database driver ({_first_line(exc, secrets)}); install the "
+            f"register {shown}: no database driver ({driver_message(exc, secrets)}); install the "
             "driver package named there"
         ) from None
     except sa.exc.ArgumentError as exc:
         raise RegisterError(
-            f"register {shown} is not a valid URL for its dialect ({_first_line(exc, secrets)})"
+            f"register {shown} is not a valid URL for its dialect ({driver_message(exc, secrets)})"
         ) from None
     if backend == "sqlite":
         _sqlite_transactions(engine)
@@ -130,7 +128,7 @@ def _engine(
     except Exception as exc:  # drivers raise their own types
         engine.dispose()
         raise RegisterError(
-            f"register {shown}: cannot connect ({_first_line(exc, secrets)}); check the URL, "
+            f"register {shown}: cannot connect ({driver_message(exc, secrets)}); check the URL, "
             "that the database is running and that any ${VAR} in the URL is set"
         ) from None
     return engine

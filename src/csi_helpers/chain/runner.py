@@ -1,0 +1,489 @@
+"""Run the seven step notebooks of one cycle with papermill.
+
+Each step runs in a fresh kernel of this interpreter (see
+:mod:`csi_helpers.chain.kernels.spec`), receives only two simple parameters (the run
+folder and the params file) and exchanges data with the other steps through
+files in the run folder. The manifest is updated after every step, so a
+failure leaves an exact record; ``from_step`` resumes after a fix once the
+earlier steps' artefacts are shown unchanged.
+
+The chain does not wait for kernels (see :mod:`csi_helpers.chain.kernels.pool`): a
+zygote process imports once the libraries the steps share, each step's kernel
+is forked from it (on Linux; elsewhere started as usual), the next step's
+kernel is started and warmed with that step's own imports while the current
+step runs, and a finished step's kernel is killed in the background. No
+kernel is left running when :func:`run_cycle` returns or raises. Each step's
+entry in the manifest records its kernel's peak memory (``peak_rss_mib``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import importlib
+import logging
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csi_helpers.chain.kernels.pool import KernelPool, peak_rss_mib
+from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
+from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules, zygote_modules
+from csi_helpers.chain.kernels.zygote import Zygote, zygote_supported
+from csi_helpers.errors import CsiError, RunFolderError, StepFailed
+from csi_helpers.params import Params, validate_params_file
+from csi_helpers.runfolder.hashing import describe_file, sha256_file
+from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
+from csi_helpers.runfolder.manifest import (
+    new_manifest,
+    read_manifest,
+    step_entry,
+    utc_now,
+    write_manifest,
+)
+from csi_helpers.runfolder.paths import notebooks_dir
+
+__all__ = ["CycleRun", "ProgressHook", "RunResult", "check_resumable", "run_cycle", "start_zygote"]
+
+# papermill, pandas and nbconvert are imported where used, so the kernel zygote starts
+# importing for the steps before this process imports them.
+
+_log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[Step, str, float], None]
+"""Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
+
+STEP_TIMEOUT_S = 1800  # one cell may run at most this long before the step fails
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    reports: dict[int, Path] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CycleRun:
+    """One run of a cycle's steps: what runs, from where, into which folders, and its record.
+
+    Made once by :func:`run_cycle` after the params are validated; every step of the
+    run reads it, and the manifest in it is updated as the steps go.
+    """
+
+    params_path: Path
+    params: Params
+    run_id: str
+    run_dir: Path
+    report_dir: Path
+    notebooks: Path  # the step notebooks' folder
+    steps: list[Step]  # the steps to run, in order
+    manifest: dict[str, Any]
+    on_progress: ProgressHook | None = None
+    prestart: bool = True
+
+    def notebook(self, s: Step) -> Path:
+        """Step ``s``'s notebook, as the workbook has it."""
+        return self.notebooks / s.notebook
+
+    def executed(self, s: Step) -> Path:
+        """Where step ``s``'s executed notebook is kept in the run folder."""
+        return self.run_dir / "notebooks" / s.notebook
+
+    def progress(self, s: Step, status: str, seconds: float) -> None:
+        if self.on_progress:
+            self.on_progress(s, status, seconds)
+
+
+def skip_iri_grammars() -> None:
+    """Keep jsonschema from compiling its IRI grammars in this process (2-5 s per process).
+
+    nbformat imports jsonschema, which imports the optional IRI format checker
+    ``rfc3987_syntax`` when it is installed (jupyter-events requires it); version
+    1.1.0 compiles 38 grammars at import (python-jsonschema/jsonschema#1392, #1521).
+    Notebook validation never checks the ``iri`` format, so a process that runs
+    notebooks marks the module absent before jsonschema is first imported; jsonschema
+    then leaves that one checker out. Called by :func:`run_cycle`; a no-op once
+    jsonschema is loaded.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
+def run_cycle(
+    params_path: str | Path,
+    *,
+    run_id: str | None = None,
+    runs_dir: str | Path = "runs",
+    reports_dir: str | Path = "reports",
+    from_step: int = 1,
+    to_step: int = 7,
+    notebooks: str | Path | None = None,
+    on_progress: ProgressHook | None = None,
+    prestart: bool = True,
+    zygote: Zygote | None = None,
+) -> RunResult:
+    """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
+
+    Args:
+        params_path: the cycle's params file.
+        run_id: name of the run folder; defaults to the params' ``run_id`` or
+            ``<service id>-<cycle id>``. A full run (``from_step=1``) replaces
+            an existing folder of that name.
+        runs_dir: where run folders live.
+        reports_dir: where ``<run id>/06_present.html`` and ``07_implement.html`` go.
+        from_step: first step to run; later than 1 resumes an earlier run.
+        to_step: last step to run.
+        notebooks: folder of the step notebooks (default: the project's).
+        on_progress: progress hook for a display.
+        prestart: fork kernels from a zygote and start and warm each step's
+            kernel while the previous step runs (False: start a plain kernel
+            when each step begins; slower, one kernel at a time).
+        zygote: a running zygote (:func:`start_zygote`) to fork this cycle's
+            kernels from, kept running afterwards: a batch worker keeps one for
+            all its cycles. By default the run starts its own and stops it.
+
+    Returns:
+        The run id, folder, report paths and final manifest.
+
+    Raises:
+        ParamsError: the params file is invalid (nothing is created).
+        RunFolderError: resuming is impossible (nothing is changed).
+        StepFailed: a step raised; its executed notebook stays in the run folder.
+    """
+    if not 1 <= from_step <= to_step <= len(STEPS):
+        raise CsiError(
+            f"--from-step {from_step} / --to-step {to_step}: need 1 ≤ from ≤ to ≤ {len(STEPS)}"
+        )
+    skip_iri_grammars()
+    nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
+    selected = list(STEPS[from_step - 1 : to_step])
+    with _kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool:
+        run = _prepare_run(
+            Path(params_path).resolve(),
+            run_id=run_id,
+            runs_dir=Path(runs_dir),
+            reports_dir=Path(reports_dir),
+            nb_dir=nb_dir,
+            selected=selected,
+        )
+        run.on_progress, run.prestart = on_progress, prestart
+        return _run_steps(run, pool)
+
+
+def _prepare_run(
+    params_path: Path,
+    *,
+    run_id: str | None,
+    runs_dir: Path,
+    reports_dir: Path,
+    nb_dir: Path,
+    selected: list[Step],
+) -> CycleRun:
+    """Validate the params, make (or check, when resuming) the run folder and its manifest."""
+    params = validate_params_file(params_path)
+    run_id = run_id or params.default_run_id
+    _check_run_id(run_id)
+    missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
+    if missing:
+        raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
+
+    run_dir = (runs_dir / run_id).resolve()
+    report_dir = (reports_dir / run_id).resolve()
+    params_sha = sha256_file(params_path)
+    from_step = selected[0].number
+    if from_step == 1:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(report_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        manifest = new_manifest(run_id=run_id, params_path=params_path, params_sha256=params_sha)
+    else:
+        manifest = check_resumable(run_dir, from_step)
+        manifest["params"] = {"path": str(params_path), "sha256": params_sha}
+    for s in STEPS[from_step - 1 :]:
+        manifest["steps"][s.number - 1] = {
+            "number": s.number,
+            "key": s.key,
+            "notebook": s.notebook,
+            "status": "pending",
+        }
+        if s.number in REPORT_STEPS:
+            manifest["reports"].pop(str(s.number), None)
+            (report_dir / REPORT_STEPS[s.number]).unlink(missing_ok=True)
+    manifest["status"] = "running"
+    write_manifest(run_dir, manifest)
+    return CycleRun(
+        params_path=params_path,
+        params=params,
+        run_id=run_id,
+        run_dir=run_dir,
+        report_dir=report_dir,
+        notebooks=nb_dir,
+        steps=selected,
+        manifest=manifest,
+    )
+
+
+def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
+    """Run the steps in order, each in its kernel, the next one's started meanwhile."""
+    result = RunResult(run_id=run.run_id, run_dir=run.run_dir, manifest=run.manifest)
+    selected = run.steps
+    upcoming = _start_kernel(pool, run, selected[0], warm=False)
+    if any(s.number in REPORT_STEPS for s in selected):  # nbconvert loads while steps run
+        args = ("csi_helpers.report.html",)
+        threading.Thread(target=_import_quietly, args=args, daemon=True).start()
+    exports: dict[int, concurrent.futures.Future[tuple[Path, dict[str, Any]]]] = {}
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="csi-export") as exporter:
+        try:
+            for i, s in enumerate(selected):
+                kernel = upcoming or _start_kernel(pool, run, s, warm=False)
+                upcoming = None
+                if run.prestart and i + 1 < len(selected):
+                    upcoming = _start_kernel(pool, run, selected[i + 1], warm=True)
+                _run_step(run, s, kernel, pool)
+                if s.number in REPORT_STEPS:  # exported while the next step runs
+                    exports[s.number] = exporter.submit(_export_report, run, s)
+        except BaseException:  # a later step failed: keep the reports already exported
+            for number, future in exports.items():
+                with contextlib.suppress(Exception):  # the step's failure is the news
+                    _record_report(result, run.manifest, number, *future.result())
+            write_manifest(run.run_dir, run.manifest)
+            raise
+    for number, future in exports.items():
+        _record_report(result, run.manifest, number, *future.result())
+    done = all(e["status"] == "succeeded" for e in run.manifest["steps"])
+    run.manifest["status"] = "succeeded" if done else "partial"
+    write_manifest(run.run_dir, run.manifest)
+    return result
+
+
+def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
+    """Check that steps before ``from_step`` succeeded and their outputs are unchanged."""
+    if not run_dir.is_dir():
+        raise RunFolderError(
+            f"{run_dir}: no such run folder to resume; run from step 1 (omit --from-step)"
+        )
+    manifest = read_manifest(run_dir)
+    problems = []
+    for entry in manifest["steps"][: from_step - 1]:
+        if entry["status"] != "succeeded":
+            problems.append(f"step {entry['number']} ({entry['key']}) is {entry['status']}")
+            continue
+        for out in entry.get("outputs", []):
+            path = run_dir / out["path"]
+            if not path.exists():
+                problems.append(f"{out['path']} (from step {entry['number']}) is missing")
+            elif sha256_file(path) != out["sha256"]:
+                problems.append(f"{out['path']} (from step {entry['number']}) has changed")
+    if problems:
+        raise RunFolderError(
+            f"cannot resume {run_dir} at step {from_step}:\n  - "
+            + "\n  - ".join(problems)
+            + "\nRe-run from the first step named above with --from-step, or from step 1."
+        )
+    return manifest
+
+
+def start_zygote(
+    notebooks: str | Path | None = None, steps: list[Step] | None = None
+) -> Zygote | None:
+    """Start a zygote for the step notebooks in ``notebooks`` (default: the workbook's).
+
+    It imports at once what the notebooks import, step by step. Finding what their
+    helpers import inside functions means reading the helpers' source: a thread does
+    that meanwhile and hands the zygote the rest. None where kernels cannot be forked
+    (they then start plain). The caller closes it.
+    """
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    paths = [nb_dir / s.notebook for s in steps or STEPS if (nb_dir / s.notebook).is_file()]
+    if not paths or not zygote_supported():
+        return None
+    try:
+        zygote = Zygote(zygote_modules([notebook_imports(p) for p in paths]))
+    except OSError as exc:  # plain kernels then, only slower
+        _log.warning("kernel zygote not started: %s", exc)
+        return None
+
+    def prefetch() -> None:
+        zygote.prefetch(zygote_modules([step_warm_modules(p) for p in paths]))
+
+    threading.Thread(target=prefetch, daemon=True).start()
+    return zygote
+
+
+@contextlib.contextmanager
+def _kernel_pool(
+    selected: list[Step], nb_dir: Path, *, prestart: bool, zygote: Zygote | None
+) -> Iterator[KernelPool]:
+    """The run's kernel pool: with ``prestart``, kernels fork from ``zygote`` if it still
+    runs, else from one started now for the selected steps and stopped at the end."""
+    own = None
+    if prestart and (zygote is None or not zygote.alive):
+        zygote = own = start_zygote(nb_dir, selected)
+    try:
+        with KernelPool(zygote=zygote if prestart else None) as pool:
+            yield pool
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _start_kernel(
+    pool: KernelPool, run: CycleRun, s: Step, *, warm: bool
+) -> concurrent.futures.Future[ProjectKernelManager]:
+    """Start step ``s``'s kernel; ``warm`` also imports what the step will need.
+
+    The fork waits only for the notebook's own imports; the libraries its helpers import
+    inside functions (found by reading their source) are warmed in the kernel, or come
+    from the zygote if it has them by then.
+    """
+    notebook = run.notebook(s)
+    return pool.start(
+        cwd=run.notebooks,
+        stderr_log=run.run_dir / ".csi" / f"{s.number:02d}.kernel.log",
+        needs=notebook_imports(notebook),
+        warm=warm,
+        also=step_warm_modules(notebook) if warm else (),
+    )
+
+
+def _run_step(
+    run: CycleRun,
+    s: Step,
+    kernel: concurrent.futures.Future[ProjectKernelManager],
+    pool: KernelPool,
+) -> None:
+    entry = step_entry(run.manifest, s.number)
+    output = run.executed(s)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"run_dir": str(run.run_dir), "params_path": str(run.params_path)}
+    entry.update(status="running", started=utc_now(), parameters=parameters)
+    write_manifest(run.run_dir, run.manifest)
+    run.progress(s, "running", 0.0)
+    t0 = time.perf_counter()
+    km: ProjectKernelManager | None = None
+    entry["peak_rss_mib"] = None
+    try:
+        km = kernel.result()
+        error = _execute(run.notebook(s), output, parameters, km)
+    except Exception as exc:  # kernel did not start or died, timeout, unreadable notebook
+        error = {"cell": None, "cell_first_line": "", "ename": type(exc).__name__}
+        error["evalue"] = str(exc)
+    finally:
+        if km is not None:
+            entry["peak_rss_mib"] = peak_rss_mib(km)
+            pool.shutdown(km)
+    seconds = round(time.perf_counter() - t0, 2)
+    entry.update(ended=utc_now(), seconds=seconds, executed_notebook=_rel(output, run.run_dir))
+    entry.update(_io_record(run.run_dir, s.number))
+    if error is not None:
+        entry.update(status="failed", error=error)
+        run.manifest["status"] = "failed"
+        write_manifest(run.run_dir, run.manifest)
+        run.progress(s, "failed", seconds)
+        raise StepFailed(_failure_message(run, s, error, output))
+    entry["status"] = "succeeded"
+    write_manifest(run.run_dir, run.manifest)
+    run.progress(s, "succeeded", seconds)
+
+
+def _execute(
+    notebook: Path, output: Path, parameters: dict[str, str], km: ProjectKernelManager
+) -> dict[str, Any] | None:
+    """Run a notebook with papermill on the kernel ``km``; the failing cell's record, if any."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from csi_helpers.chain.kernels.engine import ENGINE_NAME, register_engine
+
+    register_engine()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            km=km,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,  # no cwd=: the kernel already runs in its folder; no chdir here
+            execution_timeout=STEP_TIMEOUT_S,
+        )
+    except PapermillExecutionError as exc:
+        first_line = next((ln for ln in exc.source.splitlines() if ln.strip()), "")
+        return {
+            "cell": exc.exec_count,
+            "cell_first_line": first_line.strip(),
+            "ename": exc.ename,
+            "evalue": exc.evalue,
+        }
+    return None
+
+
+def _import_quietly(module: str) -> None:
+    with contextlib.suppress(Exception):  # the export imports it again and reports failures
+        importlib.import_module(module)
+
+
+def _io_record(run_dir: Path, number: int) -> dict[str, Any]:
+    import json
+
+    path = io_log_path(run_dir, number)
+    if not path.is_file():
+        return {"inputs": [], "outputs": [], "warnings": []}
+    log = json.loads(path.read_text(encoding="utf-8"))
+    return {k: log.get(k, []) for k in ("inputs", "outputs", "warnings")}
+
+
+def _export_report(run: CycleRun, s: Step) -> tuple[Path, dict[str, Any]]:
+    """Export step ``s``'s executed notebook as its HTML report; the path and its record."""
+    from csi_helpers.report.html import export_html
+
+    params = run.params
+    titles = {6: params.report.title, 7: "Improvement plan"}
+    path = export_html(
+        run.executed(s),
+        run.report_dir / REPORT_STEPS[s.number],
+        title=titles[s.number],
+        service=params.service.name,
+        period=params.cycle.period,
+        run_id=run.run_id,
+    )
+    return path, describe_file(path, root=run.report_dir.parent) | {"path": str(path)}
+
+
+def _record_report(
+    result: RunResult, manifest: dict[str, Any], number: int, path: Path, record: dict[str, Any]
+) -> None:
+    result.reports[number] = path
+    manifest["reports"][str(number)] = record
+
+
+def _failure_message(run: CycleRun, s: Step, error: dict[str, Any], output: Path) -> str:
+    cell = f" in cell {error['cell']}" if error.get("cell") else ""
+    first = f": `{error['cell_first_line']}`" if error.get("cell_first_line") else ""
+    return (
+        f"step {s.number} ({s.key}) failed{cell}{first}\n"
+        f"  {error['ename']}: {error['evalue']}\n"
+        f"  executed notebook: {output}\n"
+        f"  after fixing, resume with: csi run {run.params_path} --run-id {run.run_id} "
+        f"--from-step {s.number}"
+    )
+
+
+def _check_run_id(run_id: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
+        raise CsiError(
+            f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"
+        )
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()

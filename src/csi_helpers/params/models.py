@@ -1,0 +1,511 @@
+"""The params schema: one YAML file per cycle, as typed, frozen pydantic models.
+
+A params file says which service and cycle a run covers, where its data comes
+from, and what the business wants measured. Validation is strict: unknown keys
+are errors, dates are parsed, a cycle must not end before it starts, relative
+paths resolve against the params file's folder, KPI ids and options must exist
+in the KPI library (:mod:`csi_helpers.kpis`), and ``${VAR}`` references
+(credentials) stay unexpanded (:mod:`csi_helpers.params.secrets`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from csi_helpers.errors import ParamsError
+from csi_helpers.params.presets import load_preset, merge
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
+SourceKind = Literal[
+    "tickets",
+    "ticket_events",
+    "monitoring",
+    "changes",
+    "problems",
+    "calendar",
+    "survey",
+    "downtime",
+]
+SourceFormat = Literal["csv", "parquet", "excel", "jsonl"]
+_FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
+
+class StrictModel(BaseModel):
+    """Base for every params section: unknown keys are errors, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
+    if value is None:
+        return None
+    value = Path(os.path.expanduser(str(value)))
+    base = (info.context or {}).get("base_dir")
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    return Path(os.path.normpath(value))
+
+
+class Service(StrictModel):
+    """The IT service the cycle improves."""
+
+    id: Annotated[str, Field(pattern=SLUG)]  # stable id used in run ids and file names
+    name: str  # display name used in reports
+    timezone: str = "UTC"  # IANA zone of the service's business clock
+
+
+class Cycle(StrictModel):
+    """The improvement cycle: a closed date range, both ends included."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    label: str | None = None  # e.g. "2026 Q3"; defaults to the date range
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Cycle:
+        if self.end < self.start:
+            raise ValueError(
+                f"the cycle ends ({self.end}) before it starts ({self.start}); "
+                "swap the dates or fix the typo"
+            )
+        return self
+
+    @property
+    def days(self) -> int:
+        """Number of calendar days in the cycle, both ends included."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def period(self) -> str:
+        """The label shown in reports."""
+        return self.label or f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+
+class Demo(StrictModel):
+    """Generate the bundled demo scenario into ``directory`` when it is missing."""
+
+    directory: Path
+    seed: int = 20260401
+
+    _resolve = field_validator("directory", mode="after")(_resolve_path)
+
+
+#: The state names of a ServiceNow incident audit: the default of every ticket event log.
+SERVICENOW_STATES: dict[str, tuple[str, ...]] = {
+    "active": (
+        "New",
+        "Active",
+        "In Progress",
+        "Awaiting User Info",
+        "Awaiting Problem",
+        "Awaiting Vendor",
+        "Awaiting Evidence",
+        "On Hold",
+    ),
+    "acknowledged": ("Active", "In Progress"),  # first entry = acknowledgement
+    "paused": (
+        "Awaiting User Info",
+        "Awaiting Problem",
+        "Awaiting Vendor",
+        "Awaiting Evidence",
+        "On Hold",
+    ),
+    "resolved": ("Resolved",),
+    "closed": ("Closed",),
+}
+
+
+def _default_states(kind: str) -> Any:
+    return lambda: list(SERVICENOW_STATES[kind])
+
+
+class EventStates(StrictModel):
+    """Which states of a ticket event log count as what (names as the export spells them).
+
+    The defaults are ServiceNow's state names (:data:`SERVICENOW_STATES`).
+    """
+
+    active: list[str] = Field(default_factory=_default_states("active"))
+    acknowledged: list[str] = Field(default_factory=_default_states("acknowledged"))
+    paused: list[str] = Field(default_factory=_default_states("paused"))
+    resolved: list[str] = Field(default_factory=_default_states("resolved"))
+    closed: list[str] = Field(default_factory=_default_states("closed"))
+
+
+class Source(StrictModel):
+    """One input: a file export, a SQL query, or a Prometheus range query."""
+
+    name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
+    kind: SourceKind
+    connector: Literal["file", "sql", "prometheus"] = "file"
+    path: Path | None = None  # file: the export; relative to the params file
+    format: SourceFormat | None = None  # file: inferred from the suffix when omitted
+    url: str | None = None  # sql: SQLAlchemy URL, password as ${VAR}; prometheus: base URL
+    query: str | None = None  # sql: a SELECT; prometheus: a PromQL expression
+    step: str | None = None  # prometheus: resolution of the range query, e.g. "1h"
+    timeout_s: float = Field(30.0, gt=0)  # sql and prometheus: give up after this long
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> source column
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # column -> {raw: canonical}
+    timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
+    timezone: str = "UTC"  # zone of naive timestamps in the file
+    na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
+    states: EventStates = Field(default_factory=EventStates)  # ticket_events only
+    # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
+    # take them from its state history (off: the export's own value stands, blank included)
+    fill_missing_times: bool = False
+
+    preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
+
+    _resolve = field_validator("path", mode="after")(_resolve_path)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        return merge(load_preset(data["preset"], kind=data.get("kind")), data)
+
+    @model_validator(mode="after")
+    def _connector_needs(self) -> Source:
+        needs = {
+            "file": ("path",),
+            "sql": ("url", "query"),
+            "prometheus": ("url", "query", "step"),
+        }[self.connector]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(
+                f"a {self.connector} source needs {', '.join(needs)}; missing: {', '.join(missing)}"
+            )
+        return self
+
+    @property
+    def file_format(self) -> str:
+        """The declared format, or the one the file suffix implies."""
+        if self.format:
+            return self.format
+        return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Calendar(StrictModel):
+    """Agreed service time: 24x7, or business hours with holidays."""
+
+    kind: Literal["24x7", "business_hours"] = "business_hours"
+    timezone: str = "UTC"
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+    )
+    start: time = time(8, 0)  # business day start, local time
+    end: time = time(18, 0)  # business day end, local time
+    holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Calendar:
+        if self.end <= self.start:
+            raise ValueError(f"business day ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def to_service_calendar(self) -> Any:
+        """The KPI library's calendar object."""
+        from csi_helpers.kpis.clock import ServiceCalendar
+
+        return ServiceCalendar(
+            kind=self.kind,
+            timezone=self.timezone,
+            weekdays=tuple(WEEKDAY_NAMES.index(d) for d in self.days),
+            start=self.start,
+            end=self.end,
+            holidays=tuple(self.holidays),
+        )
+
+
+class Scope(StrictModel):
+    """Which records a KPI counts: values of canonical columns (empty = all)."""
+
+    service: list[str] = Field(default_factory=list)
+    priority: list[str] = Field(default_factory=list)
+    category: list[str] = Field(default_factory=list)
+    assignment_group: list[str] = Field(default_factory=list)
+
+    def filters(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class Kpi(StrictModel):
+    """A KPI that should be measured, with its target."""
+
+    id: Annotated[str, Field(pattern=SLUG)]  # id of this KPI entry in reports
+    kpi: str  # id of the library KPI that computes it
+    name: str | None = None  # display name; the library's when omitted
+    target: float
+    direction: Literal["higher", "lower"]  # which way is better
+    amber: float | None = None  # the value past which the status turns red
+    unit: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)  # the library KPI's options
+    scope: Scope = Field(default_factory=Scope)
+    calendar: str = "24x7"  # name of a calendar under `calendars`, or 24x7
+    pause_clock: bool = False  # stop the clock in pause states (needs a ticket event log)
+
+    @field_validator("kpi")
+    @classmethod
+    def _known_kpi(cls, value: str) -> str:
+        from csi_helpers.kpis import get_definition
+
+        try:
+            get_definition(value)
+        except ParamsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _known_options(self) -> Kpi:
+        from csi_helpers.kpis import LIBRARY
+
+        if self.kpi in LIBRARY:
+            LIBRARY[self.kpi].validate_options(self.options)
+        return self
+
+    @model_validator(mode="after")
+    def _amber_beyond_target(self) -> Kpi:
+        if self.amber is None:
+            return self
+        worse = self.amber < self.target if self.direction == "higher" else self.amber > self.target
+        if not worse:
+            side = "below" if self.direction == "higher" else "above"
+            raise ValueError(
+                f"amber {self.amber} must lie {side} the target {self.target} "
+                f"when {self.direction} is better"
+            )
+        return self
+
+
+class CriticalSuccessFactor(StrictModel):
+    id: Annotated[str, Field(pattern=SLUG)]
+    statement: str
+    kpis: list[Kpi] = Field(default_factory=list)
+
+
+class Objective(StrictModel):
+    id: Annotated[str, Field(pattern=SLUG)]
+    statement: str
+    driver: str = ""  # the business driver behind the objective
+    owner: str = ""
+    csfs: list[CriticalSuccessFactor] = Field(default_factory=list)
+
+
+class Strategy(StrictModel):
+    objectives: list[Objective] = Field(default_factory=list)
+
+    def kpis(self) -> list[tuple[Objective, CriticalSuccessFactor, Kpi]]:
+        """Every KPI with the objective and success factor it serves."""
+        return [(o, c, k) for o in self.objectives for c in o.csfs for k in c.kpis]
+
+
+class Analysis(StrictModel):
+    alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
+    bootstrap: int = Field(200, ge=20)  # resamples for bootstrap intervals
+    permutations: int = Field(1999, ge=99)  # resamples for permutation tests
+    seed: int = 0  # random seed of resampling methods
+    baseline_weeks: int = Field(4, ge=1, le=12)  # event impact: matched weeks either side
+    change_window_hours: int = Field(24, ge=0, le=168)  # event impact: hours after a change
+    forecast_days: int = Field(180, ge=14, le=730)  # capacity forecast horizon
+    capacity_limit: float = Field(0.75, gt=0, le=1.5)  # utilisation counted as full when no knee
+    max_anomalies: int = Field(5, ge=1, le=50)  # anomaly episodes reported per series
+    history: bool = True  # change points over the previous cycle and this one
+
+
+class Report(StrictModel):
+    title: str = "Continual service improvement report"
+    organisation: str = ""
+
+
+class RegisterSettings(StrictModel):
+    """Where the CSI register lives (step 7 writes it; ``csi register`` manages it).
+
+    Default: the SQLite file ``<directory>/<service.id>.sqlite``, with
+    ``directory`` relative to the params file (``../registers``: for
+    ``params/demo.yaml``, ``registers/shopfront.sqlite`` in the project).
+    """
+
+    url: str | None = None  # any SQLAlchemy URL, password as ${VAR}; wins over `directory`
+    directory: Path = Field(Path("../registers"), validate_default=True)  # SQLite default's folder
+
+    _resolve = field_validator("directory", mode="after")(_resolve_path)
+
+
+SPARK_MASTER = r"^(local(\[(\d+|\*)\])?|spark://\S+|yarn|k8s://\S+|mesos://\S+)$"
+
+
+class SparkSettings(StrictModel):
+    """How to reach Apache Spark when ``engine.backend`` is ``spark``."""
+
+    master: str = Field(
+        "local[2]",
+        description="Spark master: local[N] on this machine, spark://host:7077, yarn",
+        json_schema_extra={"pattern": SPARK_MASTER},
+    )
+    app_name: str = Field("csi-workbook", description="the application name the cluster shows")
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="more Spark settings, e.g. spark.executor.memory: 4g (session time zone "
+        "stays UTC)",
+    )
+
+    @field_validator("master")
+    @classmethod
+    def _known_master(cls, value: str) -> str:
+        if not re.match(SPARK_MASTER, value):
+            raise ValueError(
+                "expected local, local[N], local[*], spark://host:port, yarn, k8s://... or "
+                "mesos://..."
+            )
+        return value
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, value: dict[str, Any]) -> dict[str, str]:
+        odd = [k for k in value if not k.startswith("spark.")]
+        if odd:
+            raise ValueError(f"Spark settings start with 'spark.'; not: {', '.join(odd)}")
+        # Spark reads every setting as text; YAML's true/2 become "true"/"2"
+        value = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        zone = value.get("spark.sql.session.timeZone", "UTC")
+        if zone != "UTC":
+            raise ValueError(
+                f"spark.sql.session.timeZone must stay UTC (got {zone!r}); the service's "
+                "`timezone` decides days and hours"
+            )
+        return value
+
+
+class EngineSettings(StrictModel):
+    """Where the KPI series are aggregated: DuckDB in this process, or a Spark cluster.
+
+    DuckDB (the default) suits one machine, up to a few hundred million rows in
+    Parquet; Spark needs ``pip install 'csi-workbook[spark]'``, Java 17+ and a run
+    folder on storage every Spark worker can read.
+    """
+
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="duckdb: in this process (default); spark: on Apache Spark"
+    )
+    spark: SparkSettings = Field(default_factory=SparkSettings, description="used with spark")
+
+
+class Params(StrictModel):
+    """A whole params file."""
+
+    schema_version: Literal[1] = 1
+    service: Service
+    cycle: Cycle
+    run_id: Annotated[str, Field(pattern=SLUG)] | None = None  # default: <service.id>-<cycle.id>
+    previous_run: Annotated[str, Field(pattern=SLUG)] | None = None  # run id of the cycle before
+    demo: Demo | None = None
+    calendars: dict[str, Calendar] = Field(default_factory=dict)  # named service calendars
+    sources: list[Source] = Field(default_factory=list)
+    strategy: Strategy = Field(default_factory=Strategy)
+    analysis: Analysis = Field(default_factory=Analysis)
+    report: Report = Field(default_factory=Report)
+    # The CSI register: `register` in the file. The attribute has another name because a
+    # field called `register` would shadow ABCMeta.register (pydantic warns); `dict` as the
+    # default so that the default, too, resolves against the params file.
+    register_settings: RegisterSettings = Field(
+        default_factory=dict,  # type: ignore[arg-type]
+        validate_default=True,
+        alias="register",
+    )
+    engine: EngineSettings = Field(
+        default_factory=EngineSettings, description="where the KPI series are aggregated"
+    )
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Params:
+        names = [s.name for s in self.sources]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(doubles)}")
+        return self
+
+    @model_validator(mode="after")
+    def _known_calendars(self) -> Params:
+        known = {"24x7", *self.calendars}
+        for _, _, k in self.strategy.kpis():
+            if k.calendar not in known:
+                close = difflib.get_close_matches(k.calendar, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"KPI {k.id!r}: calendar {k.calendar!r} is not defined under `calendars`"
+                    f"{hint} (defined: {', '.join(sorted(known))})"
+                )
+        return self
+
+    def calendar(self, name: str) -> Any:
+        """The service calendar of that name (``24x7`` is built in)."""
+        if name == "24x7":
+            from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN
+
+            return TWENTY_FOUR_SEVEN
+        return self.calendars[name].to_service_calendar()
+
+    def cycle_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The cycle as a UTC interval [start, end): whole days in the service's time zone.
+
+        Example:
+            >>> p = Params.model_validate({"service": {"id": "web", "name": "Web",
+            ...     "timezone": "Europe/Amsterdam"},
+            ...     "cycle": {"id": "q1", "start": "2026-01-01", "end": "2026-03-31"}})
+            >>> [str(t) for t in p.cycle_window()]
+            ['2025-12-31 23:00:00+00:00', '2026-03-31 22:00:00+00:00']
+        """
+        import pandas as pd
+
+        tz = self.service.timezone
+        start = pd.Timestamp(self.cycle.start).tz_localize(tz).tz_convert("UTC")
+        end = (pd.Timestamp(self.cycle.end) + pd.Timedelta(days=1)).tz_localize(tz)
+        return start, end.tz_convert("UTC")
+
+    @property
+    def default_run_id(self) -> str:
+        return self.run_id or f"{self.service.id}-{self.cycle.id}"
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ParamsError(f"no source named {name!r}; the params define: {self.source_names()}")
+
+    def sources_of_kind(self, kind: str) -> list[Source]:
+        return [s for s in self.sources if s.kind == kind]
+
+    def source_names(self) -> str:
+        return ", ".join(s.name for s in self.sources) or "(none)"

@@ -1,0 +1,327 @@
+"""Raw snapshots → typed canonical tables, nothing lost (step 4).
+
+Every raw row ends up either in the canonical table or in quarantine with a
+reason that names the column and the value at fault:
+
+- ``missing <key>``: a key column (:data:`~csi_helpers.tables.canonical.KEYS`) is blank;
+- ``unparseable <column>: '<value>'``: not a timestamp in the source's format;
+- ``nonexistent or ambiguous local time in <column> (<zone>): '<value>'``: a naive
+  timestamp that the daylight-saving change skips or repeats;
+- ``not a number in <column>: '<value>'``, ``not a whole number in …``,
+  ``not true/false in …``: a value of the wrong type;
+- ``out of range <column>: '<value>' (allowed …)``: outside
+  :data:`csi_helpers.tables.schemas.BOUNDS` (the one home of value ranges);
+- ``resolved before opened``, ``ends before it starts``: :data:`~csi_helpers.tables.schemas.ORDER`;
+- ``duplicate ticket_id: '<id>'``: the first usable row of an id is kept.
+
+**Time zones.** A value with an offset (``Z``, ``+01:00``, ``-0500``) keeps it; a
+naive value is read in the source's ``timezone``; a column may mix both. Every
+timestamp is converted to UTC.
+
+**Unknown states.** A ``ticket_events`` row whose state is in none of the
+source's ``states`` lists is kept (the rest of its history is still valid, and
+:mod:`csi_helpers.processing.events` ignores such states); the ledger
+(:mod:`csi_helpers.processing.ledger`) counts those rows as a ``warning`` row with
+the states found.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from csi_helpers.errors import DataError
+from csi_helpers.params import Source
+from csi_helpers.tables.canonical import CANONICAL, KEYS, ColumnType, source_column
+from csi_helpers.tables.schemas import (
+    BOUNDS,
+    DTYPES,
+    ORDER,
+    UNIQUE,
+    describe_bound,
+    out_of_range,
+    validate_table,
+)
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+# A time of day followed by a UTC designator or offset: the value carries its own zone.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+# The same on ASCII text, where Python's \s is this class: pandas then matches with Arrow's
+# RE2 instead of Python's re, one value at a time (seconds per million rows).
+_OFFSET_ASCII = _OFFSET.replace("\\s", "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]")
+# Numbers Arrow parses as pandas.to_numeric does (checked bit for bit): plain decimals;
+# whole numbers of up to 15 digits for integer columns.
+_DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_WHOLE = r"^[+-]?\d{1,15}$"
+
+
+def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map a raw snapshot onto its canonical table and type its values.
+
+    Args:
+        raw: the snapshot, all values as text; not modified.
+        source: the source's params (kind, column mapping, timestamp format, zone).
+
+    Returns:
+        ``(table, quarantine)``: the usable rows with canonical columns (checked
+        against :func:`csi_helpers.tables.schemas.validate_table`), and the rejected raw
+        rows with ``source_row`` (1-based data row) and ``reason``.
+
+    Raises:
+        DataError: a key column is absent from the export.
+
+    Example:
+        >>> from csi_helpers.params import Source
+        >>> s = Source(name="t", kind="tickets", path="t.csv", columns={"ticket_id": "number"})
+        >>> raw = pd.DataFrame({"number": ["INC1", "INC2", None, "INC4"],
+        ...                     "opened_at": ["2026-01-01 10:00", "yesterday", "2026-01-01",
+        ...                                   "2026-01-01 10:00+01:00"],
+        ...                     "reassignment_count": ["1", "0", "0", "two"]})
+        >>> table, quarantine = canonical_table(raw, s)
+        >>> table["ticket_id"].tolist()
+        ['INC1']
+        >>> quarantine["reason"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ["unparseable opened_at: 'yesterday'", 'missing ticket_id',
+         "not a number in reassignment_count: 'two'"]
+    """
+    return _canonical_chunk(raw, source, seen={})
+
+
+def canonical_chunks(
+    chunks: Iterable[pd.DataFrame], source: Source
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """:func:`canonical_table` one chunk at a time, for tables larger than memory.
+
+    Each chunk is typed and checked as :func:`canonical_table` types the whole
+    table; an id that an earlier chunk kept makes a later row a duplicate, so the
+    chunks' tables and quarantines, put together, are exactly the whole table's.
+    Each raw chunk's index must continue the previous one's (it numbers the rows,
+    as :func:`csi_helpers.runfolder.parquet.iter_table` and
+    :func:`csi_helpers.connectors.files.read_raw_chunks` give them).
+
+    Yields:
+        ``(raw, table, quarantine)`` per chunk; a :class:`Ledger` counts ``raw``
+        and ``quarantine``.
+
+    Example:
+        >>> from csi_helpers.params import Source
+        >>> s = Source(name="t", kind="tickets", path="t.csv")
+        >>> raw = pd.DataFrame({"ticket_id": ["A", "B", "A"],
+        ...                     "opened_at": ["2026-01-01", "2026-01-02", "2026-01-03"]})
+        >>> parts = list(canonical_chunks([raw.iloc[:2], raw.iloc[2:]], s))
+        >>> [len(table) for _, table, _ in parts], parts[1][2]["reason"].tolist()
+        ([2, 0], ["duplicate ticket_id: 'A'"])
+    """
+    seen: dict[str, list[pa.Array]] = {}
+    for raw in chunks:
+        table, quarantine = _canonical_chunk(raw, source, seen=seen)
+        yield raw, table, quarantine
+
+
+def _canonical_chunk(
+    raw: pd.DataFrame, source: Source, *, seen: dict[str, list[pa.Array]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Type one chunk; ``seen`` holds, per unique column, the ids earlier chunks kept."""
+    spec = CANONICAL[source.kind]
+    header = [str(c) for c in raw.columns]
+    _check_key_columns(source, header)
+    bounds = BOUNDS.get(source.kind, {})
+    columns: dict[str, pd.Series] = {}
+    reasons = pd.Series(pd.NA, index=raw.index, dtype="string")
+    for name, kind in spec.items():
+        text = _column_text(raw, source, name, header)
+        if text is None:
+            columns[name] = _missing(kind, raw.index)
+            continue
+        typed, bad = _typed(text, name, kind, source)
+        if name in KEYS[source.kind]:
+            reasons = reasons.fillna(_flag(text.isna(), f"missing {name}"))
+        reasons = reasons.fillna(bad)
+        if name in bounds:
+            outside = out_of_range(typed, bounds[name])
+            allowed = f" (allowed {describe_bound(bounds[name])})"
+            reasons = reasons.fillna(_flag(outside, f"out of range {name}", text, allowed))
+        columns[name] = typed
+    table = pd.DataFrame(columns, index=raw.index)
+    reasons = reasons.fillna(_rule_reasons(table, source.kind, reasons.isna(), seen))
+    keep = reasons.isna()
+    quarantine = raw.loc[~keep].assign(source_row=(raw.index[~keep] + 1), reason=reasons[~keep])
+    table = validate_table(source.kind, table.loc[keep].reset_index(drop=True))
+    return table, quarantine.reset_index(drop=True)
+
+
+def _check_key_columns(source: Source, header: list[str]) -> None:
+    for name in KEYS[source.kind]:
+        if source_column(name, source.columns, header) is not None:
+            continue
+        wanted = source.columns.get(name, name)
+        close = difflib.get_close_matches(wanted, header, n=1, cutoff=0.5)
+        hint = f"; closest: {close[0]!r}" if close else ""
+        raise DataError(
+            f"source {source.name!r} ({source.path}): column {wanted!r} for {name} not found"
+            f"{hint}. Columns found: {', '.join(header)}. Set "
+            f"sources[{source.name}].columns.{name}"
+            " in params to the right column."
+        )
+
+
+def _column_text(
+    raw: pd.DataFrame, source: Source, name: str, header: list[str]
+) -> pd.Series | None:
+    """The export's text for a canonical column: stripped, blanks and na_values missing."""
+    col = source_column(name, source.columns, header)
+    if col is None:
+        return None
+    text = raw[col].astype("string").str.strip()
+    text = text.where(~text.isin(["", *source.na_values]))
+    if name in source.values:
+        text = text.replace(source.values[name])
+    return text
+
+
+def _flag(mask: pd.Series, label: str, text: pd.Series | None = None, tail: str = "") -> pd.Series:
+    """``label`` (with ``: '<value>'`` when text is given) where mask holds, else missing."""
+    mask = mask.fillna(False).astype(bool)
+    out = pd.Series(pd.NA, index=mask.index, dtype="string")
+    if not mask.any():
+        return out
+    if text is None:
+        out[mask] = label
+    else:
+        out[mask] = [f"{label}: {_shown(v)}{tail}" for v in text[mask]]
+    return out
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _missing(kind: ColumnType, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA if kind != "datetime" else pd.NaT, index=index, dtype=DTYPES[kind])
+
+
+def _typed(
+    text: pd.Series, name: str, kind: ColumnType, source: Source
+) -> tuple[pd.Series, pd.Series]:
+    """The typed column and, per row, why a present value could not be typed (else missing)."""
+    if kind == "string":
+        return text.astype(DTYPES[kind]), _flag(pd.Series(False, index=text.index), "")
+    if kind == "datetime":
+        return _timestamps(text, name, source)
+    if kind == "bool":
+        lowered = text.str.lower()
+        typed = pd.Series(pd.NA, index=text.index, dtype=DTYPES[kind])
+        typed[lowered.isin(_TRUE).to_numpy(bool)] = True
+        typed[lowered.isin(_FALSE).to_numpy(bool)] = False
+        return typed, _flag(text.notna() & typed.isna(), f"not true/false in {name}", text)
+    numbers = _numbers(text, kind)
+    not_number = _flag(text.notna() & numbers.isna(), f"not a number in {name}", text)
+    if kind == "float":
+        return numbers.astype(DTYPES[kind]), not_number
+    fraction = numbers.notna() & (numbers != numbers.round())
+    typed = numbers.where(~fraction).astype(DTYPES[kind])
+    return typed, not_number.fillna(_flag(fraction, f"not a whole number in {name}", text))
+
+
+def _numbers(text: pd.Series, kind: ColumnType) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")``, with Arrow parsing what it parses alike.
+
+    A float column's plain decimals are cast by Arrow and the rest (``inf``, odd
+    forms, junk) go to pandas; an integer column is cast by Arrow when every value
+    is a whole number of at most 15 digits, else pandas reads it all (its choice
+    of integer or float result depends on the whole column).
+
+    Example:
+        >>> t = pd.Series(["1.5", "-2e3", "inf", "x", None], dtype="string")
+        >>> _numbers(t, "float").tolist()
+        [1.5, -2000.0, inf, <NA>, <NA>]
+    """
+    values = pa.array(text.array)
+    if kind == "int":
+        whole = pc.match_substring_regex(values, _WHOLE)
+        if pc.all(pc.or_kleene(whole, pc.is_null(values))).as_py():
+            return pd.Series(pd.array(pc.cast(values, pa.int64()), dtype="Int64"), index=text.index)
+        return pd.to_numeric(text, errors="coerce")
+    plain = pc.fill_null(pc.match_substring_regex(values, _DECIMAL), False)
+    parsed = pc.cast(pc.if_else(plain, values, pa.scalar(None, values.type)), pa.float64())
+    numbers = pd.Series(pd.array(parsed, dtype="Float64"), index=text.index)
+    rest = text.notna().to_numpy(bool) & ~plain.to_numpy(zero_copy_only=False)
+    if rest.any():
+        numbers[rest] = pd.to_numeric(text[rest], errors="coerce").astype("Float64")
+    return numbers
+
+
+def _timestamps(text: pd.Series, name: str, source: Source) -> tuple[pd.Series, pd.Series]:
+    """Instants in UTC: offsets kept, naive values read in the source's time zone."""
+    fmt = source.timestamp_format or "ISO8601"
+    pattern = _OFFSET_ASCII if text.str.isascii().all() else _OFFSET
+    aware = text.str.contains(pattern, regex=True).fillna(False).astype(bool)
+    naive = text.notna() & ~aware
+    parts = [_to_utc(_parse(text[aware], fmt, utc=True))]
+    local_gap = pd.Series(False, index=text.index)
+    if naive.any():
+        parsed = _parse(text[naive], fmt, utc=False)
+        if parsed.dt.tz is None:
+            local = parsed.dt.tz_localize(source.timezone, ambiguous="NaT", nonexistent="NaT")
+            local_gap = (parsed.notna() & local.isna()).reindex(text.index, fill_value=False)
+            parsed = local
+        parts.append(_to_utc(parsed))
+    stamps = pd.concat(parts).reindex(text.index).astype(DTYPES["datetime"])
+    unparseable = text.notna() & stamps.isna() & ~local_gap
+    reasons = _flag(
+        local_gap, f"nonexistent or ambiguous local time in {name} ({source.timezone})", text
+    )
+    return stamps, reasons.fillna(_flag(unparseable, f"unparseable {name}", text))
+
+
+def _parse(values: pd.Series, fmt: str, *, utc: bool) -> pd.Series:
+    try:
+        return pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
+    except (ValueError, TypeError):  # mixed offsets in values taken as naive: read as instants
+        return pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+
+
+def _to_utc(stamps: pd.Series) -> pd.Series:
+    if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = pd.to_datetime(stamps, utc=True)  # empty or all-missing parts
+    return stamps.dt.tz_convert("UTC").astype(DTYPES["datetime"])
+
+
+def _rule_reasons(
+    table: pd.DataFrame, kind: str, clean: pd.Series, seen: dict[str, list[pa.Array]]
+) -> pd.Series:
+    """Order and uniqueness rules; ``seen`` holds the ids kept so far and gains this chunk's."""
+    reasons = pd.Series(pd.NA, index=table.index, dtype="string")
+    for earlier, later, reason in ORDER.get(kind, ()):
+        reasons = reasons.fillna(_flag(table[later] < table[earlier], reason))
+    for column in UNIQUE.get(kind, ()):
+        usable = clean & reasons.isna()
+        values = table[column].where(usable)
+        kept_before = seen.setdefault(column, [])
+        dup = values.duplicated(keep="first") & usable
+        if kept_before:  # Arrow's is_in: Series.isin converts a million ids one by one
+            known = pc.is_in(pa.array(values.array), value_set=pa.concat_arrays(kept_before))
+            dup |= pd.Series(known.to_numpy(zero_copy_only=False), index=values.index) & usable
+        reasons = reasons.fillna(_flag(dup, f"duplicate {column}", table[column]))
+        kept_before.append(pa.array(values[usable & ~dup].array))
+    return reasons
+
+
+def unknown_states(source: Source, raw: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
+    """Rows kept per state that is in none of the source's state lists (ticket_events only)."""
+    if source.kind != "ticket_events":
+        return pd.Series(dtype=int)
+    state = _column_text(raw, source, "state", [str(c) for c in raw.columns])
+    if state is None:
+        return pd.Series(dtype=int)
+    kept = ~np.isin(raw.index + 1, quarantine["source_row"] if len(quarantine) else [])
+    known = {s for names in source.states.model_dump().values() for s in names}
+    unknown = state[kept & state.notna().to_numpy(bool) & ~state.isin(known).to_numpy(bool)]
+    return unknown.value_counts()

@@ -1,0 +1,381 @@
+"""Headless Chromium for reports: print to PDF, take a screenshot, check a page.
+
+:func:`print_pdf` and :func:`screenshot` need only a Chromium or Chrome binary
+(Debian: ``apt-get install chromium``); they run it once per file with
+``--headless`` and a throw-away profile. :func:`find_chromium` looks for the
+binary in ``$CSI_CHROMIUM``, then ``chromium``, ``chromium-browser``,
+``google-chrome`` and ``google-chrome-stable`` on ``PATH``.
+
+:func:`check_page` opens a report in the same binary through Playwright for
+Python (``pip install playwright``; Playwright's own browser download is not
+needed) and records what a reader's browser would do with it: every request,
+console message, page error and dialog, and the final title. The tests use it
+to show that a report loads nothing from the network and runs no script.
+
+Files are written atomically: the browser writes a temporary file beside the
+target, which is renamed into place only once it is complete, so a failed or
+timed-out print never leaves a half-written PDF (an older one stays as it was).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from csi_helpers import atomic
+from csi_helpers.errors import CsiError, DataError
+
+__all__ = [
+    "BROWSER_NAMES",
+    "CHROMIUM_ENV",
+    "PageCheck",
+    "check_page",
+    "find_chromium",
+    "print_pdf",
+    "screenshot",
+]
+
+CHROMIUM_ENV = "CSI_CHROMIUM"
+"""Environment variable naming the browser binary (a path or a command on PATH)."""
+
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+"""Commands tried on PATH, in this order, when ``$CSI_CHROMIUM`` is not set."""
+
+_INSTALL_HINT = (
+    "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or Google Chrome, "
+    f"or set {CHROMIUM_ENV} to the path of a Chromium or Chrome binary"
+)
+
+# A fresh profile, no first-run UI, and none of the browser's own background
+# traffic (updates, sync, component downloads): a report is opened and nothing else.
+_QUIET_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
+
+
+def find_chromium() -> Path:
+    """The Chromium or Chrome binary to use.
+
+    ``$CSI_CHROMIUM`` wins when set (a path, or a command on ``PATH``); else
+    the first of :data:`BROWSER_NAMES` found on ``PATH``.
+
+    Raises:
+        CsiError: ``$CSI_CHROMIUM`` names nothing executable, or no browser is
+            installed; the message says what to install.
+
+    Example:
+        >>> find_chromium().is_file()  # doctest: +SKIP
+        True
+    """
+    configured = os.environ.get(CHROMIUM_ENV, "").strip()
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise CsiError(
+                f"{CHROMIUM_ENV} is set to {configured!r}, which is not an executable file "
+                f"or a command on PATH; correct it, or unset it to use chromium from PATH."
+            )
+        return Path(found)
+    for name in BROWSER_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return Path(found)
+    raise CsiError(
+        f"No Chromium or Chrome found (tried {', '.join(BROWSER_NAMES)} on PATH) to print "
+        f"or check a report: {_INSTALL_HINT}."
+    )
+
+
+def print_pdf(html: str | Path, pdf: str | Path, *, timeout_s: float = 120.0) -> Path:
+    """Print an HTML file to PDF with headless Chromium, as a reader's browser would.
+
+    Backgrounds are printed (RAG colours stay), no header or footer with the
+    file path and date is added, and the page size and margins come from the
+    page's ``@page`` rule (A4 with 15 mm margins in the ``csi_report``
+    stylesheet; Chromium's default, US Letter, for a page without one).
+
+    Args:
+        html: The HTML file to print.
+        pdf: Where to write the PDF; its folder is created if needed.
+        timeout_s: Seconds the browser may take before it is stopped.
+
+    Returns:
+        The path of the written PDF.
+
+    Raises:
+        DataError: ``html`` does not exist.
+        CsiError: No browser is installed, it failed or timed out, or the PDF
+            cannot be written. No partial PDF is left behind.
+
+    Example:
+        >>> print_pdf("reports/shopfront-2026q3/06_present.html",
+        ...           "reports/shopfront-2026q3/06_present.pdf")  # doctest: +SKIP
+        PosixPath('reports/shopfront-2026q3/06_present.pdf')
+    """
+    return _render(html, pdf, kind="PDF", flags=("--no-pdf-header-footer",), timeout_s=timeout_s)
+
+
+def screenshot(
+    html: str | Path,
+    png: str | Path,
+    *,
+    width: int = 1280,
+    height: int = 1600,
+    timeout_s: float = 120.0,
+) -> Path:
+    """Save a PNG of the top ``width`` x ``height`` CSS pixels of an HTML file.
+
+    Args:
+        html: The HTML file to show.
+        png: Where to write the PNG; its folder is created if needed.
+        width: Window width in CSS pixels.
+        height: Window height in CSS pixels (what is below is not captured).
+        timeout_s: Seconds the browser may take before it is stopped.
+
+    Returns:
+        The path of the written PNG.
+
+    Raises:
+        DataError: ``html`` does not exist.
+        CsiError: No browser is installed, it failed or timed out, or the PNG
+            cannot be written.
+
+    Example:
+        >>> screenshot("reports/shopfront-2026q3/06_present.html", "/tmp/report.png",
+        ...            width=1280, height=1600)  # doctest: +SKIP
+        PosixPath('/tmp/report.png')
+    """
+    if width < 1 or height < 1:
+        raise ValueError(f"width and height must be positive, not {width} x {height}")
+    return _render(
+        html, png, kind="PNG", flags=(f"--window-size={width},{height}",), timeout_s=timeout_s
+    )
+
+
+@dataclass
+class PageCheck:
+    """What opening a page in the browser did (see :func:`check_page`)."""
+
+    url: str
+    title: str
+    text: str
+    """The page's visible text (``document.body.innerText``)."""
+    requests: list[str] = field(default_factory=list)
+    """Every URL the page requested, the page itself included, in order."""
+    console: list[tuple[str, str]] = field(default_factory=list)
+    """Console messages as (type, text), e.g. ``("error", "...")``."""
+    page_errors: list[str] = field(default_factory=list)
+    """Uncaught exceptions thrown by scripts on the page."""
+    dialogs: list[str] = field(default_factory=list)
+    """Messages of alert, confirm or prompt dialogs the page opened (dismissed)."""
+    overflow_px: int = 0
+    """How far the page is wider than the window, in CSS pixels (0: nothing sticks out)."""
+
+    @property
+    def remote_requests(self) -> list[str]:
+        """Requests for anything but ``file:`` and ``data:`` URLs."""
+        return [u for u in self.requests if not u.startswith(("file:", "data:"))]
+
+    @property
+    def console_errors(self) -> list[str]:
+        """Console messages of type error or assert."""
+        return [text for kind, text in self.console if kind in ("error", "assert")]
+
+
+def check_page(
+    html: str | Path,
+    *,
+    width: int = 1280,
+    height: int = 900,
+    media: str = "screen",
+    settle_ms: int = 500,
+    timeout_s: float = 60.0,
+) -> PageCheck:
+    """Open an HTML file in headless Chromium and record what it does.
+
+    The page is opened offline with :func:`find_chromium`'s binary through
+    Playwright; requests, console messages, page errors and dialogs are
+    recorded from before navigation until ``settle_ms`` after the load event,
+    so scripts run by ``onerror`` or timers are caught too.
+
+    With ``media="print"`` the page is laid out with its print stylesheet; a
+    ``width`` of 680 CSS pixels is the text column of an A4 page with 15 mm
+    margins, so ``overflow_px`` then says whether anything would be cut off
+    on paper.
+
+    Raises:
+        DataError: ``html`` does not exist.
+        CsiError: Playwright is not installed, or the browser fails to start or
+            load the page.
+
+    Example:
+        >>> check = check_page("reports/shopfront-2026q3/06_present.html")  # doctest: +SKIP
+        >>> check.remote_requests, check.console_errors, check.page_errors  # doctest: +SKIP
+        ([], [], [])
+    """
+    source = _existing_html(html)
+    binary = find_chromium()
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise CsiError(
+            "Checking a report in the browser needs the Python package playwright: "
+            "`pip install playwright` (not `playwright install`: the system Chromium is used)."
+        ) from exc
+    url = source.as_uri()
+    try:
+        with sync_playwright() as driver:
+            # Playwright adds headless mode, --no-sandbox and the quiet flags itself.
+            browser = driver.chromium.launch(executable_path=str(binary), timeout=timeout_s * 1000)
+            try:
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, offline=True
+                )
+                page = context.new_page()
+                page.emulate_media(media=media)
+                check = PageCheck(url=url, title="", text="")
+                page.on("request", lambda r: check.requests.append(r.url))
+                page.on("console", lambda m: check.console.append((m.type, m.text)))
+                page.on("pageerror", lambda e: check.page_errors.append(str(e)))
+                page.on("dialog", lambda d: (check.dialogs.append(d.message), d.dismiss()))
+                page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+                page.wait_for_timeout(settle_ms)
+                check.title = page.title()
+                check.text = page.inner_text("body")
+                check.overflow_px = page.evaluate(
+                    "() => document.documentElement.scrollWidth"
+                    " - document.documentElement.clientWidth"
+                )
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise CsiError(
+            f"The browser ({binary}) could not open {source}: {str(exc).splitlines()[0]}"
+        ) from exc
+    return check
+
+
+def _existing_html(html: str | Path) -> Path:
+    source = Path(html).resolve()
+    if not source.is_file():
+        raise DataError(
+            f"Report {source} not found: run the cycle first (`csi run PARAMS`), or check the path."
+        )
+    return source
+
+
+def _render(
+    html: str | Path, output: str | Path, *, kind: str, flags: tuple[str, ...], timeout_s: float
+) -> Path:
+    """Run the browser once to turn ``html`` into ``output`` (PDF or PNG), atomically."""
+    source = _existing_html(html)
+    target = Path(output)
+    binary = find_chromium()
+    option = "--print-to-pdf" if kind == "PDF" else "--screenshot"
+    # Chromium picks the image format from the extension: keep .pdf / .png last.
+    try:
+        with atomic.atomic_path(target, suffix=f".tmp.{kind.lower()}") as tmp:
+            with tempfile.TemporaryDirectory(prefix="csi-chromium-") as profile:
+                command = [
+                    str(binary),
+                    *_QUIET_FLAGS,
+                    *_sandbox_flags(),
+                    f"--user-data-dir={profile}",
+                    *flags,
+                    f"{option}={tmp}",
+                    source.as_uri(),
+                ]
+                _run_browser(command, what=f"{kind} of {source}", timeout_s=timeout_s)
+            magic = b"%PDF" if kind == "PDF" else b"\x89PNG"
+            with tmp.open("rb") as handle:
+                if handle.read(4) != magic:
+                    raise CsiError(
+                        f"The browser ({binary}) wrote no {kind} for {source}: the output is "
+                        f"empty or not a {kind}; try opening the report in the browser by hand."
+                    )
+    except OSError as exc:
+        raise CsiError(
+            f"Cannot write {target}: {exc.strerror or exc}; check that its folder can be "
+            "created and written to, the disk space, and that the path is not a folder."
+        ) from exc
+    return target
+
+
+def _sandbox_flags() -> tuple[str, ...]:
+    """Chromium refuses to start as root with its sandbox on (containers, CI)."""
+    return ("--no-sandbox",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
+
+
+def _run_browser(command: list[str], *, what: str, timeout_s: float) -> None:
+    """Run the browser in its own process group; kill the whole group on timeout.
+
+    Its messages go to a temporary file rather than a pipe, so a helper process
+    that outlives the browser cannot keep this call waiting.
+    """
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CsiError(
+                f"Cannot start the browser {command[0]}: {exc.strerror or exc}."
+            ) from exc
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            raise CsiError(
+                f"The browser took longer than {timeout_s:g} s to make the {what} and was "
+                "stopped; pass a longer timeout, or check that the report opens in a browser."
+            ) from None
+        except BaseException:
+            _kill_group(process)
+            raise
+        if process.returncode != 0:
+            log.seek(0)
+            raise CsiError(
+                f"The browser ({command[0]}) failed to make the {what} (exit code "
+                f"{process.returncode}): {_last_lines(log.read()) or 'no message'}"
+            )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the browser and its helper processes (its process group), then reap it.
+
+    Called only while the browser has not been reaped, so the group is still ours.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _last_lines(stderr: str, count: int = 3) -> str:
+    """The browser's last few messages, without the D-Bus noise of a headless host."""
+    lines = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and "dbus" not in line.lower() and "unexpected operator" not in line
+    ]
+    return " | ".join(lines[-count:])

@@ -1,0 +1,189 @@
+"""Step 7 (implement): the action plan enters the CSI register, and due entries are verified.
+
+:func:`sync_register` adds this cycle's candidate actions to the register as
+``proposed`` entries (the run holds the register's lock while it writes).
+:func:`review_due` takes every open entry whose review date falls inside this
+cycle, compares its KPI's hourly series in the entry's baseline run with this
+run's (:func:`csi_helpers.analysis.verification.before_after`: same weekday and hour, counts
+per unit of volume (incidents per request), a day-clustered interval, a
+one-sided test in the KPI's better direction) and
+records the outcome in the entry's note and history. The workbook never moves
+an entry through its lifecycle: approving and closing stay people's decisions
+(``csi register update``); the review gives them the evidence.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from csi_helpers.analysis.findings import Finding
+from csi_helpers.analysis.verification import before_after
+from csi_helpers.kpis.scorecard import rag_status
+from csi_helpers.register import OPEN, open_register, register_url, sync_actions
+from csi_helpers.runfolder.context import StepContext
+from csi_helpers.steps import common
+from csi_helpers.steps.common import read_findings
+from csi_helpers.tables import catalogue
+
+__all__ = [
+    "BETTER",
+    "EXPOSURE",
+    "HOURLY_KPIS",
+    "REVIEW_COLUMNS",
+    "action_plan",
+    "open_entries",
+    "read_findings",
+    "review_due",
+    "sync_register",
+]
+
+#: The columns of the register's open entries, as step 7 shows them.
+OPEN_ENTRY_COLUMNS = [
+    "id", "title", "kpi_id", "owner", "due", "base_value", "target_value", "review_date", "status",
+]  # fmt: skip
+
+#: KPI library id → the column of step 4's hourly series it is verified on.
+HOURLY_KPIS = {
+    "downtime_minutes": "downtime_min",
+    "availability": "downtime_min",
+    "incident_volume": "incidents",
+    "incidents_caused_by_changes": "incidents",
+    "latency_p95": "latency_p95_ms",
+    "error_rate": "error_rate",
+}
+
+#: The direction in which each hourly column improves.
+BETTER = {"downtime_min": "lower", "incidents": "lower", "latency_p95_ms": "lower",
+          "error_rate": "lower"}  # fmt: skip
+
+#: Counts compared per unit of volume: more incidents in a busier cycle are not a
+#: worsening if the incidents per request stayed the same.
+EXPOSURE = {"incidents": "requests"}
+
+REVIEW_COLUMNS = [
+    "entry_id",
+    "title",
+    "kpi_id",
+    "baseline_run",
+    "before",
+    "after",
+    "change_pct",
+    "ci_low_pct",
+    "ci_high_pct",
+    "p_value",
+    "improvement",
+    "target",
+    "target_met",
+    "evidence",
+]
+
+
+def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -> pd.DataFrame:
+    """The cycle's action plan (the one step 6 showed); written for the record."""
+    plan = common.action_plan(ctx, findings, card)
+    ctx.write_table(catalogue.ACTIONS, plan)
+    return plan
+
+
+def sync_register(ctx: StepContext, plan: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
+    """Add the action plan to the register; return the register's open entries."""
+    p = ctx.params
+    with open_register(register_url(p), create=True, writer=ctx.run_dir.name) as register:
+        result = sync_actions(
+            register,
+            plan,
+            run_id=ctx.run_dir.name,
+            scorecard=card,
+            cycle_start=p.cycle.start,
+            cycle_end=p.cycle.end,
+        )
+        entries = register.entries()
+    ctx.write_json(catalogue.REGISTER_SYNC, {"summary": str(result)})
+    return entries
+
+
+def open_entries(entries: pd.DataFrame) -> pd.DataFrame:
+    """The register entries still open (proposed, approved, in progress, monitoring)."""
+    return entries.loc[entries["status"].isin(OPEN), OPEN_ENTRY_COLUMNS]
+
+
+def review_due(ctx: StepContext, card: pd.DataFrame) -> pd.DataFrame:
+    """Verify every open entry due for review by this cycle's end, and record the outcome.
+
+    An entry due for review without a baseline stops the step with the register's
+    message (which names the entry and the command that gives it one), before
+    anything is written.
+    """
+    p = ctx.params
+    run_id = ctx.run_dir.name
+    after = ctx.read_table(catalogue.HOURLY).set_index("hour")
+    targets = card.set_index("kpi_id")
+    rows = []
+    with open_register(register_url(p), create=True, writer=run_id) as register:
+        due = register.due_for_review(p.cycle.end)
+        due = due[due["baseline_run_id"] != run_id]
+        for entry in due.itertuples(index=False):
+            row = _review(ctx, entry, after, targets)
+            rows.append(row)
+            register.update(entry.id, note=f"review in {run_id}: {row['evidence']}", by=run_id)
+    review = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
+    ctx.write_table(catalogue.REVIEW, review)
+    return review
+
+
+def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame) -> dict:
+    row = {
+        "entry_id": entry.id,
+        "title": entry.title,
+        "kpi_id": entry.kpi_id,
+        "baseline_run": entry.baseline_run_id,
+        "before": entry.base_value,
+        "target": entry.target_value,
+    }
+    if entry.kpi_id in targets.index:
+        kpi = targets.loc[entry.kpi_id]
+        row["after"] = kpi["actual"]
+        if not pd.isna(kpi["actual"]) and entry.target_value is not None:
+            status = rag_status(
+                float(kpi["actual"]),
+                target=entry.target_value,
+                amber=None,
+                direction=kpi["direction"],
+            )
+            row["target_met"] = status == "green"
+    column = HOURLY_KPIS.get(entry.kpi or "")
+    baseline = ctx.run_dir.parent / str(entry.baseline_run_id) / f"{catalogue.HOURLY}.parquet"
+    if column is None:
+        row["evidence"] = f"{entry.kpi} has no hourly series; compare before and after only"
+        return row
+    if not baseline.is_file():
+        row["evidence"] = f"baseline run {entry.baseline_run_id} has no hourly series ({baseline})"
+        return row
+    before = pd.read_parquet(ctx.log_input(baseline)).set_index("hour")
+    if column not in before or column not in after:
+        row["evidence"] = f"no {column} in the hourly series of both runs"
+        return row
+    volume = EXPOSURE.get(column)
+    if volume not in before or volume not in after:
+        volume = None
+    f = before_after(
+        before[column],
+        after[column],
+        metric=str(entry.kpi_id),
+        unit=f"per {volume.rstrip('s')}" if volume else "per hour",
+        exposure_before=before[volume] if volume else None,
+        exposure_after=after[volume] if volume else None,
+        better=BETTER[column],
+        alpha=ctx.params.analysis.alpha,
+        scope={"entry": entry.id},
+    )
+    row["evidence"] = f.statement
+    if f.is_finding:
+        row |= {
+            "change_pct": 100 * f.effect,
+            "ci_low_pct": 100 * f.ci_low,
+            "ci_high_pct": 100 * f.ci_high,
+            "p_value": f.p_value,
+            "improvement": "verified" if f.evidence["verdict"] == "met" else "not verified",
+        }
+    return row

@@ -1,0 +1,135 @@
+"""Step 6 (present): the management report's findings and its provenance.
+
+The notebook ``06_present_findings.ipynb`` shows, in order: the executive summary
+(:func:`csi_helpers.analysis.summary.executive_summary`), the scorecard
+(:func:`csi_helpers.report.tables.styled_scorecard`), the key findings with their
+charts (:func:`display_findings`), the recommended actions
+(:func:`csi_helpers.actions.recommendations`), the measurement gaps, data quality,
+methodology and provenance (:func:`provenance`). nbconvert turns the executed
+notebook into the HTML report (:mod:`csi_helpers.report.html`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Image, Markdown, display
+
+from csi_helpers.actions import RECOMMENDATION_COLUMNS
+from csi_helpers.analysis import summary
+from csi_helpers.analysis.findings import Finding
+from csi_helpers.analysis.summary import figure_alt, key_findings
+from csi_helpers.params import Analysis
+from csi_helpers.report.tables import escape_markdown, table
+from csi_helpers.runfolder.context import StepContext
+from csi_helpers.steps.common import action_plan, read_findings
+from csi_helpers.tables import catalogue
+
+__all__ = [
+    "action_plan",
+    "action_table",
+    "analysis_settings",
+    "display_findings",
+    "executive_summary",
+    "measurement_gaps",
+    "provenance",
+    "read_findings",
+]
+
+
+def executive_summary(
+    ctx: StepContext, card: pd.DataFrame, findings: list[Finding], plan: pd.DataFrame
+) -> list[str]:
+    """The report's opening sentences (:func:`csi_helpers.analysis.summary.executive_summary`);
+    written for the record."""
+    sentences = summary.executive_summary(card, findings, actions=plan)
+    ctx.write_json(catalogue.SUMMARY, sentences)
+    return sentences
+
+
+def display_findings(findings: list[Finding], *, run_dir: Path, limit: int = 8) -> None:
+    """Show the key findings (:func:`key_findings`): statement, numbers, method, figure."""
+    shown = key_findings(findings, limit=limit)
+    if not shown:
+        display(Markdown("No finding reached significance in this cycle."))
+    for i, f in enumerate(shown, start=1):
+        numbers = []
+        if f.effect is not None:
+            numbers.append(f"effect {f.effect:+,.4g} {f.unit}".rstrip())
+        if f.ci_low is not None and f.ci_high is not None:
+            numbers.append(f"95 % CI {f.ci_low:,.4g} to {f.ci_high:,.4g}")
+        if f.p_value is not None:
+            numbers.append(f"p = {f.p_value:.2g}" if f.p_value >= 1e-4 else "p < 0.0001")
+        display(
+            Markdown(
+                f"### {i}. {escape_markdown(f.statement)}\n\n"
+                f"*Severity {f.severity}; {'; '.join(numbers) or 'no test statistic'}; "
+                f"method: {escape_markdown(f.method)}.*"
+            )
+        )
+        if f.figure and (run_dir / f.figure).is_file():
+            display(Image(filename=str(run_dir / f.figure), alt=figure_alt(f)))
+
+
+def provenance(run_dir: Path, params_path: Path) -> pd.DataFrame:
+    """Run id, params file and its hash, the workbook and the package versions used.
+
+    Read from the run's manifest, recorded when the run started, so the report
+    names what produced it rather than what is installed when it is read; a run
+    folder without a manifest (a notebook opened on its own) shows this session's.
+    """
+    from csi_helpers.runfolder.hashing import sha256_file
+    from csi_helpers.runfolder.manifest import environment_info, has_manifest, read_manifest
+
+    manifest = read_manifest(run_dir) if has_manifest(run_dir) else {}
+    env = manifest.get("environment") or environment_info()
+    params = manifest.get("params") or {
+        "path": str(params_path),
+        "sha256": sha256_file(params_path),
+    }
+    rows = [
+        ("run id", manifest.get("run_id", run_dir.name)),
+        ("params file", Path(params["path"]).name),
+        ("params sha256", params["sha256"]),
+        ("workbook", _workbook_text(env.get("workbook", {}))),
+        ("python", env.get("python", "")),
+    ]
+    rows += list(env.get("packages", {}).items())
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _workbook_text(info: dict) -> str:
+    text = f"csi-workbook {info.get('version', '?')}"
+    if info.get("git_commit"):
+        text += f", commit {info['git_commit'][:12]}"
+        text += " with uncommitted changes" if info.get("git_dirty") else ""
+    return text
+
+
+def action_table(plan: pd.DataFrame):
+    """The action plan as the report shows it: action, KPI, expected effect, owner, due."""
+    shown = plan[list(RECOMMENDATION_COLUMNS)].rename(columns=RECOMMENDATION_COLUMNS)
+    return table(shown, empty="No action is proposed: no finding of this cycle calls for one.")
+
+
+def measurement_gaps(ctx: StepContext):
+    """The KPI entries the sources cannot measure (fully), with what would close the gap."""
+    plan = ctx.read_table(catalogue.MEASUREMENT_PLAN)
+    columns = ["kpi_id", "measurable", "fields_missing", "to_close_gap"]
+    return table(
+        plan.loc[plan["measurable"] != "yes", columns],
+        empty="Every KPI can be measured with the configured sources.",
+    )
+
+
+def analysis_settings(a: Analysis) -> list[str]:
+    """The analysis settings of the cycle, in words, for the methodology appendix."""
+    return [
+        f"significance level {a.alpha}; {a.permutations:,} permutations; "
+        f"{a.bootstrap:,} bootstrap resamples; random seed {a.seed}",
+        f"event impact: {a.baseline_weeks} matched weeks either side; changes watched for "
+        f"{a.change_window_hours} h after they end",
+        f"capacity forecast: {a.forecast_days} days ahead; utilisation limit "
+        f"{a.capacity_limit:.0%} when no knee is found",
+    ]

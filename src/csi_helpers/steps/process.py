@@ -1,0 +1,205 @@
+"""Step 4 (process): validate, clean, reconstruct, aggregate.
+
+Every raw snapshot is typed into its canonical table, the rows that cannot be
+used are quarantined with the reason and counted in the ledger
+(:func:`build_tables`); every measurable KPI entry is computed over the cycle
+(:func:`kpi_values`); the hourly, daily and weekly series the analyses need are
+aggregated on the configured engine (:func:`daily_series`, :func:`hourly_series`,
+:func:`ticket_series`, :func:`weekday_hour_profile`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from csi_helpers.errors import RunFolderError
+from csi_helpers.kpis import get_definition
+from csi_helpers.processing import events, series
+from csi_helpers.processing.ledger import Ledger, quarantine_notes
+from csi_helpers.processing.scope import apply_scope
+from csi_helpers.processing.validate import canonical_chunks
+from csi_helpers.runfolder.context import StepContext
+from csi_helpers.runfolder.parquet import CHUNK_ROWS, ParquetSink, iter_table
+from csi_helpers.steps.common import engine_tables, kpi_table, pauses_table, ticket_table
+from csi_helpers.tables import catalogue
+
+__all__ = [
+    "build_tables",
+    "daily_series",
+    "hourly_series",
+    "kpi_values",
+    "ticket_series",
+    "ticket_summaries",
+    "ticket_table",
+    "weekday_hour_profile",
+]
+
+SERIES_KINDS = ("monitoring", "tickets", "downtime")
+
+
+def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """Type every raw snapshot into ``process/tables/<source>``; quarantine the rest.
+
+    The snapshot is read, typed and written ``chunk_rows`` rows at a time
+    (:func:`csi_helpers.processing.validate.canonical_chunks`), so memory holds one
+    chunk whatever the table's size; the tables, quarantine and ledger are those of
+    :func:`~csi_helpers.processing.validate.canonical_table` on the whole snapshot.
+    A ticket event log is also rebuilt into one row per ticket
+    (``process/tickets/<source>``) and its pause intervals (``process/pauses/<source>``).
+
+    Returns:
+        The data-quality ledger (also written as ``process/ledger``).
+    """
+    ledger: list[dict] = []
+    for source in ctx.params.sources:
+        raw_path = ctx.ref_path(catalogue.raw_snapshot(source.name), suffix=".parquet")
+        if not raw_path.exists():
+            raise RunFolderError(
+                f"{raw_path}: not found; step {ctx.step.number} needs the snapshot of source "
+                f"{source.name!r} from step 3. Run step 3 first."
+            )
+        ctx.log_input(raw_path)
+        tally = Ledger(source)
+        chunks = canonical_chunks(iter_table(raw_path, chunk_rows=chunk_rows), source)
+        with (
+            ParquetSink(ctx.path(f"{catalogue.canonical_table(source.name)}.parquet")) as tables,
+            ParquetSink(
+                ctx.path(f"{catalogue.quarantine(source.name)}.parquet"), lazy=True
+            ) as quarantine,
+        ):
+            for raw, table, rejected in chunks:
+                tables.write(table)
+                if len(rejected):
+                    quarantine.write(rejected)
+                tally.add(raw, rejected)
+        ctx.log_output(tables.path)
+        if quarantine.rows:
+            ctx.log_output(quarantine.path)
+        ledger += tally.rows()
+        if source.kind == "ticket_events":
+            table = pd.read_parquet(tables.path)
+            states = events.state_map(source.states)
+            tickets = events.tickets_from_events(
+                table, states=states, fill_missing_times=source.fill_missing_times
+            )
+            ctx.write_table(catalogue.rebuilt_tickets(source.name), tickets)
+            pauses = events.pauses_from_events(table, states=states)
+            ctx.write_table(catalogue.pauses(source.name), pauses)
+    frame = pd.DataFrame(ledger)
+    ctx.write_table(catalogue.LEDGER, frame)
+    return frame
+
+
+def kpi_values(
+    ctx: StepContext, plan: pd.DataFrame, ledger: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Compute every measurable KPI entry over the cycle, as its params entry defines it.
+
+    Each KPI's note says how exclusions bear on it: rows its source lost in
+    quarantine (from the ``ledger``), then the records the formula left out.
+    """
+    quarantined = quarantine_notes(ledger) if ledger is not None else {}
+    start, end = ctx.params.cycle_window()
+    entries = {k.id: k for _, _, k in ctx.params.strategy.kpis()}
+    pauses = pauses_table(ctx)
+    tables: dict[tuple[str, str], pd.DataFrame] = {}
+    uses: dict[tuple[str, str], int] = {}  # entries still to compute per table
+    for row in plan.itertuples(index=False):
+        if row.measurable != "no":
+            key = (row.source, get_definition(entries[row.kpi_id].kpi).source_kind)
+            uses[key] = uses.get(key, 0) + 1
+    rows = []
+    for row in plan.itertuples(index=False):
+        k = entries[row.kpi_id]
+        d = get_definition(k.kpi)
+        if row.measurable == "no":
+            rows.append(
+                {
+                    "kpi_id": k.id,
+                    "kpi": k.kpi,
+                    "value": None,
+                    "n": 0,
+                    "excluded": 0,
+                    "note": f"not measurable: {row.to_close_gap}",
+                    "details": {},
+                }
+            )
+            continue
+        key = (row.source, d.source_kind)
+        if key not in tables:
+            tables[key] = kpi_table(ctx, row.source, d.source_kind)
+        reserved = {"calendar": ctx.params.calendar(k.calendar)}
+        if k.pause_clock and pauses is not None:
+            reserved["pauses"] = pauses
+        result = d(
+            apply_scope(tables[key], k.scope), start=start, end=end, options=k.options, **reserved
+        )
+        uses[key] -= 1
+        if not uses[key]:
+            del tables[key]  # read once, kept while an entry still needs it
+        note = "; ".join(filter(None, [quarantined.get(row.source, ""), result.note]))
+        if row.measurable == "partly":
+            note = "; ".join(filter(None, [note, f"partly measurable: {row.to_close_gap}"]))
+        rows.append({"kpi_id": k.id, "kpi": k.kpi} | result.to_dict() | {"note": note})
+    frame = pd.DataFrame(rows)
+    frame["details"] = frame["details"].map(_json)
+    ctx.write_table(catalogue.KPI_VALUES, frame)
+    return frame
+
+
+def _json(value: object) -> str:
+    from csi_helpers.analysis.findings import json_safe
+
+    return json.dumps(json_safe(value or {}), sort_keys=True)
+
+
+def daily_series(ctx: StepContext) -> pd.DataFrame:
+    """One row per local day of the cycle: load, latency, utilisation, incidents, downtime."""
+    start, end = ctx.params.cycle_window()
+    tables = engine_tables(ctx, *SERIES_KINDS)
+    daily = series.daily_series(
+        start=start, end=end, timezone=ctx.params.service.timezone, **tables
+    )
+    ctx.write_table(catalogue.DAILY, daily)
+    return daily
+
+
+def hourly_series(ctx: StepContext) -> pd.DataFrame:
+    """One row per UTC hour of the cycle (the column ``hour``), the daily series' columns."""
+    start, end = ctx.params.cycle_window()
+    tables = engine_tables(ctx, *SERIES_KINDS)
+    hourly = series.hourly_series(start=start, end=end, **tables).reset_index()
+    ctx.write_table(catalogue.HOURLY, hourly)
+    return hourly
+
+
+def ticket_series(
+    ctx: StepContext, *, grain: str = "day", by: tuple[str, ...] = ()
+) -> pd.DataFrame | None:
+    """Tickets opened and resolved and hours to resolve, per period and group (None: no tickets)."""
+    start, end = ctx.params.cycle_window()
+    (tickets,) = engine_tables(ctx, "tickets").values()
+    return series.ticket_series(
+        tickets, start=start, end=end, timezone=ctx.params.service.timezone, grain=grain, by=by
+    )
+
+
+def ticket_summaries(ctx: StepContext) -> None:
+    """Tickets per week and priority, and per day and assignment group; written for reports."""
+    weekly = ticket_series(ctx, grain="week", by=("priority",))
+    ctx.write_table(catalogue.TICKETS_WEEKLY_BY_PRIORITY, weekly)
+    daily = ticket_series(ctx, grain="day", by=("assignment_group",))
+    ctx.write_table(catalogue.TICKETS_DAILY_BY_GROUP, daily)
+
+
+def weekday_hour_profile(ctx: StepContext) -> pd.DataFrame | None:
+    """Mean load, latency and utilisation per local weekday and hour (None: no monitoring)."""
+    start, end = ctx.params.cycle_window()
+    (monitoring,) = engine_tables(ctx, "monitoring").values()
+    profile = series.weekday_hour_profile(
+        monitoring, start=start, end=end, timezone=ctx.params.service.timezone
+    )
+    ctx.write_table(catalogue.WEEKDAY_HOUR, profile)
+    return profile

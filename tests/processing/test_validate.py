@@ -1,0 +1,223 @@
+"""Canonical typing: quarantine reasons with values, time zones, bounds, ledger, schemas."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from csi_helpers.errors import DataError
+from csi_helpers.processing.ledger import ledger_entry
+from csi_helpers.processing.validate import canonical_table
+from csi_helpers.tables.canonical import CANONICAL
+from csi_helpers.tables.schemas import BOUNDS, table_schema, validate_table
+
+
+def src(kind: str, **kw):
+    from csi_helpers.params import Source
+
+    return Source(name="s", kind=kind, path="s.csv", **kw)
+
+
+def reasons(quarantine: pd.DataFrame) -> dict[int, str]:
+    return dict(zip(quarantine["source_row"], quarantine["reason"], strict=True))
+
+
+def test_wrong_values_are_quarantined_with_column_and_value():
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "D", "E", "F"],
+            "opened_at": ["2026-01-05 10:00", "31/02/2026 10:00", *["2026-01-05"] * 4],
+            "reassignment_count": ["1", "0", "two", "1.5", "-1", None],
+            "made_sla": ["yes", "no", "true", "1", "0", "maybe"],
+        }
+    )
+    before = raw.copy()
+    table, quarantine = canonical_table(raw, src("tickets"))
+    pd.testing.assert_frame_equal(raw, before)  # the caller's frame is not modified
+    assert table["ticket_id"].tolist() == ["A"]
+    assert reasons(quarantine) == {
+        2: "unparseable opened_at: '31/02/2026 10:00'",
+        3: "not a number in reassignment_count: 'two'",
+        4: "not a whole number in reassignment_count: '1.5'",
+        5: "out of range reassignment_count: '-1' (allowed at least 0)",
+        6: "not true/false in made_sla: 'maybe'",
+    }
+    assert quarantine.loc[0, "opened_at"] == "31/02/2026 10:00"  # raw text kept
+
+
+def test_mixed_time_zones_naive_in_source_zone_offsets_kept_all_utc():
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "D"],
+            "opened_at": [
+                "2026-01-05 10:00",  # naive: Paris winter time, UTC+1
+                "2026-01-05T10:00:00Z",
+                "2026-01-05 10:00-05:00",
+                "2026-07-05 10:00",  # naive: Paris summer time, UTC+2
+            ],
+        }
+    )
+    table, quarantine = canonical_table(raw, src("tickets", timezone="Europe/Paris"))
+    assert quarantine.empty
+    assert str(table["opened_at"].dtype) == "datetime64[us, UTC]"
+    assert table["opened_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-01-05 09:00",
+        "2026-01-05 10:00",
+        "2026-01-05 15:00",
+        "2026-07-05 08:00",
+    ]
+
+
+def test_mixed_zones_with_a_custom_format():
+    raw = pd.DataFrame({"ticket_id": ["A", "B"], "opened_at": ["05/01/2026 10:00 +0100", "x"]})
+    s = src("tickets", timestamp_format="%d/%m/%Y %H:%M %z", timezone="America/New_York")
+    table, quarantine = canonical_table(raw, s)
+    assert table["opened_at"].dt.hour.tolist() == [9]
+    assert reasons(quarantine) == {2: "unparseable opened_at: 'x'"}
+
+
+def test_local_time_skipped_by_daylight_saving_is_named():
+    raw = pd.DataFrame({"ticket_id": ["A"], "opened_at": ["2026-03-29 02:30"]})
+    _, quarantine = canonical_table(raw, src("tickets", timezone="Europe/Paris"))
+    assert reasons(quarantine) == {
+        1: "nonexistent or ambiguous local time in opened_at (Europe/Paris): '2026-03-29 02:30'"
+    }
+
+
+def test_duplicate_ids_keep_the_first_usable_row():
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "A", "B", "B", "B"],
+            "opened_at": ["2026-01-05", "2026-01-06", "bad", "2026-01-07", "2026-01-08"],
+        }
+    )
+    table, quarantine = canonical_table(raw, src("tickets"))
+    assert table["ticket_id"].tolist() == ["A", "B"]
+    assert table["opened_at"].dt.day.tolist() == [5, 7]
+    assert reasons(quarantine) == {
+        2: "duplicate ticket_id: 'A'",
+        3: "unparseable opened_at: 'bad'",
+        5: "duplicate ticket_id: 'B'",
+    }
+
+
+def test_times_running_backwards_are_quarantined():
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B"],
+            "opened_at": ["2026-01-05 10:00"] * 2,
+            "resolved_at": ["2026-01-05 09:00", "2026-01-05 11:00"],
+        }
+    )
+    _, quarantine = canonical_table(tickets, src("tickets"))
+    assert reasons(quarantine) == {1: "resolved before opened"}
+    downtime = pd.DataFrame(
+        {"start": ["2026-01-05 10:00", "2026-01-05 10:00"], "end": ["2026-01-05 09:59", None]}
+    )
+    table, quarantine = canonical_table(downtime, src("downtime"))
+    assert reasons(quarantine) == {1: "ends before it starts", 2: "missing end"}
+    assert table.empty
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "bad", "good"),
+    [
+        ("monitoring", "error_rate", "1.5", "0.02"),
+        ("monitoring", "error_rate", "-0.1", "0"),
+        ("monitoring", "utilisation", "-3", "140"),
+        ("monitoring", "requests", "-1", "0"),
+        ("survey", "score", "11", "5"),
+        ("ticket_events", "reopen_count", "-2", "3"),
+    ],
+)
+def test_values_out_of_range(kind, column, bad, good):
+    time = {"monitoring": "timestamp", "survey": "sent_at", "ticket_events": "updated_at"}[kind]
+    raw = pd.DataFrame({time: ["2026-01-05 10:00"] * 2, column: [bad, good]})
+    if kind == "ticket_events":
+        raw["ticket_id"] = ["A", "A"]
+    table, quarantine = canonical_table(raw, src(kind))
+    assert quarantine["reason"].tolist()[0].startswith(f"out of range {column}: {bad!r}")
+    assert table[column].astype(float).tolist() == [float(good)]
+
+
+def test_ledger_counts_add_up_per_reason():
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "C", None, "E"],
+            "opened_at": ["2026-01-05", "x", "y", "2026-01-05", "2026-01-05", "2026-01-05"],
+        }
+    )
+    s = src("tickets")
+    _, quarantine = canonical_table(raw, s)
+    rows = pd.DataFrame(ledger_entry(s, raw, quarantine))
+    summary, detail = rows.iloc[0], rows.iloc[1:].set_index("reason")
+    assert (summary["rows_in"], summary["rows_out"]) == (6, 3)
+    assert detail["rows"].to_dict() == {"unparseable opened_at": 2, "missing ticket_id": 1}
+    assert summary["rows_in"] == summary["rows_out"] + detail["rows"].sum()
+    assert detail.loc["unparseable opened_at", "example"] == "row 2: 'x'"
+    assert set(detail["level"]) == {"quarantined"}
+
+
+def test_unknown_event_states_are_kept_and_counted_as_a_warning():
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "A", "A", "B"],
+            "updated_at": ["2026-01-05 08:00", "2026-01-05 09:00", "bad", "2026-01-05 10:00"],
+            "state": ["New", "Triage", "Triage", "-100"],
+        }
+    )
+    s = src("ticket_events")
+    table, quarantine = canonical_table(raw, s)
+    assert table["state"].tolist() == ["New", "Triage", "-100"]  # kept, not quarantined
+    rows = pd.DataFrame(ledger_entry(s, raw, quarantine))
+    warning = rows[rows["level"] == "warning"].iloc[0]
+    assert warning["rows"] == 2  # the quarantined "Triage" row is not counted again
+    assert warning["example"] == "'Triage' (1), '-100' (1)"
+    assert "unknown state" in warning["reason"]
+    quarantined = rows.loc[rows["level"] == "quarantined", "rows"].sum()
+    assert rows.loc[0, "rows_in"] == rows.loc[0, "rows_out"] + quarantined
+
+
+def test_no_warning_when_every_state_is_known():
+    raw = pd.DataFrame({"ticket_id": ["A"], "updated_at": ["2026-01-05"], "state": ["New"]})
+    s = src("ticket_events")
+    rows = ledger_entry(s, raw, canonical_table(raw, s)[1])
+    assert [r["level"] for r in rows] == [None]
+
+
+@pytest.mark.parametrize("kind", sorted(CANONICAL))
+def test_every_kind_output_validates_even_when_empty(kind):
+    key_text = {"string": "k", "datetime": "2026-01-05 10:00", "float": "1", "int": "1"}
+    columns = {name: key_text.get(t, "true") for name, t in CANONICAL[kind].items()}
+    raw = pd.DataFrame([columns, {n: None for n in columns}])
+    table, quarantine = canonical_table(raw, src(kind))
+    assert len(table) + len(quarantine) == 2 and len(table) >= 1
+    validate_table(kind, table)
+    validate_table(kind, table.iloc[0:0])
+
+
+def test_validate_table_rejects_a_wrong_type_naming_the_column():
+    raw = pd.DataFrame({"timestamp": ["2026-01-05 10:00"], "error_rate": ["0.1"]})
+    table, _ = canonical_table(raw, src("monitoring"))
+    with pytest.raises(DataError, match=r"column 'error_rate'.*report it as a bug"):
+        validate_table("monitoring", table.assign(error_rate=["0.1"]))
+
+
+def test_validate_table_rejects_out_of_range_and_missing_keys():
+    raw = pd.DataFrame({"timestamp": ["2026-01-05 10:00"], "error_rate": ["0.1"]})
+    table, _ = canonical_table(raw, src("monitoring"))
+    bad = table.assign(error_rate=pd.array([2.0], dtype="Float64"))
+    with pytest.raises(DataError, match=r"column 'error_rate' fails .*at most 1"):
+        validate_table("monitoring", bad)
+    with pytest.raises(DataError, match=r"column 'timestamp'"):
+        validate_table(
+            "monitoring",
+            table.assign(timestamp=pd.Series([pd.NaT], dtype=table["timestamp"].dtype)),
+        )
+
+
+def test_schema_bounds_are_the_quarantine_bounds():
+    for kind, columns in BOUNDS.items():
+        schema = table_schema(kind)
+        for column in columns:
+            assert schema.columns[column].checks, (kind, column)
