@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 
 def _folded(values: pd.Series) -> pd.Series:
@@ -158,31 +158,23 @@ def incidents_caused_by_changes(
 _COMPLETION = ("actual_end",)
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "change_success_rate",
+    define(
+        change_success_rate,
         "Successful changes",
         "%",
         "changes",
         (*_COMPLETION, "outcome"),
         "higher",
-        change_success_rate,
     ),
-    KpiDefinition(
-        "emergency_change_share",
-        "Emergency changes",
-        "%",
-        "changes",
-        (*_COMPLETION, "type"),
-        "lower",
-        emergency_change_share,
+    define(
+        emergency_change_share, "Emergency changes", "%", "changes", (*_COMPLETION, "type"), "lower"
     ),
-    KpiDefinition(
-        "incidents_caused_by_changes",
+    define(
+        incidents_caused_by_changes,
         "Incidents caused by changes",
         "tickets",
         "tickets",
         ("opened_at", "caused_by"),
         "lower",
-        incidents_caused_by_changes,
     ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 
 def _scores(survey: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -94,31 +94,14 @@ def survey_response_rate(
 _SCORED = ("sent_at", "score")
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "csat_mean",
-        "Customer satisfaction (mean score)",
-        "score",
-        "survey",
-        _SCORED,
-        "higher",
-        csat_mean,
-    ),
-    KpiDefinition(
-        "csat_distribution",
+    define(csat_mean, "Customer satisfaction (mean score)", "score", "survey", _SCORED, "higher"),
+    define(
+        csat_distribution,
         "Satisfied customers (share of responses)",
         "%",
         "survey",
         _SCORED,
         "higher",
-        csat_distribution,
     ),
-    KpiDefinition(
-        "survey_response_rate",
-        "Survey response rate",
-        "%",
-        "survey",
-        _SCORED,
-        "higher",
-        survey_response_rate,
-    ),
+    define(survey_response_rate, "Survey response rate", "%", "survey", _SCORED, "higher"),
 )

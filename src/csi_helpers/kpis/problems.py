@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 # States that mean a problem is no longer open, matched case-insensitively at the start.
 _DONE_STATES = ("resolved", "closed", "cancel")
@@ -112,22 +112,20 @@ def open_problem_age_median(
 
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "problem_linked_share",
+    define(
+        problem_linked_share,
         "Incidents linked to a problem",
         "%",
         "tickets",
         ("opened_at", "problem_id"),
         "higher",
-        problem_linked_share,
     ),
-    KpiDefinition(
-        "open_problem_age_median",
+    define(
+        open_problem_age_median,
         "Median age of open problems",
         "days",
         "problems",
         ("opened_at", "resolved_at"),
         "lower",
-        open_problem_age_median,
     ),
 )
