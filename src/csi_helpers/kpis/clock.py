@@ -23,37 +23,38 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 _US_PER_HOUR = 3_600_000_000
+_Moment = TypeVar("_Moment", datetime.time, datetime.date)
 
 
-def _as_time(value: object, name: str) -> datetime.time:
-    if isinstance(value, datetime.time):
+def _from_iso(value: object, kind: type[_Moment], error: str) -> _Moment:
+    """``value`` if a ``kind`` already, else parsed from an ISO string; ValueError ``error``."""
+    if isinstance(value, kind):
         return value
     if isinstance(value, str):
         try:
-            return datetime.time.fromisoformat(value)
+            return kind.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"calendar {name} must be a time of day such as 08:00, got {value!r}")
+    raise ValueError(error)
+
+
+def _as_time(value: object, name: str) -> datetime.time:
+    error = f"calendar {name} must be a time of day such as 08:00, got {value!r}"
+    return _from_iso(value, datetime.time, error)
 
 
 def _as_date(value: object) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"calendar holiday must be a date such as 2026-12-25, got {value!r}")
+    error = f"calendar holiday must be a date such as 2026-12-25, got {value!r}"
+    return _from_iso(value, datetime.date, error)
 
 
 def _as_utc(values: pd.Series) -> pd.Series:
