@@ -18,6 +18,7 @@ are excluded and counted.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import pandas as pd
@@ -289,18 +290,20 @@ def mtbsi(o: _Outages) -> KpiResult:
 
 _OUTAGE = ("start", "end")
 
+_kpi = partial(define, "downtime")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    define(availability, "Availability", "%", "downtime", _OUTAGE, "higher"),
-    define(downtime_minutes, "Downtime", "min", "downtime", _OUTAGE, "lower"),
+    _kpi(availability, "Availability", "%", _OUTAGE, "higher"),
+    _kpi(downtime_minutes, "Downtime", "min", _OUTAGE, "lower"),
     define(
+        "monitoring",
         availability_from_samples,
         "Availability (monitoring samples)",
         "%",
-        "monitoring",
         ("timestamp", "up"),
         "higher",
     ),
-    define(mtbf, "Mean time between failures", "h", "downtime", _OUTAGE, "higher"),
-    define(mtrs, "Mean time to restore service", "h", "downtime", _OUTAGE, "lower"),
-    define(mtbsi, "Mean time between service incidents", "h", "downtime", _OUTAGE, "higher"),
+    _kpi(mtbf, "Mean time between failures", "h", _OUTAGE, "higher"),
+    _kpi(mtrs, "Mean time to restore service", "h", _OUTAGE, "lower"),
+    _kpi(mtbsi, "Mean time between service incidents", "h", _OUTAGE, "higher"),
 )

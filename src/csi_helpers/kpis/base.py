@@ -133,22 +133,24 @@ class KpiDefinition:
 
 
 def define(
+    source_kind: str,
     compute: Callable[..., KpiResult],
     name: str,
     unit: str,
-    source_kind: str,
     fields: tuple[str, ...],
     better: Literal["higher", "lower"],
     option_fields: Mapping[str, Mapping[Any, tuple[str, ...]]] | None = None,
 ) -> KpiDefinition:
-    """A library KPI registered under its function's name, the stable id params use.
+    """A library KPI on ``source_kind`` tables, registered under its function's name.
 
-    Each family's ``DEFINITIONS`` is a table of these, one row per KPI.
+    The function's name is the stable id params use. Each family's ``DEFINITIONS``
+    is a table of these, one row per KPI; a family binds its usual source kind
+    (``_kpi = partial(define, "tickets")``).
 
     Example:
         >>> def volume(table, *, start, end):
         ...     return KpiResult(value=float(len(table)), n=len(table))
-        >>> d = define(volume, "Volume", "tickets", "tickets", ("opened_at",), "lower")
+        >>> d = define("tickets", volume, "Volume", "tickets", ("opened_at",), "lower")
         >>> (d.id, d.source_kind, d.fields)
         ('volume', 'tickets', ('opened_at',))
     """

@@ -335,28 +335,18 @@ def sla_burn_rate(spend: _Spend) -> float:
 _SLI_FIELDS = {sli: (column,) for sli, column in _SLI_COLUMN.items()}
 
 _SLA = ("opened_at", "made_sla")
+_SLI = ("timestamp",)
+_BY_SLI = {"sli": _SLI_FIELDS}
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     define(
-        error_budget_remaining,
-        "Error budget remaining",
-        "%",
-        "monitoring",
-        ("timestamp",),
-        "higher",
-        {"sli": _SLI_FIELDS},
+        "monitoring", error_budget_remaining, "Error budget remaining", "%", _SLI, "higher", _BY_SLI
     ),
     define(
-        error_budget_burn_rate,
-        "Error budget burn rate",
-        "×",
-        "monitoring",
-        ("timestamp",),
-        "lower",
-        {"sli": _SLI_FIELDS},
+        "monitoring", error_budget_burn_rate, "Error budget burn rate", "×", _SLI, "lower", _BY_SLI
     ),
     define(
-        sla_error_budget_remaining, "SLA error budget remaining", "%", "tickets", _SLA, "higher"
+        "tickets", sla_error_budget_remaining, "SLA error budget remaining", "%", _SLA, "higher"
     ),
-    define(sla_burn_rate, "SLA error budget burn rate", "×", "tickets", _SLA, "lower"),
+    define("tickets", sla_burn_rate, "SLA error budget burn rate", "×", _SLA, "lower"),
 )

@@ -11,6 +11,8 @@ ignoring surrounding blanks.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
@@ -157,22 +159,15 @@ def incidents_caused_by_changes(
 # planned_end and the start columns are used when the source has them.
 _COMPLETION = ("actual_end",)
 
+_kpi = partial(define, "changes")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
+    _kpi(change_success_rate, "Successful changes", "%", (*_COMPLETION, "outcome"), "higher"),
+    _kpi(emergency_change_share, "Emergency changes", "%", (*_COMPLETION, "type"), "lower"),
     define(
-        change_success_rate,
-        "Successful changes",
-        "%",
-        "changes",
-        (*_COMPLETION, "outcome"),
-        "higher",
-    ),
-    define(
-        emergency_change_share, "Emergency changes", "%", "changes", (*_COMPLETION, "type"), "lower"
-    ),
-    define(
+        "tickets",
         incidents_caused_by_changes,
         "Incidents caused by changes",
-        "tickets",
         "tickets",
         ("opened_at", "caused_by"),
         "lower",

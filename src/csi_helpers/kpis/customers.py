@@ -6,6 +6,8 @@ without a score was not answered.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
@@ -93,15 +95,10 @@ def survey_response_rate(
 
 _SCORED = ("sent_at", "score")
 
+_kpi = partial(define, "survey")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    define(csat_mean, "Customer satisfaction (mean score)", "score", "survey", _SCORED, "higher"),
-    define(
-        csat_distribution,
-        "Satisfied customers (share of responses)",
-        "%",
-        "survey",
-        _SCORED,
-        "higher",
-    ),
-    define(survey_response_rate, "Survey response rate", "%", "survey", _SCORED, "higher"),
+    _kpi(csat_mean, "Customer satisfaction (mean score)", "score", _SCORED, "higher"),
+    _kpi(csat_distribution, "Satisfied customers (share of responses)", "%", _SCORED, "higher"),
+    _kpi(survey_response_rate, "Survey response rate", "%", _SCORED, "higher"),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
@@ -301,29 +302,16 @@ _LATENCY_FIELDS = {"column": {"latency_ms": ("latency_ms",), "latency_p95_ms": (
 _SAMPLED, _ERRORS = ("timestamp",), ("timestamp", "error_rate")
 _UTILISATION = ("timestamp", "utilisation")
 
+_kpi = partial(define, "monitoring")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    define(
-        latency_p50, "Median response time", "ms", "monitoring", _SAMPLED, "lower", _LATENCY_FIELDS
-    ),
-    define(
-        latency_p95, "p95 response time", "ms", "monitoring", _SAMPLED, "lower", _LATENCY_FIELDS
-    ),
-    define(
-        latency_p99, "p99 response time", "ms", "monitoring", _SAMPLED, "lower", _LATENCY_FIELDS
-    ),
-    define(error_rate, "Error rate", "%", "monitoring", _ERRORS, "lower"),
-    define(
-        mean_utilisation, "Mean utilisation of capacity", "%", "monitoring", _UTILISATION, "lower"
-    ),
-    define(
-        peak_utilisation, "Peak utilisation of capacity", "%", "monitoring", _UTILISATION, "lower"
-    ),
-    define(
-        hours_above_utilisation,
-        "Hours above the utilisation threshold",
-        "h",
-        "monitoring",
-        _UTILISATION,
-        "lower",
+    _kpi(latency_p50, "Median response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(latency_p95, "p95 response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(latency_p99, "p99 response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(error_rate, "Error rate", "%", _ERRORS, "lower"),
+    _kpi(mean_utilisation, "Mean utilisation of capacity", "%", _UTILISATION, "lower"),
+    _kpi(peak_utilisation, "Peak utilisation of capacity", "%", _UTILISATION, "lower"),
+    _kpi(
+        hours_above_utilisation, "Hours above the utilisation threshold", "h", _UTILISATION, "lower"
     ),
 )

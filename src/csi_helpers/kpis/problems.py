@@ -111,21 +111,13 @@ def open_problem_age_median(
     )
 
 
+_LINKED, _OPEN = ("opened_at", "problem_id"), ("opened_at", "resolved_at")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     define(
-        problem_linked_share,
-        "Incidents linked to a problem",
-        "%",
-        "tickets",
-        ("opened_at", "problem_id"),
-        "higher",
+        "tickets", problem_linked_share, "Incidents linked to a problem", "%", _LINKED, "higher"
     ),
     define(
-        open_problem_age_median,
-        "Median age of open problems",
-        "days",
-        "problems",
-        ("opened_at", "resolved_at"),
-        "lower",
+        "problems", open_problem_age_median, "Median age of open problems", "days", _OPEN, "lower"
     ),
 )
