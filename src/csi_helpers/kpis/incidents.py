@@ -7,13 +7,13 @@ and are re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar
 from csi_helpers.kpis.incident_times import (
     exclusion_note,
@@ -86,22 +86,9 @@ def sla_compliance(
         >>> (round(r.value, 2), r.excluded)
         (66.67, 1)
     """
-    opened_in = in_period(ticket_times(tickets, "opened_at"), start, end)
-    scoped = tickets.loc[opened_in]
+    scoped = tickets.loc[in_period(ticket_times(tickets, "opened_at"), start, end)]
     if method == "flag":
-        flags = (
-            scoped["made_sla"]
-            if "made_sla" in scoped.columns
-            else pd.Series(pd.NA, index=scoped.index)
-        ).astype("boolean")
-        flagged = flags.dropna()
-        if flagged.empty:
-            return empty("no ticket with an SLA flag (made_sla) was opened in the period")
-        missing = {"without an SLA flag": len(flags) - len(flagged)}
-        value = 100.0 * float(flagged.astype(bool).mean())
-        note = exclusion_note(len(flags), missing)
-        details = {"met": int(flagged.sum())}
-        return KpiResult(value, len(flagged), len(flags) - len(flagged), note, details)
+        return _sla_by_flag(scoped)
     if not targets:
         raise ValueError(
             "sla_compliance with method 'targets' needs option targets: "
@@ -109,11 +96,41 @@ def sla_compliance(
         )
     if scoped.empty:
         return empty("no ticket was opened in the period")
+    return _sla_by_targets(scoped, targets, end=end, calendar=calendar, pauses=pauses)
+
+
+def _sla_by_flag(scoped: pd.DataFrame) -> KpiResult:
+    """SLA compliance of the tickets in scope by the export's own ``made_sla`` flag."""
+    flags = (
+        scoped["made_sla"] if "made_sla" in scoped.columns else pd.Series(pd.NA, index=scoped.index)
+    ).astype("boolean")
+    flagged = flags.dropna()
+    if flagged.empty:
+        return empty("no ticket with an SLA flag (made_sla) was opened in the period")
+    missing = {"without an SLA flag": len(flags) - len(flagged)}
+    value = 100.0 * float(flagged.astype(bool).mean())
+    note = exclusion_note(len(flags), missing)
+    details = {"met": int(flagged.sum())}
+    return KpiResult(value, len(flagged), len(flags) - len(flagged), note, details)
+
+
+def _sla_by_targets(
+    scoped: pd.DataFrame,
+    targets: dict[str, float],
+    *,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar,
+    pauses: pd.DataFrame | None,
+) -> KpiResult:
+    """SLA compliance of the tickets in scope (at least one): service hours against targets.
+
+    Open tickets are aged at ``end``: breached once past their target, else left out.
+    """
     target = priority_targets(scoped.get("priority", pd.Series(index=scoped.index)), targets)
     opened = ticket_times(scoped, "opened_at")
     resolved = ticket_times(scoped, "resolved_at")
     open_now = resolved.isna()
-    until = resolved.where(~open_now, end)  # open tickets are aged at period end
+    until = resolved.where(~open_now, end)
     hours, _ = service_durations(scoped, opened, until, calendar=calendar, pauses=pauses)
     known = target.notna()
     met = known & ~open_now & (hours <= target)
@@ -338,20 +355,6 @@ def reassignment_rate(
     return _share_of_resolved(tickets, start, end, "reassignment_count", "positive")
 
 
-def _kpi(
-    compute: Callable[..., KpiResult],
-    name: str,
-    unit: str,
-    fields: tuple[str, ...],
-    better: Literal["higher", "lower"],
-    option_fields: dict[str, dict[str, tuple[str, ...]]] | None = None,
-) -> KpiDefinition:
-    """A tickets KPI registered under its function's name, the stable id params use."""
-    return KpiDefinition(
-        compute.__name__, name, unit, "tickets", fields, better, compute, option_fields or {}
-    )
-
-
 _OPENED, _RESOLVED = ("opened_at",), ("resolved_at",)
 _RESOLUTION = {"resolution": {"resolved_at": _RESOLVED, "closed_at": ("closed_at",)}}
 _UNTIL = {"until": {"acknowledged": ("acknowledged_at",), "assigned": ("assigned_at",)}}
@@ -363,6 +366,8 @@ _REOPEN = {
     }
 }
 _REASSIGNED = ("resolved_at", "reassignment_count")
+
+_kpi = partial(define, "tickets")
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     _kpi(incident_volume, "Incidents opened", "tickets", _OPENED, "lower"),
