@@ -131,6 +131,16 @@ def measure(
     Scope ``opened_in_period``: tickets opened in [start, end), whatever their end
     (one after the period counts); those with no ``until`` are left out as ``not_ended``.
     Tickets that end before they open, or lack opened_at, are left out too.
+
+    Example:
+        >>> t = pd.DataFrame({"opened_at": pd.to_datetime(["2026-01-05 09:00"] * 3, utc=True),
+        ...     "resolved_at": pd.to_datetime(["2026-01-05 11:00", None, "2026-01-05 08:00"],
+        ...                                   utc=True)})
+        >>> d = measure(t, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...             end=pd.Timestamp("2026-02-01", tz="UTC"), until="resolved_at",
+        ...             scope="opened_in_period", not_ended="unresolved")
+        >>> (d.hours.tolist(), d.result(2.0).note)
+        ([2.0], '2 of 3 tickets in scope excluded: 1 unresolved, 1 ended before they were opened')
     """
     opened, ended = ticket_times(tickets, "opened_at"), ticket_times(tickets, until)
     opened_in = in_period(opened, start, end)
