@@ -17,11 +17,13 @@ are excluded and counted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period, named_after
 from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar
 
 
@@ -34,6 +36,11 @@ class _Outages(NamedTuple):
     failures: int  # merged outages starting in the period and overlapping service time
     records: int  # outage records behind the merged outages overlapping the period
     excluded: int  # records touching the period without a usable interval
+
+    @property
+    def uptime_hours(self) -> float:
+        """Agreed service time in the period that no outage took."""
+        return self.service_hours - self.downtime_hours
 
     def details(self) -> dict[str, float | int]:
         return {
@@ -50,6 +57,24 @@ class _Outages(NamedTuple):
             f"{self.excluded} outage record(s) lack a start or an end, or end before they "
             "start; they are left out, so downtime may be understated"
         )
+
+    def result(self, value: float) -> KpiResult:
+        """The KpiResult for ``value``, with the records behind it and the exclusions."""
+        return KpiResult(value, self.records, self.excluded, self.note(), self.details())
+
+    def per_failure(self, hours: float, *, lower_bound: bool) -> KpiResult:
+        """``hours`` per failure; with no failure, ``hours`` as a lower bound or no value."""
+        if self.failures:
+            return self.result(hours / self.failures)
+        if not lower_bound:
+            note = "no failure in the period: no service to restore"
+            return KpiResult(
+                value=None, n=0, excluded=self.excluded, note=note, details=self.details()
+            )
+        note = "no failure in the period; lower bound"
+        if self.excluded:
+            note += f"; {self.note()}"
+        return KpiResult(hours, self.records, self.excluded, note, self.details())
 
 
 def _merged_outages(downtime: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -90,22 +115,33 @@ def _measure(
     )
 
 
-def _usable(o: _Outages) -> KpiResult | None:
-    """An empty result when the period cannot be measured, else None."""
-    if o.service_hours <= 0:
-        return empty("the period holds no agreed service time")
-    if o.excluded and not o.records:
-        return KpiResult(value=None, n=0, excluded=o.excluded, note=o.note())
-    return None
+def _on_outages(formula: Callable[[_Outages], KpiResult]) -> Callable[..., KpiResult]:
+    """A downtime KPI: ``formula`` over the period's merged outages, under its name and docstring.
+
+    The KPI takes the canonical downtime table, the period [start, end) and the
+    reserved ``calendar``; it has no value when the period holds no agreed service
+    time, or when every outage record touching the period is unusable.
+    """
+
+    def kpi(
+        downtime: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+    ) -> KpiResult:
+        o = _measure(downtime, start, end, calendar)
+        if o.service_hours <= 0:
+            return empty("the period holds no agreed service time")
+        if o.excluded and not o.records:
+            return empty(o.note(), excluded=o.excluded)
+        return formula(o)
+
+    return named_after(kpi, formula)
 
 
-def downtime_minutes(
-    downtime: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-) -> KpiResult:
+@_on_outages
+def downtime_minutes(o: _Outages) -> KpiResult:
     """Minutes of agreed service time lost to outages in the period, overlaps counted once.
 
     Formula: service minutes inside the union of [start, end) outage intervals
@@ -119,44 +155,30 @@ def downtime_minutes(
         ...                  end=pd.Timestamp("2026-01-02", tz="UTC")).value
         90.0
     """
-    o = _measure(downtime, start, end, calendar)
-    if (bad := _usable(o)) is not None:
-        return bad
-    return KpiResult(
-        value=60.0 * o.downtime_hours,
-        n=o.records,
-        excluded=o.excluded,
-        note=o.note(),
-        details=o.details(),
-    )
+    return o.result(60.0 * o.downtime_hours)
 
 
-def availability(
-    downtime: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-) -> KpiResult:
+@_on_outages
+def availability(o: _Outages) -> KpiResult:
     """Percentage of the agreed service time in the period during which the service was up.
 
     Formula: 100 × (service time − downtime) / service time, downtime being the
     service time inside the merged outages clipped to the period.
 
     Example:
-        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 10:00"], utc=True),
-        ...                   "end": pd.to_datetime(["2026-01-01 10:36"], utc=True)})
-        >>> availability(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
-        ...              end=pd.Timestamp("2026-01-02", tz="UTC")).value
+        A 36-minute outage on a Monday: 36 of 1,440 minutes on the default 24×7
+        calendar, 36 of 600 on business hours (Mon–Fri 08:00–18:00).
+
+        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-05 10:00"], utc=True),
+        ...                   "end": pd.to_datetime(["2026-01-05 10:36"], utc=True)})
+        >>> monday = {"start": pd.Timestamp("2026-01-05", tz="UTC"),
+        ...           "end": pd.Timestamp("2026-01-06", tz="UTC")}
+        >>> availability(d, **monday).value
         97.5
+        >>> availability(d, **monday, calendar=ServiceCalendar(kind="business_hours")).value
+        94.0
     """
-    o = _measure(downtime, start, end, calendar)
-    if (bad := _usable(o)) is not None:
-        return bad
-    value = 100.0 * (o.service_hours - o.downtime_hours) / o.service_hours
-    return KpiResult(
-        value=value, n=o.records, excluded=o.excluded, note=o.note(), details=o.details()
-    )
+    return o.result(100.0 * o.uptime_hours / o.service_hours)
 
 
 def availability_from_samples(
@@ -190,8 +212,9 @@ def availability_from_samples(
     flags = up.dropna().astype(bool)
     missing = int(up.isna().sum())
     if flags.empty:
-        note = "no monitoring sample with an up flag in the period's service time"
-        return KpiResult(value=None, n=0, excluded=missing, note=note)
+        return empty(
+            "no monitoring sample with an up flag in the period's service time", excluded=missing
+        )
     note = f"{missing} sample(s) without an up flag are left out" if missing else ""
     return KpiResult(
         value=100.0 * float(flags.mean()),
@@ -202,20 +225,8 @@ def availability_from_samples(
     )
 
 
-def _no_failure_lower_bound(o: _Outages, hours: float) -> KpiResult:
-    note = "no failure in the period; lower bound"
-    if o.excluded:
-        note += f"; {o.note()}"
-    return KpiResult(value=hours, n=o.records, excluded=o.excluded, note=note, details=o.details())
-
-
-def mtbf(
-    downtime: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-) -> KpiResult:
+@_on_outages
+def mtbf(o: _Outages) -> KpiResult:
     """Mean time between failures: hours of service up time per failure in the period.
 
     Formula: (service time − downtime) / failures, a failure being a merged outage
@@ -228,107 +239,71 @@ def mtbf(
         ...      end=pd.Timestamp("2026-01-02", tz="UTC")).value
         20.0
     """
-    o = _measure(downtime, start, end, calendar)
-    if (bad := _usable(o)) is not None:
-        return bad
-    uptime = o.service_hours - o.downtime_hours
-    if not o.failures:
-        return _no_failure_lower_bound(o, uptime)
-    return KpiResult(
-        value=uptime / o.failures,
-        n=o.records,
-        excluded=o.excluded,
-        note=o.note(),
-        details=o.details(),
-    )
+    return o.per_failure(o.uptime_hours, lower_bound=True)
 
 
-def mtrs(
-    downtime: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-) -> KpiResult:
+@_on_outages
+def mtrs(o: _Outages) -> KpiResult:
     """Mean time to restore service: hours of downtime per failure in the period.
 
     Formula: downtime / failures, a failure being a merged outage that starts in
     the period; downtime includes service time lost to an outage begun earlier.
 
     Example:
-        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 02:00"], utc=True),
-        ...                   "end": pd.to_datetime(["2026-01-01 06:00"], utc=True)})
-        >>> mtrs(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
-        ...      end=pd.Timestamp("2026-01-02", tz="UTC")).value
-        4.0
+        An outage begun the evening before costs its first hour of the day, but only
+        the one starting in the day is a failure of it: (1 h + 4 h) / 1.
+
+        >>> d = pd.DataFrame({
+        ...     "start": pd.to_datetime(["2025-12-31 23:00", "2026-01-01 02:00"], utc=True),
+        ...     "end": pd.to_datetime(["2026-01-01 01:00", "2026-01-01 06:00"], utc=True)})
+        >>> r = mtrs(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...          end=pd.Timestamp("2026-01-02", tz="UTC"))
+        >>> (r.value, r.details["failures"])
+        (5.0, 1)
     """
-    o = _measure(downtime, start, end, calendar)
-    if (bad := _usable(o)) is not None:
-        return bad
-    if not o.failures:
-        note = "no failure in the period: no service to restore"
-        return KpiResult(value=None, n=0, excluded=o.excluded, note=note, details=o.details())
-    return KpiResult(
-        value=o.downtime_hours / o.failures,
-        n=o.records,
-        excluded=o.excluded,
-        note=o.note(),
-        details=o.details(),
-    )
+    return o.per_failure(o.downtime_hours, lower_bound=False)
 
 
-def mtbsi(
-    downtime: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-) -> KpiResult:
+@_on_outages
+def mtbsi(o: _Outages) -> KpiResult:
     """Mean time between service incidents: hours of service time per failure (MTBF + MTRS).
 
     Formula: service time / failures, a failure being a merged outage that starts
     in the period. With no failure: the service time, as a lower bound.
 
     Example:
-        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 02:00"], utc=True),
-        ...                   "end": pd.to_datetime(["2026-01-01 06:00"], utc=True)})
-        >>> mtbsi(d, start=pd.Timestamp("2026-01-01", tz="UTC"),
-        ...       end=pd.Timestamp("2026-01-02", tz="UTC")).value
-        24.0
+        Two outages in a day: 24 h / 2. A day without one gives its 24 h as a lower bound.
+
+        >>> day = {"start": pd.Timestamp("2026-01-01", tz="UTC"),
+        ...        "end": pd.Timestamp("2026-01-02", tz="UTC")}
+        >>> d = pd.DataFrame({
+        ...     "start": pd.to_datetime(["2026-01-01 02:00", "2026-01-01 12:00"], utc=True),
+        ...     "end": pd.to_datetime(["2026-01-01 06:00", "2026-01-01 13:00"], utc=True)})
+        >>> mtbsi(d, **day).value
+        12.0
+        >>> r = mtbsi(d.iloc[:0], **day)
+        >>> (r.value, r.note)
+        (24.0, 'no failure in the period; lower bound')
     """
-    o = _measure(downtime, start, end, calendar)
-    if (bad := _usable(o)) is not None:
-        return bad
-    if not o.failures:
-        return _no_failure_lower_bound(o, o.service_hours)
-    return KpiResult(
-        value=o.service_hours / o.failures,
-        n=o.records,
-        excluded=o.excluded,
-        note=o.note(),
-        details=o.details(),
-    )
+    return o.per_failure(o.service_hours, lower_bound=True)
 
 
 _OUTAGE = ("start", "end")
 
+_kpi = partial(define, "downtime")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition("availability", "Availability", "%", "downtime", _OUTAGE, "higher", availability),
-    KpiDefinition(
-        "downtime_minutes", "Downtime", "min", "downtime", _OUTAGE, "lower", downtime_minutes
-    ),
-    KpiDefinition(
-        "availability_from_samples",
+    _kpi(availability, "Availability", "%", _OUTAGE, "higher"),
+    _kpi(downtime_minutes, "Downtime", "min", _OUTAGE, "lower"),
+    define(
+        "monitoring",
+        availability_from_samples,
         "Availability (monitoring samples)",
         "%",
-        "monitoring",
         ("timestamp", "up"),
         "higher",
-        availability_from_samples,
     ),
-    KpiDefinition("mtbf", "Mean time between failures", "h", "downtime", _OUTAGE, "higher", mtbf),
-    KpiDefinition("mtrs", "Mean time to restore service", "h", "downtime", _OUTAGE, "lower", mtrs),
-    KpiDefinition(
-        "mtbsi", "Mean time between service incidents", "h", "downtime", _OUTAGE, "higher", mtbsi
-    ),
+    _kpi(mtbf, "Mean time between failures", "h", _OUTAGE, "higher"),
+    _kpi(mtrs, "Mean time to restore service", "h", _OUTAGE, "lower"),
+    _kpi(mtbsi, "Mean time between service incidents", "h", _OUTAGE, "higher"),
 )

@@ -20,7 +20,7 @@ import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, TypeVar, get_type_hints
 
 import pandas as pd
 from pydantic import ConfigDict, ValidationError, create_model
@@ -132,10 +132,69 @@ class KpiDefinition:
         return self.compute(table, start=start, end=end, **given, **dict(options or {}))
 
 
+def define(
+    source_kind: str,
+    compute: Callable[..., KpiResult],
+    name: str,
+    unit: str,
+    fields: tuple[str, ...],
+    better: Literal["higher", "lower"],
+    option_fields: Mapping[str, Mapping[Any, tuple[str, ...]]] | None = None,
+) -> KpiDefinition:
+    """A library KPI on ``source_kind`` tables, registered under its function's name.
+
+    The function's name is the stable id params use. Each family's ``DEFINITIONS``
+    is a table of these, one row per KPI; a family binds its usual source kind
+    (``_kpi = partial(define, "tickets")``).
+
+    Example:
+        >>> def volume(table, *, start, end):
+        ...     return KpiResult(value=float(len(table)), n=len(table))
+        >>> d = define("tickets", volume, "Volume", "tickets", ("opened_at",), "lower")
+        >>> (d.id, d.source_kind, d.fields)
+        ('volume', 'tickets', ('opened_at',))
+    """
+    return KpiDefinition(
+        compute.__name__, name, unit, source_kind, fields, better, compute, option_fields or {}
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., KpiResult])
+
+
+def named_after(compute: _F, formula: Callable[..., Any]) -> _F:
+    """``compute`` under the name and docstring of ``formula``; for a family's KPI decorator.
+
+    Where several KPIs share a signature and the steps around their formula, a family
+    module writes the KPI function once, in a decorator, and each KPI as a decorated
+    function holding only its formula. The KPI keeps the formula's name (its id, and
+    what pickle and doctest look up in the module) and docstring (its formula and
+    example), and its own signature and annotations, from which options are read:
+    unlike ``functools.wraps`` this sets no ``__wrapped__`` and copies no annotations.
+    """
+    compute.__name__ = formula.__name__
+    compute.__qualname__ = formula.__qualname__
+    compute.__doc__ = formula.__doc__
+    return compute
+
+
 def in_period(values: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Mask of timestamps in [start, end) (end exclusive); missing timestamps are False."""
+    """Mask of timestamps in [start, end) (end exclusive); missing timestamps are False.
+
+    Example:
+        >>> t = pd.Series(pd.to_datetime(["2026-01-01", "2026-02-01", None], utc=True))
+        >>> in_period(t, pd.Timestamp("2026-01-01", tz="UTC"),
+        ...           pd.Timestamp("2026-02-01", tz="UTC")).tolist()
+        [True, False, False]
+    """
     return ((values >= start) & (values < end)).fillna(False).astype(bool)
 
 
-def empty(note: str) -> KpiResult:
-    return KpiResult(value=None, n=0, note=note)
+def empty(note: str, *, excluded: int = 0) -> KpiResult:
+    """A result with no value: nothing to measure, for the reason ``note`` gives.
+
+    Example:
+        >>> empty("no survey response in the period", excluded=2).to_dict()["value"] is None
+        True
+    """
+    return KpiResult(value=None, n=0, excluded=excluded, note=note)

@@ -21,14 +21,17 @@ share ``1 − objective/100`` of the period's units to be bad; that allowance is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 import pandas as pd
 
 from csi_helpers.errors import ParamsError
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period, named_after
+from csi_helpers.kpis.performance import failed_requests
 
 _SLI_COLUMN = {
     "availability": "up",
@@ -59,6 +62,16 @@ class _Spend:
     def spent(self) -> float:
         return self.consumed / self.budget
 
+    @property
+    def remaining_pct(self) -> float:
+        """Share of the budget left (%), negative once it is blown."""
+        return 100.0 * (1 - self.spent)
+
+    @property
+    def burn_rate(self) -> float:
+        """Share of the budget spent per elapsed share of the period (1 = exactly by the end)."""
+        return self.spent / self.elapsed
+
     def result(self, value: float) -> KpiResult:
         notes = [self.note] if self.note else []
         if self.consumed > self.budget:
@@ -73,8 +86,8 @@ class _Spend:
             "eligible": round(self.eligible, 6),
             "objective_pct": self.objective,
             "elapsed_share": round(self.elapsed, 6),
-            "remaining_pct": round(100.0 * (1 - self.spent), 6),
-            "burn_rate": round(self.spent / self.elapsed, 6),
+            "remaining_pct": round(self.remaining_pct, 6),
+            "burn_rate": round(self.burn_rate, 6),
         }
         return KpiResult(
             value=value, n=self.n, excluded=self.excluded, note="; ".join(notes), details=details
@@ -98,40 +111,50 @@ def _elapsed(
     return (moment - start) / (end - start), moment
 
 
-def _report(spend: _Spend | KpiResult, measure: Literal["remaining", "burn"]) -> KpiResult:
-    """The remaining budget (%) or the burn rate, or why there is none."""
+def _budget_kpi(
+    spend_until: Callable[[pd.Timestamp, float], _Spend | KpiResult],
+    measure: Callable[[_Spend], float],
+    *,
+    objective: tuple[str, float],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: datetime | None,
+) -> KpiResult:
+    """``measure`` of what was spent up to ``as_of`` (details: the spend), or why there is none.
+
+    ``objective`` is the option's name and value, checked first; ``spend_until(until,
+    share)`` counts the units before ``until``, ``share`` being the elapsed share.
+    """
+    _check_objective(*objective)
+    share, until = _elapsed(start, end, as_of)
+    if share <= 0:
+        return empty("as_of is at or before the period start: no time has elapsed")
+    spend = spend_until(until, share)
     if isinstance(spend, KpiResult):
         return spend
     if spend.budget <= 0:
         note = f"an objective of {spend.objective:g} % leaves no error budget"
         return KpiResult(value=None, n=spend.n, excluded=spend.excluded, note=note)
-    if measure == "remaining":
-        return spend.result(100.0 * (1 - spend.spent))
-    return spend.result(spend.spent / spend.elapsed)
+    return spend.result(measure(spend))
 
 
 def _sli_spend(
     monitoring: pd.DataFrame,
     start: pd.Timestamp,
-    end: pd.Timestamp,
+    until: pd.Timestamp,
+    share: float,
     *,
     slo: float,
     sli: str,
     latency_threshold_ms: float,
-    as_of: datetime | None,
 ) -> _Spend | KpiResult:
-    _check_objective("slo", slo)
-    share, until = _elapsed(start, end, as_of)
-    if share <= 0:
-        return empty("as_of is at or before the period start: no time has elapsed")
+    """Bad units of the SLI among the samples in [start, until)."""
     column = _SLI_COLUMN[sli]
     scoped = monitoring[in_period(monitoring["timestamp"], start, until)]
     values = scoped[column]
     missing = int(values.isna().sum())
     if values.notna().sum() == 0:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note=f"no {column} sample in the period"
-        )
+        return empty(f"no {column} sample in the period", excluded=missing)
     note = f"{missing} sample(s) without {column} are left out" if missing else ""
     if sli == "availability":
         up = values.dropna().astype(bool)
@@ -140,31 +163,52 @@ def _sli_spend(
         latency = values.dropna().astype(float)
         bad = float((latency > latency_threshold_ms).sum())
         return _Spend(slo, len(latency), bad, share, "samples", len(latency), missing, note)
-    rate = values.astype("Float64")
-    requests = scoped.get("requests", pd.Series(pd.NA, index=scoped.index)).astype("Float64")
-    both = rate.notna() & requests.notna()
-    if not both.any() or float(requests[both].sum()) <= 0:
-        rate = rate.dropna()
+    weighted = failed_requests(scoped)
+    if weighted is None:
+        rate = values.astype("Float64").dropna()
         note = "; ".join(filter(None, [note, "no request counts: budget on samples"]))
         return _Spend(slo, len(rate), float(rate.sum()), share, "samples", len(rate), missing, note)
-    left_out = int((~both).sum())
+    left_out = weighted.left_out
     note = f"{left_out} sample(s) without error_rate or requests are left out" if left_out else ""
-    failed = float((rate[both] * requests[both]).sum())
     return _Spend(
-        slo, float(requests[both].sum()), failed, share, "requests", int(both.sum()), left_out, note
+        slo, weighted.requests, weighted.failed, share, "requests", weighted.samples, left_out, note
     )
 
 
-def error_budget_remaining(
-    monitoring: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    slo: float = 99.9,
-    sli: Literal["availability", "latency", "latency_p95", "errors"] = "availability",
-    latency_threshold_ms: float = 300.0,
-    as_of: datetime | None = None,
-) -> KpiResult:
+def _on_sli_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult]:
+    """A monitoring error-budget KPI: the decorated measure of the spend, with its name and doc.
+
+    The KPI takes the canonical monitoring table, the period [start, end) and the
+    options ``slo``, ``sli``, ``latency_threshold_ms`` and ``as_of``.
+    """
+
+    def kpi(
+        monitoring: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        slo: float = 99.9,
+        sli: Literal["availability", "latency", "latency_p95", "errors"] = "availability",
+        latency_threshold_ms: float = 300.0,
+        as_of: datetime | None = None,
+    ) -> KpiResult:
+        spend_until = partial(
+            _sli_spend,
+            monitoring,
+            start,
+            slo=slo,
+            sli=sli,
+            latency_threshold_ms=latency_threshold_ms,
+        )
+        return _budget_kpi(
+            spend_until, measure, objective=("slo", slo), start=start, end=end, as_of=as_of
+        )
+
+    return named_after(kpi, measure)
+
+
+@_on_sli_spend
+def error_budget_remaining(spend: _Spend) -> float:
     """Share of the period's error budget left for a monitoring SLI against its SLO (%).
 
     Options: ``slo`` (percent of good units, default 99.9); ``sli`` (default
@@ -185,28 +229,11 @@ def error_budget_remaining(
         >>> (r.value, r.details["budget"], r.details["consumed"])
         (50.0, 10.0, 5.0)
     """
-    spend = _sli_spend(
-        monitoring,
-        start,
-        end,
-        slo=slo,
-        sli=sli,
-        latency_threshold_ms=latency_threshold_ms,
-        as_of=as_of,
-    )
-    return _report(spend, "remaining")
+    return spend.remaining_pct
 
 
-def error_budget_burn_rate(
-    monitoring: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    slo: float = 99.9,
-    sli: Literal["availability", "latency", "latency_p95", "errors"] = "availability",
-    latency_threshold_ms: float = 300.0,
-    as_of: datetime | None = None,
-) -> KpiResult:
+@_on_sli_spend
+def error_budget_burn_rate(spend: _Spend) -> float:
     """How fast a monitoring SLI spends its error budget (1 = exactly by the period end).
 
     Options as for ``error_budget_remaining``: ``slo`` (default 99.9), ``sli``
@@ -223,54 +250,49 @@ def error_budget_burn_rate(
         ...                        end=pd.Timestamp("2026-01-02", tz="UTC"), slo=99.0).value
         0.5
     """
-    spend = _sli_spend(
-        monitoring,
-        start,
-        end,
-        slo=slo,
-        sli=sli,
-        latency_threshold_ms=latency_threshold_ms,
-        as_of=as_of,
-    )
-    return _report(spend, "burn")
+    return spend.burn_rate
 
 
 def _sla_spend(
-    tickets: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    *,
-    target: float,
-    as_of: datetime | None,
+    tickets: pd.DataFrame, start: pd.Timestamp, until: pd.Timestamp, share: float, *, target: float
 ) -> _Spend | KpiResult:
-    _check_objective("target", target)
-    share, until = _elapsed(start, end, as_of)
-    if share <= 0:
-        return empty("as_of is at or before the period start: no time has elapsed")
+    """Tickets opened in [start, until) that missed their SLA."""
     flags = tickets.loc[in_period(tickets["opened_at"], start, until), "made_sla"]
     missing = int(flags.isna().sum())
     made = flags.dropna().astype(bool)
     if made.empty:
-        return KpiResult(
-            value=None,
-            n=0,
-            excluded=missing,
-            note="no ticket with an SLA flag was opened in the period",
-        )
+        return empty("no ticket with an SLA flag was opened in the period", excluded=missing)
     note = f"{missing} ticket(s) without an SLA flag are left out" if missing else ""
     return _Spend(
         target, len(made), float((~made).sum()), share, "tickets", len(made), missing, note
     )
 
 
-def sla_error_budget_remaining(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    target: float = 95.0,
-    as_of: datetime | None = None,
-) -> KpiResult:
+def _on_sla_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult]:
+    """An SLA error-budget KPI: the decorated measure of the spend, with its name and doc.
+
+    The KPI takes the canonical tickets table, the period [start, end) and the
+    options ``target`` and ``as_of``.
+    """
+
+    def kpi(
+        tickets: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        target: float = 95.0,
+        as_of: datetime | None = None,
+    ) -> KpiResult:
+        spend_until = partial(_sla_spend, tickets, start, target=target)
+        return _budget_kpi(
+            spend_until, measure, objective=("target", target), start=start, end=end, as_of=as_of
+        )
+
+    return named_after(kpi, measure)
+
+
+@_on_sla_spend
+def sla_error_budget_remaining(spend: _Spend) -> float:
     """Share of the SLA breach allowance left for tickets opened in the period (%).
 
     Options: ``target`` (percent of tickets within SLA, default 95.0); ``as_of``
@@ -288,18 +310,11 @@ def sla_error_budget_remaining(
         ...                            end=pd.Timestamp("2026-02-01", tz="UTC")).value
         50.0
     """
-    spend = _sla_spend(tickets, start, end, target=target, as_of=as_of)
-    return _report(spend, "remaining")
+    return spend.remaining_pct
 
 
-def sla_burn_rate(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    target: float = 95.0,
-    as_of: datetime | None = None,
-) -> KpiResult:
+@_on_sla_spend
+def sla_burn_rate(spend: _Spend) -> float:
     """How fast SLA breaches spend the allowance the target gives (1 = exactly by period end).
 
     Options: ``target`` (default 95.0), ``as_of`` (default None: a closed period).
@@ -314,49 +329,24 @@ def sla_burn_rate(
         ...               end=pd.Timestamp("2026-02-01", tz="UTC")).value
         2.0
     """
-    spend = _sla_spend(tickets, start, end, target=target, as_of=as_of)
-    return _report(spend, "burn")
+    return spend.burn_rate
 
 
 _SLI_FIELDS = {sli: (column,) for sli, column in _SLI_COLUMN.items()}
 
+_SLA = ("opened_at", "made_sla")
+_SLI = ("timestamp",)
+_BY_SLI = {"sli": _SLI_FIELDS}
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "error_budget_remaining",
-        "Error budget remaining",
-        "%",
-        "monitoring",
-        ("timestamp",),
-        "higher",
-        error_budget_remaining,
-        {"sli": _SLI_FIELDS},
+    define(
+        "monitoring", error_budget_remaining, "Error budget remaining", "%", _SLI, "higher", _BY_SLI
     ),
-    KpiDefinition(
-        "error_budget_burn_rate",
-        "Error budget burn rate",
-        "×",
-        "monitoring",
-        ("timestamp",),
-        "lower",
-        error_budget_burn_rate,
-        {"sli": _SLI_FIELDS},
+    define(
+        "monitoring", error_budget_burn_rate, "Error budget burn rate", "×", _SLI, "lower", _BY_SLI
     ),
-    KpiDefinition(
-        "sla_error_budget_remaining",
-        "SLA error budget remaining",
-        "%",
-        "tickets",
-        ("opened_at", "made_sla"),
-        "higher",
-        sla_error_budget_remaining,
+    define(
+        "tickets", sla_error_budget_remaining, "SLA error budget remaining", "%", _SLA, "higher"
     ),
-    KpiDefinition(
-        "sla_burn_rate",
-        "SLA error budget burn rate",
-        "×",
-        "tickets",
-        ("opened_at", "made_sla"),
-        "lower",
-        sla_burn_rate,
-    ),
+    define("tickets", sla_burn_rate, "SLA error budget burn rate", "×", _SLA, "lower"),
 )

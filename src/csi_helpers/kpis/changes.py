@@ -11,9 +11,11 @@ ignoring surrounding blanks.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 
 def _folded(values: pd.Series) -> pd.Series:
@@ -157,32 +159,17 @@ def incidents_caused_by_changes(
 # planned_end and the start columns are used when the source has them.
 _COMPLETION = ("actual_end",)
 
+_kpi = partial(define, "changes")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "change_success_rate",
-        "Successful changes",
-        "%",
-        "changes",
-        (*_COMPLETION, "outcome"),
-        "higher",
-        change_success_rate,
-    ),
-    KpiDefinition(
-        "emergency_change_share",
-        "Emergency changes",
-        "%",
-        "changes",
-        (*_COMPLETION, "type"),
-        "lower",
-        emergency_change_share,
-    ),
-    KpiDefinition(
-        "incidents_caused_by_changes",
-        "Incidents caused by changes",
+    _kpi(change_success_rate, "Successful changes", "%", (*_COMPLETION, "outcome"), "higher"),
+    _kpi(emergency_change_share, "Emergency changes", "%", (*_COMPLETION, "type"), "lower"),
+    define(
         "tickets",
+        incidents_caused_by_changes,
+        "Incidents caused by changes",
         "tickets",
         ("opened_at", "caused_by"),
         "lower",
-        incidents_caused_by_changes,
     ),
 )

@@ -23,37 +23,38 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 _US_PER_HOUR = 3_600_000_000
+_Moment = TypeVar("_Moment", datetime.time, datetime.date)
 
 
-def _as_time(value: object, name: str) -> datetime.time:
-    if isinstance(value, datetime.time):
+def _from_iso(value: object, kind: type[_Moment], error: str) -> _Moment:
+    """``value`` if a ``kind`` already, else parsed from an ISO string; ValueError ``error``."""
+    if isinstance(value, kind):
         return value
     if isinstance(value, str):
         try:
-            return datetime.time.fromisoformat(value)
+            return kind.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"calendar {name} must be a time of day such as 08:00, got {value!r}")
+    raise ValueError(error)
+
+
+def _as_time(value: object, name: str) -> datetime.time:
+    error = f"calendar {name} must be a time of day such as 08:00, got {value!r}"
+    return _from_iso(value, datetime.time, error)
 
 
 def _as_date(value: object) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"calendar holiday must be a date such as 2026-12-25, got {value!r}")
+    error = f"calendar holiday must be a date such as 2026-12-25, got {value!r}"
+    return _from_iso(value, datetime.date, error)
 
 
 def _as_utc(values: pd.Series) -> pd.Series:
@@ -242,6 +243,20 @@ def paused_hours(
         >>> paused_hours(p, TWENTY_FOUR_SEVEN, until=done).to_dict()
         {'A': 3.0, 'B': 2.0}
     """
+    frame = _clipped(pauses, until=until, since=since)
+    ids = list(dict.fromkeys([*pauses["ticket_id"].dropna(), *_index_of(until)]))
+    if frame.empty:
+        return pd.Series(0.0, index=pd.Index(ids, name="ticket_id"), name="paused_hours")
+    merged = _merged_per_ticket(frame)
+    merged["hours"] = calendar.elapsed_hours(merged["start"], merged["end"])
+    per_ticket = merged.groupby("ticket_id")["hours"].sum()
+    return per_ticket.reindex(ids, fill_value=0.0).rename("paused_hours").rename_axis("ticket_id")
+
+
+def _clipped(
+    pauses: pd.DataFrame, *, until: pd.Series | None, since: pd.Series | None
+) -> pd.DataFrame:
+    """Pauses in UTC clipped to their ticket's [since, until); usable ones, by ticket and start."""
     missing = {"ticket_id", "start", "end"} - set(pauses.columns)
     if missing:
         raise ValueError(f"pauses need columns ticket_id, start, end; missing {sorted(missing)}")
@@ -260,25 +275,22 @@ def paused_hours(
         bound = pd.Series(_by_ticket(since).reindex(frame["ticket_id"]).array)
         frame["start"] = frame["start"].where(bound.isna() | (frame["start"] >= bound), bound)
     frame = frame[frame["ticket_id"].notna() & frame["start"].notna() & frame["end"].notna()]
-    frame = frame[frame["end"] > frame["start"]].sort_values(["ticket_id", "start"])
-    ids = list(dict.fromkeys([*pauses["ticket_id"].dropna(), *_index_of(until)]))
-    if frame.empty:
-        return pd.Series(0.0, index=pd.Index(ids, name="ticket_id"), name="paused_hours")
-    # Union per ticket: a new stretch starts at a ticket's first pause, or where a pause
-    # begins after every earlier pause of that ticket has ended.
+    return frame[frame["end"] > frame["start"]].sort_values(["ticket_id", "start"])
+
+
+def _merged_per_ticket(frame: pd.DataFrame) -> pd.DataFrame:
+    """Overlapping or touching pauses of one ticket merged into stretches (sorted input)."""
+    # A new stretch starts at a ticket's first pause, or where a pause begins after
+    # every earlier pause of that ticket has ended.
     ticket = frame["ticket_id"].to_numpy()
     starts = frame["start"].to_numpy("datetime64[us]").view("int64")
     ends = frame["end"].to_numpy("datetime64[us]").view("int64")
     running = pd.Series(ends).groupby(ticket, sort=False).cummax().to_numpy()
     first_of_ticket = np.r_[True, ticket[1:] != ticket[:-1]]
     new_stretch = first_of_ticket | (starts > np.r_[np.iinfo(np.int64).min, running[:-1]])
-    stretch = np.cumsum(new_stretch)
-    merged = frame.groupby(stretch).agg(
+    return frame.groupby(np.cumsum(new_stretch)).agg(
         ticket_id=("ticket_id", "first"), start=("start", "min"), end=("end", "max")
     )
-    merged["hours"] = calendar.elapsed_hours(merged["start"], merged["end"])
-    per_ticket = merged.groupby("ticket_id")["hours"].sum()
-    return per_ticket.reindex(ids, fill_value=0.0).rename("paused_hours").rename_axis("ticket_id")
 
 
 def _by_ticket(values: pd.Series) -> pd.Series:

@@ -6,9 +6,11 @@ without a score was not answered.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 
 def _scores(survey: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
@@ -93,32 +95,10 @@ def survey_response_rate(
 
 _SCORED = ("sent_at", "score")
 
+_kpi = partial(define, "survey")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "csat_mean",
-        "Customer satisfaction (mean score)",
-        "score",
-        "survey",
-        _SCORED,
-        "higher",
-        csat_mean,
-    ),
-    KpiDefinition(
-        "csat_distribution",
-        "Satisfied customers (share of responses)",
-        "%",
-        "survey",
-        _SCORED,
-        "higher",
-        csat_distribution,
-    ),
-    KpiDefinition(
-        "survey_response_rate",
-        "Survey response rate",
-        "%",
-        "survey",
-        _SCORED,
-        "higher",
-        survey_response_rate,
-    ),
+    _kpi(csat_mean, "Customer satisfaction (mean score)", "score", _SCORED, "higher"),
+    _kpi(csat_distribution, "Satisfied customers (share of responses)", "%", _SCORED, "higher"),
+    _kpi(survey_response_rate, "Survey response rate", "%", _SCORED, "higher"),
 )

@@ -13,14 +13,14 @@ out and counted, as are tickets in scope that have not ended yet. Registered in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiResult, in_period
+from csi_helpers.kpis.base import KpiResult, in_period, named_after
 from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar, paused_hours
 
 Scope = Literal["resolved_in_period", "opened_in_period"]
@@ -131,6 +131,16 @@ def measure(
     Scope ``opened_in_period``: tickets opened in [start, end), whatever their end
     (one after the period counts); those with no ``until`` are left out as ``not_ended``.
     Tickets that end before they open, or lack opened_at, are left out too.
+
+    Example:
+        >>> t = pd.DataFrame({"opened_at": pd.to_datetime(["2026-01-05 09:00"] * 3, utc=True),
+        ...     "resolved_at": pd.to_datetime(["2026-01-05 11:00", None, "2026-01-05 08:00"],
+        ...                                   utc=True)})
+        >>> d = measure(t, start=pd.Timestamp("2026-01-01", tz="UTC"),
+        ...             end=pd.Timestamp("2026-02-01", tz="UTC"), until="resolved_at",
+        ...             scope="opened_in_period", not_ended="unresolved")
+        >>> (d.hours.tolist(), d.result(2.0).note)
+        ([2.0], '2 of 3 tickets in scope excluded: 1 unresolved, 1 ended before they were opened')
     """
     opened, ended = ticket_times(tickets, "opened_at"), ticket_times(tickets, until)
     opened_in = in_period(opened, start, end)
@@ -151,42 +161,42 @@ def measure(
     return Durations(hours.dropna(), exclusions, paused, ignored)
 
 
-_STATS = {"mean": np.mean, "median": np.median, "p90": lambda h: np.percentile(h, 90)}
+def _on_resolution_times(statistic: Callable[[np.ndarray], float]) -> Callable[..., KpiResult]:
+    """A time-to-resolve KPI: the decorated statistic of resolution times, with its name and doc.
+
+    The KPI takes the canonical tickets table, the period [start, end), the reserved
+    ``calendar`` and ``pauses``, and the options ``resolution`` and ``scope``
+    (see :func:`mean_time_to_resolve`). ``statistic`` gets the hours of the tickets
+    in scope, at least one.
+    """
+
+    def kpi(
+        tickets: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+        pauses: pd.DataFrame | None = None,
+        resolution: Literal["resolved_at", "closed_at"] = "resolved_at",
+        scope: Scope = "resolved_in_period",
+    ) -> KpiResult:
+        d = measure(
+            tickets,
+            start=start,
+            end=end,
+            until=resolution,
+            scope="ended_in_period" if scope == "resolved_in_period" else "opened_in_period",
+            not_ended="unresolved",
+            calendar=calendar,
+            pauses=pauses,
+        )
+        return d.result(float(statistic(d.hours.to_numpy())) if len(d.hours) else None)
+
+    return named_after(kpi, statistic)
 
 
-def _resolution_stat(
-    tickets: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar,
-    pauses: pd.DataFrame | None,
-    resolution: str,
-    scope: Scope,
-    stat: str,
-) -> KpiResult:
-    d = measure(
-        tickets,
-        start=start,
-        end=end,
-        until=resolution,
-        scope="ended_in_period" if scope == "resolved_in_period" else "opened_in_period",
-        not_ended="unresolved",
-        calendar=calendar,
-        pauses=pauses,
-    )
-    return d.result(float(_STATS[stat](d.hours.to_numpy())) if len(d.hours) else None)
-
-
-def mean_time_to_resolve(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-    pauses: pd.DataFrame | None = None,
-    resolution: Literal["resolved_at", "closed_at"] = "resolved_at",
-    scope: Scope = "resolved_in_period",
-) -> KpiResult:
+@_on_resolution_times
+def mean_time_to_resolve(hours: np.ndarray) -> float:
     """Mean hours of service time from opening to resolution (MTTR).
 
     Formula: mean over tickets in scope of service hours on the calendar from
@@ -217,19 +227,11 @@ def mean_time_to_resolve(
         >>> (r.value, r.excluded, r.note)
         (2.0, 1, '1 of 2 tickets in scope excluded: 1 unresolved')
     """
-    return _resolution_stat(tickets, start, end, calendar, pauses, resolution, scope, "mean")
+    return float(np.mean(hours))
 
 
-def median_time_to_resolve(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-    pauses: pd.DataFrame | None = None,
-    resolution: Literal["resolved_at", "closed_at"] = "resolved_at",
-    scope: Scope = "resolved_in_period",
-) -> KpiResult:
+@_on_resolution_times
+def median_time_to_resolve(hours: np.ndarray) -> float:
     """Median hours of service time from opening to resolution.
 
     Formula: median over tickets in scope of service hours on the calendar from
@@ -246,19 +248,11 @@ def median_time_to_resolve(
         ...                        end=pd.Timestamp("2026-02-01", tz="UTC")).value
         3.0
     """
-    return _resolution_stat(tickets, start, end, calendar, pauses, resolution, scope, "median")
+    return float(np.median(hours))
 
 
-def p90_time_to_resolve(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-    pauses: pd.DataFrame | None = None,
-    resolution: Literal["resolved_at", "closed_at"] = "resolved_at",
-    scope: Scope = "resolved_in_period",
-) -> KpiResult:
+@_on_resolution_times
+def p90_time_to_resolve(hours: np.ndarray) -> float:
     """90th percentile of service hours from opening to resolution.
 
     Formula: 90th percentile (linear interpolation, as numpy.percentile) over tickets
@@ -276,7 +270,7 @@ def p90_time_to_resolve(
         ...                     end=pd.Timestamp("2026-02-01", tz="UTC")).value
         10.0
     """
-    return _resolution_stat(tickets, start, end, calendar, pauses, resolution, scope, "p90")
+    return float(np.percentile(hours, 90))
 
 
 def mean_time_to_acknowledge(

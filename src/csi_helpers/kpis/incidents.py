@@ -2,19 +2,18 @@
 
 This module holds the whole incident family's ``DEFINITIONS``; the duration KPIs
 (MTTA, MTTR and its median and p90) live in :mod:`csi_helpers.kpis.incident_times`
-and are re-exported here.
+and SLA compliance in :mod:`csi_helpers.kpis.sla`; both are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
-from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 from csi_helpers.kpis.incident_times import (
     exclusion_note,
     mean_time_to_acknowledge,
@@ -22,10 +21,10 @@ from csi_helpers.kpis.incident_times import (
     median_time_to_resolve,
     p90_time_to_resolve,
     priority_targets,
-    service_durations,
     ticket_numbers,
     ticket_times,
 )
+from csi_helpers.kpis.sla import sla_compliance
 
 Resolution = Literal["resolved_at", "closed_at"]
 
@@ -46,94 +45,6 @@ def incident_volume(tickets: pd.DataFrame, *, start: pd.Timestamp, end: pd.Times
         return empty("no ticket has an opened_at")
     n = int(in_period(opened, start, end).sum())
     return KpiResult(value=float(n), n=n)
-
-
-def sla_compliance(
-    tickets: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
-    pauses: pd.DataFrame | None = None,
-    method: Literal["flag", "targets"] = "flag",
-    targets: dict[str, float] | None = None,
-) -> KpiResult:
-    """Percentage of tickets opened in the period that met their SLA.
-
-    Formula: 100 × met / (met + breached) over tickets opened in the period.
-
-    Args:
-        tickets: canonical tickets table.
-        start: period start (inclusive, UTC).
-        end: period end (exclusive, UTC).
-        calendar: service calendar for ``method="targets"`` (reserved; default 24×7).
-        pauses: clock-stopping intervals for ``method="targets"`` (reserved; default none).
-        method: ``"flag"`` (default): the export's own ``made_sla``; tickets without
-            a flag are excluded and counted. ``"targets"``: service hours from
-            opened_at to resolved_at (less pauses) against ``targets``; met when
-            ≤ target. A ticket with no resolved_at whose age at period end already
-            exceeds its target counts as breached; one still within it is excluded
-            and counted, as are tickets whose priority matches no target.
-        targets: hours per priority for ``method="targets"`` (default None; required
-            then). Keys match priority values exactly, by rank (``"P1"``, ``"1"``,
-            ``"1 - Critical"``) or by label; see :func:`priority_targets`.
-
-    Example:
-        >>> t = pd.DataFrame({"opened_at": pd.to_datetime(["2026-01-02"] * 4, utc=True),
-        ...                   "made_sla": [True, True, False, None]})
-        >>> r = sla_compliance(t, start=pd.Timestamp("2026-01-01", tz="UTC"),
-        ...                    end=pd.Timestamp("2026-02-01", tz="UTC"))
-        >>> (round(r.value, 2), r.excluded)
-        (66.67, 1)
-    """
-    opened_in = in_period(ticket_times(tickets, "opened_at"), start, end)
-    scoped = tickets.loc[opened_in]
-    if method == "flag":
-        flags = (
-            scoped["made_sla"]
-            if "made_sla" in scoped.columns
-            else pd.Series(pd.NA, index=scoped.index)
-        ).astype("boolean")
-        flagged = flags.dropna()
-        if flagged.empty:
-            return empty("no ticket with an SLA flag (made_sla) was opened in the period")
-        missing = {"without an SLA flag": len(flags) - len(flagged)}
-        value = 100.0 * float(flagged.astype(bool).mean())
-        note = exclusion_note(len(flags), missing)
-        details = {"met": int(flagged.sum())}
-        return KpiResult(value, len(flagged), len(flags) - len(flagged), note, details)
-    if not targets:
-        raise ValueError(
-            "sla_compliance with method 'targets' needs option targets: "
-            "hours per priority, e.g. {'P1': 4, 'P2': 8}"
-        )
-    if scoped.empty:
-        return empty("no ticket was opened in the period")
-    target = priority_targets(scoped.get("priority", pd.Series(index=scoped.index)), targets)
-    opened = ticket_times(scoped, "opened_at")
-    resolved = ticket_times(scoped, "resolved_at")
-    open_now = resolved.isna()
-    until = resolved.where(~open_now, end)  # open tickets are aged at period end
-    hours, _ = service_durations(scoped, opened, until, calendar=calendar, pauses=pauses)
-    known = target.notna()
-    met = known & ~open_now & (hours <= target)
-    breached = known & (hours > target)  # resolved late, or open and already past target
-    waiting = known & open_now & (hours <= target)
-    backwards = known & hours.isna()
-    counted = int(met.sum() + breached.sum())
-    parts = {
-        "with no target for their priority": int((~known).sum()),
-        "still open within target": int(waiting.sum()),
-        "resolved before they were opened": int(backwards.sum()),
-    }
-    details = {
-        "met": int(met.sum()),
-        "breached": int(breached.sum()),
-        "breached_while_open": int((breached & open_now).sum()),
-    }
-    value = 100.0 * float(met.sum()) / counted if counted else None
-    note = exclusion_note(len(scoped), parts) or ("" if counted else "nothing to count")
-    return KpiResult(value, counted, sum(parts.values()), note, details)
 
 
 _REOPEN_COLUMN = {"after_resolution": "reopen_count", "after_closure": "reopen_after_close_count"}
@@ -338,20 +249,6 @@ def reassignment_rate(
     return _share_of_resolved(tickets, start, end, "reassignment_count", "positive")
 
 
-def _kpi(
-    compute: Callable[..., KpiResult],
-    name: str,
-    unit: str,
-    fields: tuple[str, ...],
-    better: Literal["higher", "lower"],
-    option_fields: dict[str, dict[str, tuple[str, ...]]] | None = None,
-) -> KpiDefinition:
-    """A tickets KPI registered under its function's name, the stable id params use."""
-    return KpiDefinition(
-        compute.__name__, name, unit, "tickets", fields, better, compute, option_fields or {}
-    )
-
-
 _OPENED, _RESOLVED = ("opened_at",), ("resolved_at",)
 _RESOLUTION = {"resolution": {"resolved_at": _RESOLVED, "closed_at": ("closed_at",)}}
 _UNTIL = {"until": {"acknowledged": ("acknowledged_at",), "assigned": ("assigned_at",)}}
@@ -363,6 +260,8 @@ _REOPEN = {
     }
 }
 _REASSIGNED = ("resolved_at", "reassignment_count")
+
+_kpi = partial(define, "tickets")
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     _kpi(incident_volume, "Incidents opened", "tickets", _OPENED, "lower"),

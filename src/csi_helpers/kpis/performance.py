@@ -7,11 +7,21 @@ between samples (numpy's and pandas' default).
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, in_period
+from csi_helpers.kpis.base import (
+    KpiDefinition,
+    KpiResult,
+    define,
+    empty,
+    in_period,
+    named_after,
+)
 
 LatencyColumn = Literal["latency_ms", "latency_p95_ms"]
 
@@ -28,30 +38,87 @@ def _missing_note(missing: int, column: str) -> str:
     return f"{missing} sample(s) without {column} are left out" if missing else ""
 
 
-def _percentile(
-    monitoring: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, column: str, q: float
-) -> KpiResult:
-    values, missing = _samples(monitoring, column, start, end)
-    if values.empty:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note=f"no {column} sample in the period"
-        )
-    return KpiResult(
-        value=float(values.quantile(q)),
-        n=len(values),
-        excluded=missing,
-        note=_missing_note(missing, column),
-        details={"column": column},
+@dataclass(frozen=True)
+class FailedRequests:
+    """Failed requests over the monitoring samples that carry an error rate and a request count."""
+
+    failed: float  # Σ error_rate × requests
+    requests: float  # Σ requests
+    samples: int  # samples with both
+    left_out: int  # samples lacking either
+
+
+def failed_requests(samples: pd.DataFrame) -> FailedRequests | None:
+    """Σ error_rate × requests and Σ requests over the samples carrying both.
+
+    None when no sample carries both or their requests sum to zero: then there is
+    nothing to weight by. A table without a ``requests`` column has no counts.
+
+    Example:
+        >>> m = pd.DataFrame({"error_rate": [0.25, 0.5, None], "requests": [300.0, 100.0, 50.0]})
+        >>> failed_requests(m)
+        FailedRequests(failed=125.0, requests=400.0, samples=2, left_out=1)
+        >>> failed_requests(m.drop(columns="requests")) is None
+        True
+    """
+    rate = samples["error_rate"].astype("Float64")
+    no_counts = pd.Series(pd.NA, index=samples.index)
+    requests = samples.get("requests", no_counts).astype("Float64")
+    both = rate.notna() & requests.notna()
+    if not both.any() or float(requests[both].sum()) <= 0:
+        return None
+    return FailedRequests(
+        failed=float((rate[both] * requests[both]).sum()),
+        requests=float(requests[both].sum()),
+        samples=int(both.sum()),
+        left_out=int((~both).sum()),
     )
 
 
-def latency_p50(
+def _over_samples(
     monitoring: pd.DataFrame,
-    *,
     start: pd.Timestamp,
     end: pd.Timestamp,
-    column: LatencyColumn = "latency_ms",
+    column: str,
+    summarise: Callable[[pd.Series], tuple[float, dict[str, Any]]],
 ) -> KpiResult:
+    """A KPI of the period's ``column`` samples: ``summarise(values)`` gives value and details."""
+    values, missing = _samples(monitoring, column, start, end)
+    if values.empty:
+        return empty(f"no {column} sample in the period", excluded=missing)
+    value, details = summarise(values)
+    return KpiResult(value, len(values), missing, _missing_note(missing, column), details)
+
+
+def _on_latency(
+    default: LatencyColumn,
+) -> Callable[[Callable[[pd.Series], float]], Callable[..., KpiResult]]:
+    """A latency KPI: the decorated statistic of the period's samples, under its name and docstring.
+
+    The KPI takes the canonical monitoring table, the period [start, end) and option
+    ``column``, the latency column to read (default ``default``); its details name
+    the column read.
+    """
+
+    def decorate(statistic: Callable[[pd.Series], float]) -> Callable[..., KpiResult]:
+        def kpi(
+            monitoring: pd.DataFrame,
+            *,
+            start: pd.Timestamp,
+            end: pd.Timestamp,
+            column: LatencyColumn = default,
+        ) -> KpiResult:
+            return _over_samples(
+                monitoring, start, end, column, lambda v: (statistic(v), {"column": column})
+            )
+
+        return named_after(kpi, statistic)
+
+    return decorate
+
+
+@_on_latency(default="latency_ms")
+def latency_p50(latency: pd.Series) -> float:
     """Median latency of the period's samples (ms).
 
     Option ``column`` (default "latency_ms"): the latency column to read;
@@ -68,16 +135,11 @@ def latency_p50(
         >>> (r.value, r.n, r.excluded)
         (200.0, 3, 1)
     """
-    return _percentile(monitoring, start, end, column, 0.50)
+    return float(latency.quantile(0.50))
 
 
-def latency_p95(
-    monitoring: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    column: LatencyColumn = "latency_p95_ms",
-) -> KpiResult:
+@_on_latency(default="latency_p95_ms")
+def latency_p95(latency: pd.Series) -> float:
     """The level that latency stays under in 95 % of the period's samples (ms).
 
     Option ``column`` (default "latency_p95_ms", the per-interval p95 most tools
@@ -93,16 +155,11 @@ def latency_p95(
         ...             end=pd.Timestamp("2026-01-02", tz="UTC")).value
         100.0
     """
-    return _percentile(monitoring, start, end, column, 0.95)
+    return float(latency.quantile(0.95))
 
 
-def latency_p99(
-    monitoring: pd.DataFrame,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    column: LatencyColumn = "latency_ms",
-) -> KpiResult:
+@_on_latency(default="latency_ms")
+def latency_p99(latency: pd.Series) -> float:
     """The level that latency stays under in 99 % of the period's samples (ms).
 
     Option ``column`` (default "latency_ms"): the latency column to read.
@@ -116,7 +173,7 @@ def latency_p99(
         ...             end=pd.Timestamp("2026-02-01", tz="UTC")).value
         99.0
     """
-    return _percentile(monitoring, start, end, column, 0.99)
+    return float(latency.quantile(0.99))
 
 
 def error_rate(monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> KpiResult:
@@ -138,30 +195,27 @@ def error_rate(monitoring: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timesta
         31.25
     """
     scoped = monitoring[in_period(monitoring["timestamp"], start, end)]
-    rate = scoped["error_rate"].astype("Float64")
-    no_counts = pd.Series(pd.NA, index=scoped.index)
-    requests = scoped.get("requests", no_counts).astype("Float64")
-    both = rate.notna() & requests.notna()
-    if both.any() and float(requests[both].sum()) > 0:
-        left_out = int((~both).sum())
-        failed = float((rate[both] * requests[both]).sum())
+    weighted = failed_requests(scoped)
+    if weighted is not None:
         note = "request-weighted: failed requests / requests"
-        if left_out:
-            note += f"; {left_out} sample(s) without error_rate or requests are left out"
-        total = float(requests[both].sum())
+        if weighted.left_out:
+            note += f"; {weighted.left_out} sample(s) without error_rate or requests are left out"
         return KpiResult(
-            value=100.0 * failed / total,
-            n=int(both.sum()),
-            excluded=left_out,
+            value=100.0 * weighted.failed / weighted.requests,
+            n=weighted.samples,
+            excluded=weighted.left_out,
             note=note,
-            details={"weighting": "requests", "requests": total, "failed": failed},
+            details={
+                "weighting": "requests",
+                "requests": weighted.requests,
+                "failed": weighted.failed,
+            },
         )
+    rate = scoped["error_rate"].astype("Float64")
     values = rate.dropna().astype(float)
     missing = len(rate) - len(values)
     if values.empty:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note="no error_rate sample in the period"
-        )
+        return empty("no error_rate sample in the period", excluded=missing)
     note = "mean of sample error rates (no request counts to weight by)"
     if missing:
         note += f"; {_missing_note(missing, 'error_rate')}"
@@ -189,16 +243,8 @@ def mean_utilisation(
         ...                  end=pd.Timestamp("2026-01-02", tz="UTC")).value
         37.5
     """
-    values, missing = _samples(monitoring, "utilisation", start, end)
-    if values.empty:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
-        )
-    return KpiResult(
-        value=100.0 * float(values.mean()),
-        n=len(values),
-        excluded=missing,
-        note=_missing_note(missing, "utilisation"),
+    return _over_samples(
+        monitoring, start, end, "utilisation", lambda v: (100.0 * float(v.mean()), {})
     )
 
 
@@ -216,16 +262,8 @@ def peak_utilisation(
         ...                  end=pd.Timestamp("2026-02-01", tz="UTC")).value
         99.0
     """
-    values, missing = _samples(monitoring, "utilisation", start, end)
-    if values.empty:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
-        )
-    return KpiResult(
-        value=100.0 * float(values.quantile(0.99)),
-        n=len(values),
-        excluded=missing,
-        note=_missing_note(missing, "utilisation"),
+    return _over_samples(
+        monitoring, start, end, "utilisation", lambda v: (100.0 * float(v.quantile(0.99)), {})
     )
 
 
@@ -252,90 +290,28 @@ def hours_above_utilisation(
         >>> (r.value, r.details["share_pct"])
         (2.0, 50.0)
     """
-    values, missing = _samples(monitoring, "utilisation", start, end)
-    if values.empty:
-        return KpiResult(
-            value=None, n=0, excluded=missing, note="no utilisation sample in the period"
-        )
-    above = int((values > threshold).sum())
-    details = {"threshold": threshold, "share_pct": 100.0 * above / len(values)}
-    return KpiResult(
-        value=float(above),
-        n=len(values),
-        excluded=missing,
-        note=_missing_note(missing, "utilisation"),
-        details=details,
-    )
+
+    def above(values: pd.Series) -> tuple[float, dict[str, Any]]:
+        hours = int((values > threshold).sum())
+        return float(hours), {"threshold": threshold, "share_pct": 100.0 * hours / len(values)}
+
+    return _over_samples(monitoring, start, end, "utilisation", above)
 
 
 _LATENCY_FIELDS = {"column": {"latency_ms": ("latency_ms",), "latency_p95_ms": ("latency_p95_ms",)}}
+_SAMPLED, _ERRORS = ("timestamp",), ("timestamp", "error_rate")
 _UTILISATION = ("timestamp", "utilisation")
 
+_kpi = partial(define, "monitoring")
+
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "latency_p50",
-        "Median response time",
-        "ms",
-        "monitoring",
-        ("timestamp",),
-        "lower",
-        latency_p50,
-        _LATENCY_FIELDS,
-    ),
-    KpiDefinition(
-        "latency_p95",
-        "p95 response time",
-        "ms",
-        "monitoring",
-        ("timestamp",),
-        "lower",
-        latency_p95,
-        _LATENCY_FIELDS,
-    ),
-    KpiDefinition(
-        "latency_p99",
-        "p99 response time",
-        "ms",
-        "monitoring",
-        ("timestamp",),
-        "lower",
-        latency_p99,
-        _LATENCY_FIELDS,
-    ),
-    KpiDefinition(
-        "error_rate",
-        "Error rate",
-        "%",
-        "monitoring",
-        ("timestamp", "error_rate"),
-        "lower",
-        error_rate,
-    ),
-    KpiDefinition(
-        "mean_utilisation",
-        "Mean utilisation of capacity",
-        "%",
-        "monitoring",
-        _UTILISATION,
-        "lower",
-        mean_utilisation,
-    ),
-    KpiDefinition(
-        "peak_utilisation",
-        "Peak utilisation of capacity",
-        "%",
-        "monitoring",
-        _UTILISATION,
-        "lower",
-        peak_utilisation,
-    ),
-    KpiDefinition(
-        "hours_above_utilisation",
-        "Hours above the utilisation threshold",
-        "h",
-        "monitoring",
-        _UTILISATION,
-        "lower",
-        hours_above_utilisation,
+    _kpi(latency_p50, "Median response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(latency_p95, "p95 response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(latency_p99, "p99 response time", "ms", _SAMPLED, "lower", _LATENCY_FIELDS),
+    _kpi(error_rate, "Error rate", "%", _ERRORS, "lower"),
+    _kpi(mean_utilisation, "Mean utilisation of capacity", "%", _UTILISATION, "lower"),
+    _kpi(peak_utilisation, "Peak utilisation of capacity", "%", _UTILISATION, "lower"),
+    _kpi(
+        hours_above_utilisation, "Hours above the utilisation threshold", "h", _UTILISATION, "lower"
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csi_helpers.kpis.base import KpiDefinition, KpiResult, empty, in_period
+from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period
 
 # States that mean a problem is no longer open, matched case-insensitively at the start.
 _DONE_STATES = ("resolved", "closed", "cancel")
@@ -41,6 +41,22 @@ def problem_linked_share(
     )
 
 
+def _done_before(problems: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+    """Masks of the problems resolved or closed before ``end``, and of those done by state only.
+
+    The second holds problems with no resolution or closure date whose ``state``
+    says resolved, closed or cancelled: they cannot be placed in time.
+    """
+    missing = pd.Series(pd.NaT, index=problems.index, dtype=problems["opened_at"].dtype)
+    done_at = pd.concat(
+        [problems.get("resolved_at", missing), problems.get("closed_at", missing)], axis=1
+    ).min(axis=1)
+    done = (done_at < end).fillna(False).astype(bool)
+    state = problems.get("state", pd.Series(pd.NA, index=problems.index)).astype("string")
+    says_done = state.str.strip().str.casefold().str.startswith(_DONE_STATES).fillna(False)
+    return done, ~done & done_at.isna() & says_done.astype(bool)
+
+
 def open_problem_age_median(
     problems: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp
 ) -> KpiResult:
@@ -68,33 +84,23 @@ def open_problem_age_median(
     existing = problems[(opened < end).fillna(False).astype(bool)]
     if existing.empty:
         return empty("no problem was opened before the period end")
-    missing = pd.Series(pd.NaT, index=existing.index, dtype=existing["opened_at"].dtype)
-    done_at = pd.concat(
-        [existing.get("resolved_at", missing), existing.get("closed_at", missing)], axis=1
-    ).min(axis=1)
-    done = (done_at < end).fillna(False).astype(bool)
-    state = existing.get("state", pd.Series(pd.NA, index=existing.index)).astype("string")
-    says_done = state.str.strip().str.casefold().str.startswith(_DONE_STATES).fillna(False)
-    undated = ~done & done_at.isna() & says_done.astype(bool)
+    done, undated = _done_before(existing, end)
     open_now = existing[~done & ~undated]
+    left_out = int(undated.sum())
     details: dict[str, object] = {
         "open": len(open_now),
         "resolved_or_closed": int(done.sum()),
-        "closed_without_date": int(undated.sum()),
+        "closed_without_date": left_out,
     }
     note = (
-        f"{int(undated.sum())} problem(s) are resolved or closed by state but carry no date; "
+        f"{left_out} problem(s) are resolved or closed by state but carry no date; "
         "they are left out"
-        if undated.any()
+        if left_out
         else ""
     )
     if open_now.empty:
         return KpiResult(
-            value=None,
-            n=0,
-            excluded=int(undated.sum()),
-            note=note or "no problem was open at the period end",
-            details=details,
+            None, 0, left_out, note or "no problem was open at the period end", details
         )
     age = (end - open_now["opened_at"]).dt.total_seconds() / 86_400
     details |= {
@@ -102,32 +108,16 @@ def open_problem_age_median(
         "older_than_90_days": int((age > 90).sum()),
         "oldest_days": round(float(age.max()), 3),
     }
-    return KpiResult(
-        value=float(age.median()),
-        n=len(open_now),
-        excluded=int(undated.sum()),
-        note=note,
-        details=details,
-    )
+    return KpiResult(float(age.median()), len(open_now), left_out, note, details)
 
+
+_LINKED, _OPEN = ("opened_at", "problem_id"), ("opened_at", "resolved_at")
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    KpiDefinition(
-        "problem_linked_share",
-        "Incidents linked to a problem",
-        "%",
-        "tickets",
-        ("opened_at", "problem_id"),
-        "higher",
-        problem_linked_share,
+    define(
+        "tickets", problem_linked_share, "Incidents linked to a problem", "%", _LINKED, "higher"
     ),
-    KpiDefinition(
-        "open_problem_age_median",
-        "Median age of open problems",
-        "days",
-        "problems",
-        ("opened_at", "resolved_at"),
-        "lower",
-        open_problem_age_median,
+    define(
+        "problems", open_problem_age_median, "Median age of open problems", "days", _OPEN, "lower"
     ),
 )

@@ -1,0 +1,101 @@
+"""The library as a whole: every KPI is a documented module-level function under its id.
+
+Several families write the KPI function once in a decorator (``_on_outages``,
+``_on_latency``, ``_on_sli_spend``, ``_on_resolution_times``...) and each KPI holds
+only its formula; these tests pin what that must keep: the id, the options read
+from the signature, the docstring, and a function pickle and doctest can find.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pickle
+
+import pandas as pd
+import pytest
+
+from csi_helpers.kpis import LIBRARY
+from csi_helpers.kpis.base import KpiResult, define, named_after
+
+DAY = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": pd.Timestamp("2026-01-02", tz="UTC")}
+
+
+@pytest.mark.parametrize("kpi_id", list(LIBRARY))
+def test_each_kpi_is_the_module_function_of_its_id(kpi_id: str) -> None:
+    compute = LIBRARY[kpi_id].compute
+    module = importlib.import_module(compute.__module__)
+    assert compute.__name__ == compute.__qualname__ == kpi_id
+    assert getattr(module, kpi_id) is compute
+    assert not hasattr(compute, "__wrapped__")
+    assert pickle.loads(pickle.dumps(compute)) is compute
+
+
+@pytest.mark.parametrize("kpi_id", list(LIBRARY))
+def test_each_kpi_documents_a_formula_and_an_example(kpi_id: str) -> None:
+    doc = inspect.getdoc(LIBRARY[kpi_id].compute) or ""
+    assert "Formula:" in doc
+    assert "Example:" in doc and ">>> " in doc
+
+
+@pytest.mark.parametrize("kpi_id", list(LIBRARY))
+def test_each_kpi_takes_a_table_and_the_period(kpi_id: str) -> None:
+    params = list(inspect.signature(LIBRARY[kpi_id].compute).parameters.values())
+    assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert [p.name for p in params[1:3]] == ["start", "end"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
+
+
+@pytest.mark.parametrize(
+    ("kpi_id", "options"),
+    [
+        ("mean_time_to_resolve", {"resolution": "resolved_at", "scope": "resolved_in_period"}),
+        ("median_time_to_resolve", {"resolution": "resolved_at", "scope": "resolved_in_period"}),
+        ("p90_time_to_resolve", {"resolution": "resolved_at", "scope": "resolved_in_period"}),
+        ("latency_p50", {"column": "latency_ms"}),
+        ("latency_p95", {"column": "latency_p95_ms"}),
+        ("latency_p99", {"column": "latency_ms"}),
+        ("mtbf", {}),
+        ("mtrs", {}),
+        ("mtbsi", {}),
+        (
+            "error_budget_burn_rate",
+            {"slo": 99.9, "sli": "availability", "latency_threshold_ms": 300.0, "as_of": None},
+        ),
+        ("sla_burn_rate", {"target": 95.0, "as_of": None}),
+    ],
+)
+def test_kpis_made_by_a_family_decorator_keep_their_options(kpi_id: str, options: dict) -> None:
+    definition = LIBRARY[kpi_id]
+    assert definition.option_defaults() == options
+    assert definition.validate_options(options) == options
+
+
+def test_reserved_keywords_reach_decorated_kpis_only_where_they_take_them() -> None:
+    takes = {
+        kpi_id
+        for kpi_id, d in LIBRARY.items()
+        if "calendar" in inspect.signature(d.compute).parameters
+    }
+    assert {"mean_time_to_resolve", "p90_time_to_resolve", "mtbf", "availability"} <= takes
+    assert "latency_p95" not in takes and "error_budget_remaining" not in takes
+
+
+def test_named_after_gives_name_and_doc_but_keeps_the_signature() -> None:
+    def formula(values: list[float]) -> float:
+        """Largest value.
+
+        Formula: max(values).
+        """
+        return max(values)
+
+    def kpi(table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> KpiResult:
+        return KpiResult(value=formula(table["x"].tolist()), n=len(table))
+
+    made = named_after(kpi, formula)
+    assert made is kpi
+    assert (made.__name__, made.__doc__) == ("formula", formula.__doc__)
+    assert list(inspect.signature(made).parameters) == ["table", "start", "end"]
+    d = define("monitoring", made, "Largest", "x", ("x",), "higher")
+    assert d.id == "formula" and d.formula == "Largest value. Formula: max(values)."
+    assert d(pd.DataFrame({"x": [1.0, 3.0]}), **DAY).value == 3.0
