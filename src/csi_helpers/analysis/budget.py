@@ -3,7 +3,7 @@
 The input is one row per *eligible unit* (an hour that meets a latency threshold
 or not, a request answered OK or not, a ticket resolved within its SLA or not)
 with its ``timestamp`` and a boolean ``good``. The definitions are those of the
-KPI library (:mod:`csi_helpers.kpis.budget`, whose ``_Spend`` and ``_elapsed``
+KPI library (:mod:`csi_helpers.kpis.budget`, whose ``Spend`` and ``elapsed_share``
 this module reuses, so the figures agree on the same inputs):
 
 * **Period** ``[period_start, period_end)``; with ``as_of`` (a period still
@@ -51,7 +51,7 @@ import pandas as pd
 from csi_helpers.analysis.findings import Finding, finding_id, format_number, format_p, no_finding
 from csi_helpers.errors import DataError
 from csi_helpers.kpis.base import in_period
-from csi_helpers.kpis.budget import _elapsed, _Spend
+from csi_helpers.kpis.budget import Spend, elapsed_share
 
 ANALYSIS = "error_budget"
 
@@ -219,7 +219,7 @@ def error_budget(
             evidence=evidence,
         )
 
-    elapsed, until = _elapsed(start, end, moment)
+    elapsed, until = elapsed_share(start, end, moment)
     counts: dict[str, Any] = {
         "slo": slo,
         "period_start": start,
@@ -251,7 +251,7 @@ def error_budget(
             counts,
         )
     n, bad = len(made), int((~made).sum())
-    spend = _Spend(slo, n, float(bad), elapsed, unit, n, missing)
+    spend = Spend(slo, n, float(bad), elapsed, unit, n, missing)
     if spend.budget <= 0:
         return nothing(
             "no_budget",

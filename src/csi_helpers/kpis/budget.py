@@ -33,7 +33,8 @@ from csi_helpers.errors import ParamsError
 from csi_helpers.kpis.base import KpiDefinition, KpiResult, define, empty, in_period, named_after
 from csi_helpers.kpis.performance import failed_requests
 
-_SLI_COLUMN = {
+#: The monitoring column each SLI of an error-budget KPI counts (its ``sli`` option).
+SLI_COLUMN = {
     "availability": "up",
     "latency": "latency_ms",
     "latency_p95": "latency_p95_ms",
@@ -42,7 +43,7 @@ _SLI_COLUMN = {
 
 
 @dataclass(frozen=True)
-class _Spend:
+class Spend:
     """Bad units against the budget an objective allows, over the elapsed part of a period."""
 
     objective: float  # percent of units that must be good
@@ -99,7 +100,7 @@ def _check_objective(name: str, value: float) -> None:
         raise ParamsError(f"KPI option {name} is a percentage: expected 0 to 100, got {value:g}")
 
 
-def _elapsed(
+def elapsed_share(
     start: pd.Timestamp, end: pd.Timestamp, as_of: datetime | None
 ) -> tuple[float, pd.Timestamp]:
     """Elapsed share of [start, end) at ``as_of`` (1 when None) and the moment it runs to."""
@@ -112,8 +113,8 @@ def _elapsed(
 
 
 def _budget_kpi(
-    spend_until: Callable[[pd.Timestamp, float], _Spend | KpiResult],
-    measure: Callable[[_Spend], float],
+    spend_until: Callable[[pd.Timestamp, float], Spend | KpiResult],
+    measure: Callable[[Spend], float],
     *,
     objective: tuple[str, float],
     start: pd.Timestamp,
@@ -126,7 +127,7 @@ def _budget_kpi(
     share)`` counts the units before ``until``, ``share`` being the elapsed share.
     """
     _check_objective(*objective)
-    share, until = _elapsed(start, end, as_of)
+    share, until = elapsed_share(start, end, as_of)
     if share <= 0:
         return empty("as_of is at or before the period start: no time has elapsed")
     spend = spend_until(until, share)
@@ -147,9 +148,9 @@ def _sli_spend(
     slo: float,
     sli: str,
     latency_threshold_ms: float,
-) -> _Spend | KpiResult:
+) -> Spend | KpiResult:
     """Bad units of the SLI among the samples in [start, until)."""
-    column = _SLI_COLUMN[sli]
+    column = SLI_COLUMN[sli]
     scoped = monitoring[in_period(monitoring["timestamp"], start, until)]
     values = scoped[column]
     missing = int(values.isna().sum())
@@ -158,24 +159,24 @@ def _sli_spend(
     note = f"{missing} sample(s) without {column} are left out" if missing else ""
     if sli == "availability":
         up = values.dropna().astype(bool)
-        return _Spend(slo, len(up), float((~up).sum()), share, "samples", len(up), missing, note)
+        return Spend(slo, len(up), float((~up).sum()), share, "samples", len(up), missing, note)
     if sli != "errors":
         latency = values.dropna().astype(float)
         bad = float((latency > latency_threshold_ms).sum())
-        return _Spend(slo, len(latency), bad, share, "samples", len(latency), missing, note)
+        return Spend(slo, len(latency), bad, share, "samples", len(latency), missing, note)
     weighted = failed_requests(scoped)
     if weighted is None:
         rate = values.astype("Float64").dropna()
         note = "; ".join(filter(None, [note, "no request counts: budget on samples"]))
-        return _Spend(slo, len(rate), float(rate.sum()), share, "samples", len(rate), missing, note)
+        return Spend(slo, len(rate), float(rate.sum()), share, "samples", len(rate), missing, note)
     left_out = weighted.left_out
     note = f"{left_out} sample(s) without error_rate or requests are left out" if left_out else ""
-    return _Spend(
+    return Spend(
         slo, weighted.requests, weighted.failed, share, "requests", weighted.samples, left_out, note
     )
 
 
-def _on_sli_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult]:
+def _on_sli_spend(measure: Callable[[Spend], float]) -> Callable[..., KpiResult]:
     """A monitoring error-budget KPI: the decorated measure of the spend, with its name and doc.
 
     The KPI takes the canonical monitoring table, the period [start, end) and the
@@ -208,7 +209,7 @@ def _on_sli_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult
 
 
 @_on_sli_spend
-def error_budget_remaining(spend: _Spend) -> float:
+def error_budget_remaining(spend: Spend) -> float:
     """Share of the period's error budget left for a monitoring SLI against its SLO (%).
 
     Options: ``slo`` (percent of good units, default 99.9); ``sli`` (default
@@ -233,7 +234,7 @@ def error_budget_remaining(spend: _Spend) -> float:
 
 
 @_on_sli_spend
-def error_budget_burn_rate(spend: _Spend) -> float:
+def error_budget_burn_rate(spend: Spend) -> float:
     """How fast a monitoring SLI spends its error budget (1 = exactly by the period end).
 
     Options as for ``error_budget_remaining``: ``slo`` (default 99.9), ``sli``
@@ -255,7 +256,7 @@ def error_budget_burn_rate(spend: _Spend) -> float:
 
 def _sla_spend(
     tickets: pd.DataFrame, start: pd.Timestamp, until: pd.Timestamp, share: float, *, target: float
-) -> _Spend | KpiResult:
+) -> Spend | KpiResult:
     """Tickets opened in [start, until) that missed their SLA."""
     flags = tickets.loc[in_period(tickets["opened_at"], start, until), "made_sla"]
     missing = int(flags.isna().sum())
@@ -263,12 +264,12 @@ def _sla_spend(
     if made.empty:
         return empty("no ticket with an SLA flag was opened in the period", excluded=missing)
     note = f"{missing} ticket(s) without an SLA flag are left out" if missing else ""
-    return _Spend(
+    return Spend(
         target, len(made), float((~made).sum()), share, "tickets", len(made), missing, note
     )
 
 
-def _on_sla_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult]:
+def _on_sla_spend(measure: Callable[[Spend], float]) -> Callable[..., KpiResult]:
     """An SLA error-budget KPI: the decorated measure of the spend, with its name and doc.
 
     The KPI takes the canonical tickets table, the period [start, end) and the
@@ -292,7 +293,7 @@ def _on_sla_spend(measure: Callable[[_Spend], float]) -> Callable[..., KpiResult
 
 
 @_on_sla_spend
-def sla_error_budget_remaining(spend: _Spend) -> float:
+def sla_error_budget_remaining(spend: Spend) -> float:
     """Share of the SLA breach allowance left for tickets opened in the period (%).
 
     Options: ``target`` (percent of tickets within SLA, default 95.0); ``as_of``
@@ -314,7 +315,7 @@ def sla_error_budget_remaining(spend: _Spend) -> float:
 
 
 @_on_sla_spend
-def sla_burn_rate(spend: _Spend) -> float:
+def sla_burn_rate(spend: Spend) -> float:
     """How fast SLA breaches spend the allowance the target gives (1 = exactly by period end).
 
     Options: ``target`` (default 95.0), ``as_of`` (default None: a closed period).
@@ -332,7 +333,7 @@ def sla_burn_rate(spend: _Spend) -> float:
     return spend.burn_rate
 
 
-_SLI_FIELDS = {sli: (column,) for sli, column in _SLI_COLUMN.items()}
+_SLI_FIELDS = {sli: (column,) for sli, column in SLI_COLUMN.items()}
 
 _SLA = ("opened_at", "made_sla")
 _SLI = ("timestamp",)

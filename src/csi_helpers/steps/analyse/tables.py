@@ -217,15 +217,15 @@ def budget_units(ctx: StepContext, kpi_id: str, source: str) -> BudgetUnits | st
     the entry's SLI has no per-unit good/bad flag (the request-weighted errors SLI).
     """
     from csi_helpers.kpis import get_definition
-    from csi_helpers.kpis.budget import _SLI_COLUMN
+    from csi_helpers.kpis.budget import SLI_COLUMN
 
     entry = {k.id: k for _, _, k in ctx.params.strategy.kpis()}[kpi_id]
     definition = get_definition(entry.kpi)
     options = {**definition.option_defaults(), **entry.options}
     sli = options.get("sli")
     used = ["opened_at", "made_sla"] if entry.kpi.startswith("sla_") else ["timestamp"]
-    if sli in _SLI_COLUMN:
-        used.append(_SLI_COLUMN[sli])
+    if sli in SLI_COLUMN:
+        used.append(SLI_COLUMN[sli])
     columns = list(dict.fromkeys([*used, *entry.scope.filters()]))  # only what is read below
     table = kpi_table(ctx, source, definition.source_kind, columns=columns)
     table = apply_scope(table, entry.scope)
@@ -238,7 +238,7 @@ def budget_units(ctx: StepContext, kpi_id: str, source: str) -> BudgetUnits | st
     sli = options["sli"]
     if sli == "errors":
         return "the errors SLI counts requests, not good/bad units; its budget is on the scorecard"
-    values = table[_SLI_COLUMN[sli]]
+    values = table[SLI_COLUMN[sli]]
     keep = values.notna()
     if sli == "availability":
         good = values[keep].astype(bool)
