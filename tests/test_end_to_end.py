@@ -217,3 +217,31 @@ def test_each_notebook_runs_top_to_bottom_with_its_defaults(demo_runs):
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, (step.notebook, errors)
     assert (root / "runs" / "shopfront-2026q3" / "implement" / "actions.parquet").is_file()
+
+
+def test_notebooks_written_for_0_1_still_run_and_warn(demo_runs, tmp_path):
+    """Analysts' own notebooks copied from 0.1 keep working for one release: the 0.1 step
+    notebooks (``tests/fixtures/notebooks/v0_1``, as they were before the package was laid out
+    by role) give the first cycle's KPI values and findings byte for byte, and every step warns
+    in its output that an import path moved."""
+    _root, first, _second = demo_runs
+    (tmp_path / "params").mkdir()
+    params = tmp_path / "params" / "demo_q2.yaml"
+    params.write_text((REPO / "params" / "demo_q2.yaml").read_text())
+    old = run_cycle(
+        params,
+        runs_dir=tmp_path / "runs",
+        reports_dir=tmp_path / "reports",
+        notebooks=REPO / "tests" / "fixtures" / "notebooks" / "v0_1",
+    )
+    for ref in ("process/kpi_values.parquet", "analyse/scorecard.parquet", "analyse/findings.json"):
+        assert (old.run_dir / ref).read_bytes() == (first.run_dir / ref).read_bytes(), ref
+    for step in STEPS:
+        nb = nbformat.read(old.run_dir / "notebooks" / step.notebook, as_version=4)
+        stderr = "".join(
+            o.get("text", "")
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if o.get("name") == "stderr"
+        )
+        assert "CsiDeprecationWarning" in stderr and "moved to csi_helpers." in stderr, step.key

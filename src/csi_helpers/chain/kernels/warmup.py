@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from csi_helpers.compat import ALIASES
+
 HEAVY_PACKAGES: frozenset[str] = frozenset(
     {
         "numpy", "pandas", "pyarrow", "matplotlib", "seaborn", "scipy", "statsmodels",
@@ -76,7 +78,9 @@ def notebook_imports(notebook: str | Path) -> list[str]:
 
     ``from a import b`` yields ``a`` and ``a.b`` (``b`` may be a submodule;
     :func:`warm_up` skips it when it is not). Cells that are not Python (magics)
-    are skipped.
+    are skipped. An old module path of 0.1 (:data:`csi_helpers.compat.ALIASES`)
+    yields the module it now names: warming the alias itself would use up its
+    deprecation warning before the notebook's own import could show it.
 
     Example:
         >>> import tempfile, nbformat
@@ -104,7 +108,7 @@ def notebook_imports(notebook: str | Path) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
                 names.extend(f"{node.module}.{alias.name}" for alias in node.names)
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(ALIASES.get(name, name) for name in names))
 
 
 def zygote_modules(per_step: list[list[str]]) -> list[str]:
