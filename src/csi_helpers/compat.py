@@ -59,11 +59,17 @@ def moved(old: str, new: str) -> None:
 
 
 def _outside_level() -> int:
-    """The ``stacklevel`` of the first caller of :func:`moved` that is user code."""
+    """The ``stacklevel`` of the first caller of :func:`moved` that is user code.
+
+    :func:`warnings.warn` does not count the import machinery's frozen frames; the
+    frames of the workbook and of :mod:`importlib` itself are passed over.
+    """
     frame, level = sys._getframe(2), 2  # 1: moved itself; 2: its caller
-    while frame is not None and (
-        frame.f_code.co_filename.startswith("<frozen importlib")
-        or str(frame.f_globals.get("__name__", "")).startswith("csi_helpers")
-    ):
-        frame, level = frame.f_back, level + 1
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        frozen = frame.f_code.co_filename.startswith("<frozen importlib")
+        if not (frozen or name == "importlib" or name.startswith("csi_helpers")):
+            break
+        level += not frozen
+        frame = frame.f_back
     return level
