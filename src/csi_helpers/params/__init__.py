@@ -1,7 +1,9 @@
 """Run parameters: one YAML file per cycle, validated by a typed schema.
 
-- :mod:`~csi_helpers.params.models`: the schema (service, cycle, sources, strategy,
-  analysis, report, register, engine), as frozen pydantic models;
+- :mod:`~csi_helpers.params.models`: the schema (service, cycle, strategy, and the
+  whole file), as frozen pydantic models; :mod:`~csi_helpers.params.sources` and
+  :mod:`~csi_helpers.params.settings` the sources and the settings sections,
+  :mod:`~csi_helpers.params.base` what they share;
 - :mod:`~csi_helpers.params.loading`: a YAML file in, typed params out
   (:func:`load_params`), or one message that lists every problem;
 - :mod:`~csi_helpers.params.messages`: those messages, with key path, line and a
@@ -28,27 +30,27 @@ from csi_helpers.params.loading import (
     validate_params_file,
 )
 from csi_helpers.params.models import (
-    SERVICENOW_STATES,
-    Analysis,
     Calendar,
     CriticalSuccessFactor,
     Cycle,
     Demo,
-    EngineSettings,
-    EventStates,
     Kpi,
     Objective,
     Params,
-    RegisterSettings,
-    Report,
     Scope,
     Service,
-    Source,
-    SparkSettings,
     Strategy,
 )
 from csi_helpers.params.presets import load_preset, preset_names
 from csi_helpers.params.secrets import expand_env
+from csi_helpers.params.settings import (
+    Analysis,
+    EngineSettings,
+    RegisterSettings,
+    Report,
+    SparkSettings,
+)
+from csi_helpers.params.sources import SERVICENOW_STATES, EventStates, Source
 
 __all__ = [
     "SERVICENOW_STATES",

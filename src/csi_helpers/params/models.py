@@ -1,75 +1,49 @@
 """The params schema: one YAML file per cycle, as typed, frozen pydantic models.
 
 A params file says which service and cycle a run covers, where its data comes
-from, and what the business wants measured. Validation is strict: unknown keys
-are errors, dates are parsed, a cycle must not end before it starts, relative
-paths resolve against the params file's folder, KPI ids and options must exist
-in the KPI library (:mod:`csi_helpers.kpis`), and ``${VAR}`` references
-(credentials) stay unexpanded (:mod:`csi_helpers.params.secrets`).
+from (:mod:`~csi_helpers.params.sources`), what the business wants measured (the
+strategy here), and how to analyse and report it
+(:mod:`~csi_helpers.params.settings`). Validation is strict: unknown keys are
+errors, dates are parsed, a cycle must not end before it starts, relative paths
+resolve against the params file's folder, KPI ids and options must exist in the
+KPI library (:mod:`csi_helpers.kpis`), and ``${VAR}`` references (credentials)
+stay unexpanded (:mod:`csi_helpers.params.secrets`).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
-import re
 from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
 from csi_helpers.errors import ParamsError
-from csi_helpers.params.presets import load_preset, merge
+from csi_helpers.params.base import SLUG, StrictModel, resolve_path
+from csi_helpers.params.settings import (
+    Analysis,
+    EngineSettings,
+    RegisterSettings,
+    Report,
+)
+from csi_helpers.params.sources import Source
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
-SourceKind = Literal[
-    "tickets",
-    "ticket_events",
-    "monitoring",
-    "changes",
-    "problems",
-    "calendar",
-    "survey",
-    "downtime",
+__all__ = [
+    "Calendar",
+    "CriticalSuccessFactor",
+    "Cycle",
+    "Demo",
+    "Kpi",
+    "Objective",
+    "Params",
+    "Scope",
+    "Service",
+    "Strategy",
 ]
-SourceFormat = Literal["csv", "parquet", "excel", "jsonl"]
-_FORMAT_BY_SUFFIX = {
-    ".csv": "csv",
-    ".gz": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xlsx": "excel",
-    ".xls": "excel",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-
-
-class StrictModel(BaseModel):
-    """Base for every params section: unknown keys are errors, values frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
-    if value is None:
-        return None
-    value = Path(os.path.expanduser(str(value)))
-    base = (info.context or {}).get("base_dir")
-    if not value.is_absolute() and base is not None:
-        value = Path(base) / value
-    return Path(os.path.normpath(value))
 
 
 class Service(StrictModel):
@@ -114,104 +88,7 @@ class Demo(StrictModel):
     directory: Path
     seed: int = 20260401
 
-    _resolve = field_validator("directory", mode="after")(_resolve_path)
-
-
-#: The state names of a ServiceNow incident audit: the default of every ticket event log.
-SERVICENOW_STATES: dict[str, tuple[str, ...]] = {
-    "active": (
-        "New",
-        "Active",
-        "In Progress",
-        "Awaiting User Info",
-        "Awaiting Problem",
-        "Awaiting Vendor",
-        "Awaiting Evidence",
-        "On Hold",
-    ),
-    "acknowledged": ("Active", "In Progress"),  # first entry = acknowledgement
-    "paused": (
-        "Awaiting User Info",
-        "Awaiting Problem",
-        "Awaiting Vendor",
-        "Awaiting Evidence",
-        "On Hold",
-    ),
-    "resolved": ("Resolved",),
-    "closed": ("Closed",),
-}
-
-
-def _default_states(kind: str) -> Any:
-    return lambda: list(SERVICENOW_STATES[kind])
-
-
-class EventStates(StrictModel):
-    """Which states of a ticket event log count as what (names as the export spells them).
-
-    The defaults are ServiceNow's state names (:data:`SERVICENOW_STATES`).
-    """
-
-    active: list[str] = Field(default_factory=_default_states("active"))
-    acknowledged: list[str] = Field(default_factory=_default_states("acknowledged"))
-    paused: list[str] = Field(default_factory=_default_states("paused"))
-    resolved: list[str] = Field(default_factory=_default_states("resolved"))
-    closed: list[str] = Field(default_factory=_default_states("closed"))
-
-
-class Source(StrictModel):
-    """One input: a file export, a SQL query, or a Prometheus range query."""
-
-    name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
-    kind: SourceKind
-    connector: Literal["file", "sql", "prometheus"] = "file"
-    path: Path | None = None  # file: the export; relative to the params file
-    format: SourceFormat | None = None  # file: inferred from the suffix when omitted
-    url: str | None = None  # sql: SQLAlchemy URL, password as ${VAR}; prometheus: base URL
-    query: str | None = None  # sql: a SELECT; prometheus: a PromQL expression
-    step: str | None = None  # prometheus: resolution of the range query, e.g. "1h"
-    timeout_s: float = Field(30.0, gt=0)  # sql and prometheus: give up after this long
-    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> source column
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # column -> {raw: canonical}
-    timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
-    timezone: str = "UTC"  # zone of naive timestamps in the file
-    na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
-    states: EventStates = Field(default_factory=EventStates)  # ticket_events only
-    # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
-    # take them from its state history (off: the export's own value stands, blank included)
-    fill_missing_times: bool = False
-
-    preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
-
-    _resolve = field_validator("path", mode="after")(_resolve_path)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _apply_preset(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not data.get("preset"):
-            return data
-        return merge(load_preset(data["preset"], kind=data.get("kind")), data)
-
-    @model_validator(mode="after")
-    def _connector_needs(self) -> Source:
-        needs = {
-            "file": ("path",),
-            "sql": ("url", "query"),
-            "prometheus": ("url", "query", "step"),
-        }[self.connector]
-        missing = [n for n in needs if getattr(self, n) is None]
-        if missing:
-            raise ValueError(
-                f"a {self.connector} source needs {', '.join(needs)}; missing: {', '.join(missing)}"
-            )
-        return self
-
-    @property
-    def file_format(self) -> str:
-        """The declared format, or the one the file suffix implies."""
-        if self.format:
-            return self.format
-        return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")
+    _resolve = field_validator("directory", mode="after")(resolve_path)
 
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -329,97 +206,6 @@ class Strategy(StrictModel):
     def kpis(self) -> list[tuple[Objective, CriticalSuccessFactor, Kpi]]:
         """Every KPI with the objective and success factor it serves."""
         return [(o, c, k) for o in self.objectives for c in o.csfs for k in c.kpis]
-
-
-class Analysis(StrictModel):
-    alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
-    bootstrap: int = Field(200, ge=20)  # resamples for bootstrap intervals
-    permutations: int = Field(1999, ge=99)  # resamples for permutation tests
-    seed: int = 0  # random seed of resampling methods
-    baseline_weeks: int = Field(4, ge=1, le=12)  # event impact: matched weeks either side
-    change_window_hours: int = Field(24, ge=0, le=168)  # event impact: hours after a change
-    forecast_days: int = Field(180, ge=14, le=730)  # capacity forecast horizon
-    capacity_limit: float = Field(0.75, gt=0, le=1.5)  # utilisation counted as full when no knee
-    max_anomalies: int = Field(5, ge=1, le=50)  # anomaly episodes reported per series
-    history: bool = True  # change points over the previous cycle and this one
-
-
-class Report(StrictModel):
-    title: str = "Continual service improvement report"
-    organisation: str = ""
-
-
-class RegisterSettings(StrictModel):
-    """Where the CSI register lives (step 7 writes it; ``csi register`` manages it).
-
-    Default: the SQLite file ``<directory>/<service.id>.sqlite``, with
-    ``directory`` relative to the params file (``../registers``: for
-    ``params/demo.yaml``, ``registers/shopfront.sqlite`` in the project).
-    """
-
-    url: str | None = None  # any SQLAlchemy URL, password as ${VAR}; wins over `directory`
-    directory: Path = Field(Path("../registers"), validate_default=True)  # SQLite default's folder
-
-    _resolve = field_validator("directory", mode="after")(_resolve_path)
-
-
-SPARK_MASTER = r"^(local(\[(\d+|\*)\])?|spark://\S+|yarn|k8s://\S+|mesos://\S+)$"
-
-
-class SparkSettings(StrictModel):
-    """How to reach Apache Spark when ``engine.backend`` is ``spark``."""
-
-    master: str = Field(
-        "local[2]",
-        description="Spark master: local[N] on this machine, spark://host:7077, yarn",
-        json_schema_extra={"pattern": SPARK_MASTER},
-    )
-    app_name: str = Field("csi-workbook", description="the application name the cluster shows")
-    conf: dict[str, str | int | float | bool] = Field(
-        default_factory=dict,
-        description="more Spark settings, e.g. spark.executor.memory: 4g (session time zone "
-        "stays UTC)",
-    )
-
-    @field_validator("master")
-    @classmethod
-    def _known_master(cls, value: str) -> str:
-        if not re.match(SPARK_MASTER, value):
-            raise ValueError(
-                "expected local, local[N], local[*], spark://host:port, yarn, k8s://... or "
-                "mesos://..."
-            )
-        return value
-
-    @field_validator("conf")
-    @classmethod
-    def _spark_keys(cls, value: dict[str, Any]) -> dict[str, str]:
-        odd = [k for k in value if not k.startswith("spark.")]
-        if odd:
-            raise ValueError(f"Spark settings start with 'spark.'; not: {', '.join(odd)}")
-        # Spark reads every setting as text; YAML's true/2 become "true"/"2"
-        value = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
-        zone = value.get("spark.sql.session.timeZone", "UTC")
-        if zone != "UTC":
-            raise ValueError(
-                f"spark.sql.session.timeZone must stay UTC (got {zone!r}); the service's "
-                "`timezone` decides days and hours"
-            )
-        return value
-
-
-class EngineSettings(StrictModel):
-    """Where the KPI series are aggregated: DuckDB in this process, or a Spark cluster.
-
-    DuckDB (the default) suits one machine, up to a few hundred million rows in
-    Parquet; Spark needs ``pip install 'csi-workbook[spark]'``, Java 17+ and a run
-    folder on storage every Spark worker can read.
-    """
-
-    backend: Literal["duckdb", "spark"] = Field(
-        "duckdb", description="duckdb: in this process (default); spark: on Apache Spark"
-    )
-    spark: SparkSettings = Field(default_factory=SparkSettings, description="used with spark")
 
 
 class Params(StrictModel):

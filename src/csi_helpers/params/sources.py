@@ -1,0 +1,132 @@
+"""Sources: where a cycle's data comes from (a file, a SQL query, a Prometheus range query)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from csi_helpers.params.base import SLUG, StrictModel, resolve_path
+from csi_helpers.params.presets import load_preset, merge
+
+__all__ = ["SERVICENOW_STATES", "EventStates", "Source", "SourceFormat", "SourceKind"]
+
+SourceKind = Literal[
+    "tickets",
+    "ticket_events",
+    "monitoring",
+    "changes",
+    "problems",
+    "calendar",
+    "survey",
+    "downtime",
+]
+SourceFormat = Literal["csv", "parquet", "excel", "jsonl"]
+_FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
+
+#: The state names of a ServiceNow incident audit: the default of every ticket event log.
+SERVICENOW_STATES: dict[str, tuple[str, ...]] = {
+    "active": (
+        "New",
+        "Active",
+        "In Progress",
+        "Awaiting User Info",
+        "Awaiting Problem",
+        "Awaiting Vendor",
+        "Awaiting Evidence",
+        "On Hold",
+    ),
+    "acknowledged": ("Active", "In Progress"),  # first entry = acknowledgement
+    "paused": (
+        "Awaiting User Info",
+        "Awaiting Problem",
+        "Awaiting Vendor",
+        "Awaiting Evidence",
+        "On Hold",
+    ),
+    "resolved": ("Resolved",),
+    "closed": ("Closed",),
+}
+
+
+def _default_states(kind: str) -> Any:
+    return lambda: list(SERVICENOW_STATES[kind])
+
+
+class EventStates(StrictModel):
+    """Which states of a ticket event log count as what (names as the export spells them).
+
+    The defaults are ServiceNow's state names (:data:`SERVICENOW_STATES`).
+    """
+
+    active: list[str] = Field(default_factory=_default_states("active"))
+    acknowledged: list[str] = Field(default_factory=_default_states("acknowledged"))
+    paused: list[str] = Field(default_factory=_default_states("paused"))
+    resolved: list[str] = Field(default_factory=_default_states("resolved"))
+    closed: list[str] = Field(default_factory=_default_states("closed"))
+
+
+class Source(StrictModel):
+    """One input: a file export, a SQL query, or a Prometheus range query."""
+
+    name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
+    kind: SourceKind
+    connector: Literal["file", "sql", "prometheus"] = "file"
+    path: Path | None = None  # file: the export; relative to the params file
+    format: SourceFormat | None = None  # file: inferred from the suffix when omitted
+    url: str | None = None  # sql: SQLAlchemy URL, password as ${VAR}; prometheus: base URL
+    query: str | None = None  # sql: a SELECT; prometheus: a PromQL expression
+    step: str | None = None  # prometheus: resolution of the range query, e.g. "1h"
+    timeout_s: float = Field(30.0, gt=0)  # sql and prometheus: give up after this long
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> source column
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # column -> {raw: canonical}
+    timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
+    timezone: str = "UTC"  # zone of naive timestamps in the file
+    na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
+    states: EventStates = Field(default_factory=EventStates)  # ticket_events only
+    # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
+    # take them from its state history (off: the export's own value stands, blank included)
+    fill_missing_times: bool = False
+
+    preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
+
+    _resolve = field_validator("path", mode="after")(resolve_path)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        return merge(load_preset(data["preset"], kind=data.get("kind")), data)
+
+    @model_validator(mode="after")
+    def _connector_needs(self) -> Source:
+        needs = {
+            "file": ("path",),
+            "sql": ("url", "query"),
+            "prometheus": ("url", "query", "step"),
+        }[self.connector]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(
+                f"a {self.connector} source needs {', '.join(needs)}; missing: {', '.join(missing)}"
+            )
+        return self
+
+    @property
+    def file_format(self) -> str:
+        """The declared format, or the one the file suffix implies."""
+        if self.format:
+            return self.format
+        return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")
