@@ -353,7 +353,7 @@ def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
 def test_cycles_share_a_batch_workers_zygote_and_leave_it_running(tmp_path, params_file, chain_dir):
     """A batch worker keeps one zygote for all its cycles: each cycle's kernels are
     forked from it, and only the zygote outlives the cycles, until it is closed."""
-    from csi_helpers.chain.runner import start_zygote
+    from csi_helpers.chain.kernels.pool import start_zygote
 
     folder = chain_dir()
     add_cell(folder, 2, 'import os\nprint("parent:", os.getppid())')

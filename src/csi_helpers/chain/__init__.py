@@ -2,6 +2,8 @@
 
 - :mod:`~csi_helpers.chain.runner`: one cycle, the seven notebooks with papermill,
   each in a fresh kernel, the manifest kept as it goes (:func:`run_cycle`);
+- :mod:`~csi_helpers.chain.run_folder`: the run folder made anew, or checked before
+  a resume;
 - :mod:`~csi_helpers.chain.kernels`: those kernels, forked from a zygote and started
   ahead;
 - :mod:`~csi_helpers.chain.progress`: the live table ``csi run`` shows;
@@ -15,7 +17,9 @@ from csi_helpers.lazy import exports
 __getattr__, __all__ = exports(
     __name__,
     {
-        "csi_helpers.chain.runner": ("CycleRun", "RunResult", "run_cycle", "start_zygote"),
+        "csi_helpers.chain.runner": ("RunResult", "run_cycle"),
+        "csi_helpers.chain.run_folder": ("CycleRun", "check_resumable"),
+        "csi_helpers.chain.kernels.pool": ("start_zygote",),
         "csi_helpers.chain.progress": ("StepProgress",),
     },
 )

@@ -21,42 +21,28 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import importlib
-import logging
-import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csi_helpers.chain.kernels.pool import KernelPool, peak_rss_mib
+from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
-from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules, zygote_modules
-from csi_helpers.chain.kernels.zygote import Zygote, zygote_supported
-from csi_helpers.errors import CsiError, RunFolderError, StepFailed
-from csi_helpers.params import Params, validate_params_file
-from csi_helpers.runfolder.hashing import describe_file, sha256_file
+from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
+from csi_helpers.chain.kernels.zygote import Zygote
+from csi_helpers.chain.run_folder import CycleRun, ProgressHook, prepare_run
+from csi_helpers.errors import CsiError, StepFailed
+from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
-from csi_helpers.runfolder.manifest import (
-    new_manifest,
-    read_manifest,
-    step_entry,
-    utc_now,
-    write_manifest,
-)
+from csi_helpers.runfolder.manifest import step_entry, utc_now, write_manifest
 from csi_helpers.runfolder.paths import notebooks_dir
 
-__all__ = ["CycleRun", "ProgressHook", "RunResult", "check_resumable", "run_cycle", "start_zygote"]
+__all__ = ["RunResult", "run_cycle", "skip_iri_grammars"]
 
 # papermill, pandas and nbconvert are imported where used, so the kernel zygote starts
 # importing for the steps before this process imports them.
-
-_log = logging.getLogger(__name__)
-
-ProgressHook = Callable[[Step, str, float], None]
-"""Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
 
 STEP_TIMEOUT_S = 1800  # one cell may run at most this long before the step fails
 
@@ -67,38 +53,6 @@ class RunResult:
     run_dir: Path
     reports: dict[int, Path] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class CycleRun:
-    """One run of a cycle's steps: what runs, from where, into which folders, and its record.
-
-    Made once by :func:`run_cycle` after the params are validated; every step of the
-    run reads it, and the manifest in it is updated as the steps go.
-    """
-
-    params_path: Path
-    params: Params
-    run_id: str
-    run_dir: Path
-    report_dir: Path
-    notebooks: Path  # the step notebooks' folder
-    steps: list[Step]  # the steps to run, in order
-    manifest: dict[str, Any]
-    on_progress: ProgressHook | None = None
-    prestart: bool = True
-
-    def notebook(self, s: Step) -> Path:
-        """Step ``s``'s notebook, as the workbook has it."""
-        return self.notebooks / s.notebook
-
-    def executed(self, s: Step) -> Path:
-        """Where step ``s``'s executed notebook is kept in the run folder."""
-        return self.run_dir / "notebooks" / s.notebook
-
-    def progress(self, s: Step, status: str, seconds: float) -> None:
-        if self.on_progress:
-            self.on_progress(s, status, seconds)
 
 
 def skip_iri_grammars() -> None:
@@ -164,8 +118,8 @@ def run_cycle(
     skip_iri_grammars()
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
     selected = list(STEPS[from_step - 1 : to_step])
-    with _kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool:
-        run = _prepare_run(
+    with kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool:
+        run = prepare_run(
             Path(params_path).resolve(),
             run_id=run_id,
             runs_dir=Path(runs_dir),
@@ -175,59 +129,6 @@ def run_cycle(
         )
         run.on_progress, run.prestart = on_progress, prestart
         return _run_steps(run, pool)
-
-
-def _prepare_run(
-    params_path: Path,
-    *,
-    run_id: str | None,
-    runs_dir: Path,
-    reports_dir: Path,
-    nb_dir: Path,
-    selected: list[Step],
-) -> CycleRun:
-    """Validate the params, make (or check, when resuming) the run folder and its manifest."""
-    params = validate_params_file(params_path)
-    run_id = run_id or params.default_run_id
-    _check_run_id(run_id)
-    missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
-    if missing:
-        raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
-
-    run_dir = (runs_dir / run_id).resolve()
-    report_dir = (reports_dir / run_id).resolve()
-    params_sha = sha256_file(params_path)
-    from_step = selected[0].number
-    if from_step == 1:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        shutil.rmtree(report_dir, ignore_errors=True)
-        run_dir.mkdir(parents=True)
-        manifest = new_manifest(run_id=run_id, params_path=params_path, params_sha256=params_sha)
-    else:
-        manifest = check_resumable(run_dir, from_step)
-        manifest["params"] = {"path": str(params_path), "sha256": params_sha}
-    for s in STEPS[from_step - 1 :]:
-        manifest["steps"][s.number - 1] = {
-            "number": s.number,
-            "key": s.key,
-            "notebook": s.notebook,
-            "status": "pending",
-        }
-        if s.number in REPORT_STEPS:
-            manifest["reports"].pop(str(s.number), None)
-            (report_dir / REPORT_STEPS[s.number]).unlink(missing_ok=True)
-    manifest["status"] = "running"
-    write_manifest(run_dir, manifest)
-    return CycleRun(
-        params_path=params_path,
-        params=params,
-        run_id=run_id,
-        run_dir=run_dir,
-        report_dir=report_dir,
-        notebooks=nb_dir,
-        steps=selected,
-        manifest=manifest,
-    )
 
 
 def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
@@ -261,77 +162,6 @@ def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
     run.manifest["status"] = "succeeded" if done else "partial"
     write_manifest(run.run_dir, run.manifest)
     return result
-
-
-def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
-    """Check that steps before ``from_step`` succeeded and their outputs are unchanged."""
-    if not run_dir.is_dir():
-        raise RunFolderError(
-            f"{run_dir}: no such run folder to resume; run from step 1 (omit --from-step)"
-        )
-    manifest = read_manifest(run_dir)
-    problems = []
-    for entry in manifest["steps"][: from_step - 1]:
-        if entry["status"] != "succeeded":
-            problems.append(f"step {entry['number']} ({entry['key']}) is {entry['status']}")
-            continue
-        for out in entry.get("outputs", []):
-            path = run_dir / out["path"]
-            if not path.exists():
-                problems.append(f"{out['path']} (from step {entry['number']}) is missing")
-            elif sha256_file(path) != out["sha256"]:
-                problems.append(f"{out['path']} (from step {entry['number']}) has changed")
-    if problems:
-        raise RunFolderError(
-            f"cannot resume {run_dir} at step {from_step}:\n  - "
-            + "\n  - ".join(problems)
-            + "\nRe-run from the first step named above with --from-step, or from step 1."
-        )
-    return manifest
-
-
-def start_zygote(
-    notebooks: str | Path | None = None, steps: list[Step] | None = None
-) -> Zygote | None:
-    """Start a zygote for the step notebooks in ``notebooks`` (default: the workbook's).
-
-    It imports at once what the notebooks import, step by step. Finding what their
-    helpers import inside functions means reading the helpers' source: a thread does
-    that meanwhile and hands the zygote the rest. None where kernels cannot be forked
-    (they then start plain). The caller closes it.
-    """
-    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
-    paths = [nb_dir / s.notebook for s in steps or STEPS if (nb_dir / s.notebook).is_file()]
-    if not paths or not zygote_supported():
-        return None
-    try:
-        zygote = Zygote(zygote_modules([notebook_imports(p) for p in paths]))
-    except OSError as exc:  # plain kernels then, only slower
-        _log.warning("kernel zygote not started: %s", exc)
-        return None
-
-    def prefetch() -> None:
-        zygote.prefetch(zygote_modules([step_warm_modules(p) for p in paths]))
-
-    threading.Thread(target=prefetch, daemon=True).start()
-    return zygote
-
-
-@contextlib.contextmanager
-def _kernel_pool(
-    selected: list[Step], nb_dir: Path, *, prestart: bool, zygote: Zygote | None
-) -> Iterator[KernelPool]:
-    """The run's kernel pool: with ``prestart``, kernels fork from ``zygote`` if it still
-    runs, else from one started now for the selected steps and stopped at the end."""
-    own = None
-    if prestart and (zygote is None or not zygote.alive):
-        zygote = own = start_zygote(nb_dir, selected)
-    try:
-        with KernelPool(zygote=zygote if prestart else None) as pool:
-            yield pool
-    finally:
-        if own is not None:
-            own.close()
 
 
 def _start_kernel(
@@ -474,15 +304,6 @@ def _failure_message(run: CycleRun, s: Step, error: dict[str, Any], output: Path
         f"  after fixing, resume with: csi run {run.params_path} --run-id {run.run_id} "
         f"--from-step {s.number}"
     )
-
-
-def _check_run_id(run_id: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
-        raise CsiError(
-            f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"
-        )
 
 
 def _rel(path: Path, root: Path) -> str:

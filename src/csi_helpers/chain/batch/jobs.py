@@ -147,7 +147,7 @@ def _worker_zygote(notebooks: Path | None) -> Any:
     unsupported): each cycle's step kernels are forked from it, fresh, so a worker
     imports the libraries once rather than once per cycle. Stopped when the worker
     exits."""
-    from csi_helpers.chain.runner import start_zygote
+    from csi_helpers.chain.kernels.pool import start_zygote
 
     with _ZYGOTES_LOCK:
         zygote = _ZYGOTES.get(notebooks)

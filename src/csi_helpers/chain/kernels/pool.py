@@ -21,18 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from csi_helpers.chain.kernels.spec import ProjectKernelManager, kernel_manager_class
-from csi_helpers.chain.kernels.warmup import warm_up_code
-from csi_helpers.chain.kernels.zygote import Zygote, ZygoteKernelManager
+from csi_helpers.chain.kernels.warmup import (
+    notebook_imports,
+    step_warm_modules,
+    warm_up_code,
+    zygote_modules,
+)
+from csi_helpers.chain.kernels.zygote import Zygote, ZygoteKernelManager, zygote_supported
+from csi_helpers.runfolder.layout import STEPS, Step
+from csi_helpers.runfolder.paths import notebooks_dir
 
-__all__ = ["KernelPool", "peak_rss_mib"]
+__all__ = ["KernelPool", "kernel_pool", "peak_rss_mib", "start_zygote"]
 
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts its kernels
 
@@ -222,3 +230,47 @@ def peak_rss_mib(km: ProjectKernelManager) -> float | None:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def start_zygote(
+    notebooks: str | Path | None = None, steps: list[Step] | None = None
+) -> Zygote | None:
+    """Start a zygote for the step notebooks in ``notebooks`` (default: the workbook's).
+
+    It imports at once what the notebooks import, step by step. Finding what their
+    helpers import inside functions means reading the helpers' source: a thread does
+    that meanwhile and hands the zygote the rest. None where kernels cannot be forked
+    (they then start plain). The caller closes it.
+    """
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    paths = [nb_dir / s.notebook for s in steps or STEPS if (nb_dir / s.notebook).is_file()]
+    if not paths or not zygote_supported():
+        return None
+    try:
+        zygote = Zygote(zygote_modules([notebook_imports(p) for p in paths]))
+    except OSError as exc:  # plain kernels then, only slower
+        _log.warning("kernel zygote not started: %s", exc)
+        return None
+
+    def prefetch() -> None:
+        zygote.prefetch(zygote_modules([step_warm_modules(p) for p in paths]))
+
+    threading.Thread(target=prefetch, daemon=True).start()
+    return zygote
+
+
+@contextlib.contextmanager
+def kernel_pool(
+    selected: list[Step], nb_dir: Path, *, prestart: bool, zygote: Zygote | None
+) -> Iterator[KernelPool]:
+    """The run's kernel pool: with ``prestart``, kernels fork from ``zygote`` if it still
+    runs, else from one started now for the selected steps and stopped at the end."""
+    own = None
+    if prestart and (zygote is None or not zygote.alive):
+        zygote = own = start_zygote(nb_dir, selected)
+    try:
+        with KernelPool(zygote=zygote if prestart else None) as pool:
+            yield pool
+    finally:
+        if own is not None:
+            own.close()
