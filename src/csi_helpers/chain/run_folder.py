@@ -31,8 +31,9 @@ ProgressHook = Callable[[Step, str, float], None]
 class CycleRun:
     """One run of a cycle's steps: what runs, from where, into which folders, and its record.
 
-    Made once by :func:`run_cycle` after the params are validated; every step of the
-    run reads it, and the manifest in it is updated as the steps go.
+    Made once by :func:`~csi_helpers.chain.runner.run_cycle` after the params are
+    validated; every step of the run reads it, and the manifest in it is updated as
+    the steps go.
     """
 
     params_path: Path

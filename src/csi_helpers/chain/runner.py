@@ -99,9 +99,9 @@ def run_cycle(
         prestart: fork kernels from a zygote and start and warm each step's
             kernel while the previous step runs (False: start a plain kernel
             when each step begins; slower, one kernel at a time).
-        zygote: a running zygote (:func:`start_zygote`) to fork this cycle's
-            kernels from, kept running afterwards: a batch worker keeps one for
-            all its cycles. By default the run starts its own and stops it.
+        zygote: a running zygote (:func:`~csi_helpers.chain.kernels.pool.start_zygote`)
+            to fork this cycle's kernels from, kept running afterwards: a batch worker
+            keeps one for all its cycles. By default the run starts its own and stops it.
 
     Returns:
         The run id, folder, report paths and final manifest.

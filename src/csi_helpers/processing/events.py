@@ -178,12 +178,31 @@ def tickets_from_events(
     frame = _prepared(events)
     history = _history_order(frame)
     tickets = _ticket_ids(history)
-    last = (
+    last = _last_updates(frame, tickets)
+    fields = _from_history(frame, history, last, states, fill_missing_times=fill_missing_times)
+    fields |= {name: last[name] for name in _DESCRIPTIVE}
+    return _tickets_table(fields, tickets)
+
+
+def _last_updates(frame: pd.DataFrame, tickets: pd.Index) -> pd.DataFrame:
+    """Each ticket's last update (highest sequence, then updated_at, then row), by ticket."""
+    return (
         frame.sort_values(["ticket_id", "sequence", "updated_at", "_row"], na_position="first")
         .drop_duplicates("ticket_id", keep="last")
         .set_index("ticket_id")
         .reindex(tickets)
     )
+
+
+def _from_history(
+    frame: pd.DataFrame,
+    history: pd.DataFrame,
+    last: pd.DataFrame,
+    states: StateMap,
+    *,
+    fill_missing_times: bool,
+) -> dict[str, pd.Series]:
+    """The fields read from a ticket's history: its times and its reopenings."""
     by_ticket = history["ticket_id"]
     when = history["updated_at"]
     phase = _phases(history, states)
@@ -207,12 +226,16 @@ def tickets_from_events(
     out["reopen_after_close_count"] = (
         (phase.eq(_OPEN) & before.eq(_CLOSED)).groupby(by_ticket).sum()
     )
-    for name in _DESCRIPTIVE:
-        out[name] = last[name]
-    spec = CANONICAL["tickets"]
+    return out
+
+
+def _tickets_table(fields: dict[str, pd.Series], tickets: pd.Index) -> pd.DataFrame:
+    """The canonical tickets table from the fields found, one row per ticket."""
     columns = {
-        name: _typed(out[name].reindex(tickets), kind) if name in out else _missing(kind, tickets)
-        for name, kind in spec.items()
+        name: _typed(fields[name].reindex(tickets), kind)
+        if name in fields
+        else _missing(kind, tickets)
+        for name, kind in CANONICAL["tickets"].items()
         if name != "ticket_id"
     }
     table = pd.DataFrame(columns, index=tickets)
