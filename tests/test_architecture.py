@@ -171,6 +171,21 @@ def test_only_the_steps_take_a_step_context():
     assert users and {room(n) for n in users} == {"steps"}
 
 
+def test_no_step_reaches_into_another_step():
+    """A step module imports no other step's module, only what several share (common)."""
+    reaching = []
+    for name, targets in graph().items():
+        if room(name) != "steps" or name == "csi_helpers.steps":
+            continue
+        own = ".".join(name.split(".")[:3])  # csi_helpers.steps.<step>
+        for target in targets:
+            if room(target) != "steps" or target == "csi_helpers.steps.common":
+                continue
+            if target != own and not target.startswith(own + "."):
+                reaching.append(f"{name} imports {target}")
+    assert reaching == []
+
+
 def test_no_private_name_crosses_a_room():
     crossing = []
     for name in modules():
