@@ -264,3 +264,33 @@ def test_importing_the_package_changes_nothing():
         "import_hooks_added": 0,
         "rfc3987_syntax_blocked": False,
     }
+
+
+#: Rooms whose functions compute from data and options alone (report: its charts, tables,
+#: style; its html, pages and browser modules write files, as their job is).
+PURE = ("kpis", "analysis", "strategy", "processing")
+PURE_MODULES = (
+    "csi_helpers.report.charts",
+    "csi_helpers.report.tables",
+    "csi_helpers.report.style",
+)
+FILE_ACCESS = {
+    "open", "read_text", "write_text", "read_bytes", "write_bytes", "read_parquet", "to_parquet",
+    "read_csv", "to_csv", "read_excel", "to_excel", "read_json", "to_json", "savefig", "mkdir",
+    "unlink", "rmtree", "ParquetFile",
+}  # fmt: skip
+
+
+def test_computing_rooms_touch_no_file():
+    """Steps wire, packages compute: no call in the computing rooms reads or writes a file."""
+    touching = []
+    for name, path in modules().items():
+        if room(name) not in PURE and name not in PURE_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in FILE_ACCESS:
+                    touching.append(f"{name}:{node.lineno} calls {called}")
+    assert touching == []
