@@ -68,6 +68,12 @@ def check_integer(
         raise ValueError(f"{name} must be {meaning}, got {value!r}")
 
 
+def check_period(period: object) -> None:
+    """A season length in steps: None, or an integer ≥ 2 (7 for weekly in daily data)."""
+    if period is not None:
+        check_integer("period", period, low=2, meaning="an integer ≥ 2 (e.g. 7 for weekly) or None")
+
+
 def check_label(name: str, value: object, *, blank: bool = False, meaning: str = "") -> None:
     """A string for statements and ids (``metric``, ``unit``, ...), non-empty unless ``blank``.
 

@@ -24,6 +24,8 @@ class SeriesOnGrid:
         values: Float values sorted by time, NaN where a value is missing.
         positions: Steps of the typical spacing since the first timestamp (empty when
             the series is empty or has repeated timestamps: no grid then).
+        step: The typical spacing, the median time between timestamps (one day for
+            a single value; NaT without a grid).
         n_undated: Values without a timestamp (NaT), dropped.
         n_duplicated: Repeated timestamps.
         was_sorted: Whether the series came in time order.
@@ -31,6 +33,7 @@ class SeriesOnGrid:
 
     values: pd.Series
     positions: np.ndarray
+    step: pd.Timedelta
     n_undated: int
     n_duplicated: int
     was_sorted: bool
@@ -85,10 +88,11 @@ def on_grid(series: pd.Series) -> SeriesOnGrid:
     values = values[~undated]  # a value without a date (NaT) cannot be placed in time
     n_undated, n_duplicated = int(undated.sum()), int(values.index.duplicated().sum())
     if len(values) == 0 or n_duplicated:
-        return SeriesOnGrid(values, np.empty(0, dtype="int64"), n_undated, n_duplicated, True)
+        no_grid = np.empty(0, dtype="int64")
+        return SeriesOnGrid(values, no_grid, pd.NaT, n_undated, n_duplicated, True)
     was_sorted = bool(values.index.is_monotonic_increasing)
     values = values.sort_index()
     index = values.index
     step = pd.Series(index).diff().median() if len(values) > 1 else pd.Timedelta(days=1)
     positions = np.asarray(np.round((index - index[0]) / step).astype("int64"))
-    return SeriesOnGrid(values, positions, n_undated, 0, was_sorted)
+    return SeriesOnGrid(values, positions, step, n_undated, 0, was_sorted)

@@ -29,8 +29,8 @@ from scipy import stats
 
 from csi_helpers.analysis.checks import (
     check_alpha,
-    check_integer,
     check_label,
+    check_period,
     check_scope,
     check_series,
 )
@@ -48,8 +48,7 @@ def _check_inputs(
     series: object, period: object, alpha: object, metric: object, unit: object
 ) -> None:
     check_series(series, function="trend_test", column="date")
-    if period is not None:
-        check_integer("period", period, low=2, meaning="an integer ≥ 2 (e.g. 7 for weekly) or None")
+    check_period(period)
     check_alpha(alpha)
     check_label("metric", metric)
     check_label("unit", unit, blank=True)
