@@ -1,10 +1,46 @@
 """The statistics of :func:`~csi_helpers.analysis.changepoint.change_points`.
 
-The max-t scan of one segment, its AR(1)-sieve permutation test, binary
-segmentation with a Bonferroni bound per round, the re-location of each change
-between its neighbours, the BIC comparison of a constant, a line, the levels
-between the changes and levels plus a line, and Welch's interval of each shift.
-The method and its references are described in :mod:`csi_helpers.analysis.changepoint`.
+The scan. In a segment of ``m`` values, every split ``k`` (at least ``min_size`` values
+on each side) is scored by the two-sample statistic of a shift in mean,
+``F_k = B_k / (TSS - B_k)`` with ``B_k = k(m-k)/m · (mean before - mean after)²`` the
+between-parts sum of squares. ``F_k`` is a monotone function of the pooled two-sample
+``t`` (``t² = (m-2)·F_k``), so its maximum is the likelihood-ratio (max-t, standardised
+CUSUM) statistic of one change in mean under normal noise (Worsley 1979; Csörgő and
+Horváth 1997, ch. 1). It does not depend on the scale of the data.
+
+The test. Because the split is chosen where the data differ most, ``max F`` must be
+judged against its own null distribution. Replicates of the segment without a change
+are made by permuting it (Antoch and Hušková 2001, permutation tests for change
+points); the p-value is ``(1 + #{max F* ≥ max F}) / (n_perm + 1)``. Two departures from
+independent noise are handled:
+
+* Season (``period``): values are deseasonalised within the segment (season means
+  removed) and permuted only within their season (e.g. Mondays among Mondays), so a
+  weekly pattern is neither mistaken for a change nor blurs the scan. For independent
+  noise this test is exact.
+* Autocorrelation: positively autocorrelated noise wanders and looks like shifts to an
+  ordinary permutation test. The lag-1 autocorrelation ``ρ`` is estimated from the
+  residuals of the best split (so that a real shift is not counted as autocorrelation),
+  corrected for its small-sample bias (``+ (1 + 3ρ)/m``, Marriott and Pope 1954) and
+  clipped to ``[0, 0.9]``. With ``ρ > 0`` the replicates are AR(1) series driven by the
+  permuted innovations ``z_t - ρ z_{t-1}`` (a sieve bootstrap, Bühlmann 1997); with
+  ``ρ = 0`` this is the plain permutation test. On 182 daily values of AR(1) noise
+  (400 draws, alpha 0.05) the whole method reported a change in 2.5 % of series for
+  ``ρ = 0``, 5.5 % for 0.3, 6.5 % for 0.5 and 7.8 % for 0.7, against 20 % (0.3) and
+  50 % (0.5) with the plain permutation test. The estimate of ``ρ`` is biased low, so
+  strongly autocorrelated or long-memory noise still raises somewhat too many alarms.
+
+Binary segmentation (Vostrikova 1981). The whole series is tested; a significant
+split divides it, and each part is tested in turn, until ``max_points`` changes are
+found or no part shows one. In each round every part long enough is tested and the
+smallest p-value, multiplied by the number of parts tested (Bonferroni), is compared
+with ``alpha``. On a series with no change only the first test is ever made, so the
+family-wise false-alarm rate is at most ``alpha``. Each accepted change is then
+re-located between its neighbours.
+
+The model check (BIC of a constant, a line, the levels between the changes and
+levels plus a line) and Welch's interval of each shift are described with the
+method, in :mod:`csi_helpers.analysis.changepoint`.
 """
 
 from __future__ import annotations
@@ -218,3 +254,94 @@ def welch(a: np.ndarray, b: np.ndarray, rho: float) -> tuple[float, float, float
     df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
     half = float(stats.t.ppf(0.975, df) * np.sqrt(va + vb))
     return effect, effect - half, effect + half
+
+
+@dataclass(frozen=True)
+class Shifts:
+    """The changes found, re-located between their neighbours and checked by BIC."""
+
+    points: list[int]  # positions of the changes, in date order
+    bounds: list[int]  # 0, the points, and the number of values
+    found: dict[int, dict[str, Any]]  # each point's candidate from the segmentation
+    model: str  # the model of lowest BIC
+    bic: dict[str, float]
+    slope: float  # of the straight line
+    drift: float  # of the line within segments (levels plus a line)
+    levels: list[float]  # segment means of the deseasonalised values
+    rho: float  # AR(1) coefficient of the values less their levels
+    z: np.ndarray  # the values less the season effects
+
+    def counts(self, dates: list[str]) -> dict[str, Any]:
+        """The model check's numbers, with the changes' ``dates``, for the evidence."""
+        return {
+            "model": self.model,
+            **{f"bic_{name}": value for name, value in self.bic.items()},
+            "slope_per_day": self.slope,
+            "drift_per_day": self.drift if self.model == "steps_plus_line" else None,
+            "rho_ci": self.rho,
+            "change_dates": dates,
+            "p_values": [self.found[p]["p_adjusted"] for p in self.points],
+        }
+
+    def change(self, i: int, y: np.ndarray) -> dict[str, Any]:
+        """Change ``i``: its size with Welch's interval, and the segments either side."""
+        point, bounds, levels = self.points[i], self.bounds, self.levels
+        before, after = slice(bounds[i], point), slice(point, bounds[i + 2])
+        effect, low, high = welch(self.z[before], self.z[after], self.rho)
+        candidate = self.found[point]
+        a, b = candidate["segment"]
+        return {
+            "effect": effect,
+            "ci_low": low,
+            "ci_high": high,
+            # A relative change only means something on a ratio scale (counts, times, rates).
+            "relative": effect / levels[i] if levels[i] > 0 and y.min() >= 0 else None,
+            "max_t": float(np.sqrt(max(candidate["f"], 0) * (b - a - 2))),
+            "sides": {
+                "level_before": levels[i],
+                "level_after": levels[i + 1],
+                "mean_before": float(y[before].mean()),
+                "mean_after": float(y[after].mean()),
+                "median_before": float(np.median(y[before])),
+                "median_after": float(np.median(y[after])),
+                "n_before": point - bounds[i],
+                "n_after": bounds[i + 2] - point,
+            },
+        }
+
+
+def check_models(
+    y: np.ndarray,
+    days: np.ndarray,
+    seasons: np.ndarray | None,
+    found: list[dict[str, Any]],
+    min_size: int,
+) -> Shifts:
+    """Re-locate the changes, fit the four models and the levels between the changes."""
+    points = refine(y, seasons, [c["index"] for c in found], min_size)
+    by_point = dict(zip(points, sorted(found, key=lambda c: c["index"]), strict=True))
+    bounds = [0, *points, len(y)]
+    model, bic, fits, z = compare_models(y, days, seasons, bounds)
+    levels = [float(z[a:b].mean()) for a, b in itertools.pairwise(bounds)]
+    return Shifts(
+        points=points,
+        bounds=bounds,
+        found=by_point,
+        model=model,
+        bic=bic,
+        slope=float(fits["line"][1]),
+        drift=float(fits["steps_plus_line"][len(points) + 1]),
+        levels=levels,
+        rho=ar1(z - np.repeat(levels, np.diff(bounds))),
+        z=z,
+    )
+
+
+def split_at(
+    y: np.ndarray, seasons: np.ndarray | None, point: int
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+    """The deseasonalised values before and after ``point``, and Welch's difference there."""
+    *_, z = compare_models(y, np.arange(len(y), dtype="float64"), seasons, [0, point, len(y)])
+    before, after = z[:point], z[point:]
+    rho = ar1(np.concatenate([before - before.mean(), after - after.mean()]))
+    return before, after, welch(before, after, rho)

@@ -1,42 +1,12 @@
 """Change points in the level of a daily KPI series: binary segmentation with a permutation test.
 
-The scan. In a segment of ``m`` values, every split ``k`` (at least ``min_size`` values
-on each side) is scored by the two-sample statistic of a shift in mean,
-``F_k = B_k / (TSS - B_k)`` with ``B_k = k(m-k)/m · (mean before - mean after)²`` the
-between-parts sum of squares. ``F_k`` is a monotone function of the pooled two-sample
-``t`` (``t² = (m-2)·F_k``), so its maximum is the likelihood-ratio (max-t, standardised
-CUSUM) statistic of one change in mean under normal noise (Worsley 1979; Csörgő and
-Horváth 1997, ch. 1). It does not depend on the scale of the data.
-
-The test. Because the split is chosen where the data differ most, ``max F`` must be
-judged against its own null distribution. Replicates of the segment without a change
-are made by permuting it (Antoch and Hušková 2001, permutation tests for change
-points); the p-value is ``(1 + #{max F* ≥ max F}) / (n_perm + 1)``. Two departures from
-independent noise are handled:
-
-* Season (``period``): values are deseasonalised within the segment (season means
-  removed) and permuted only within their season (e.g. Mondays among Mondays), so a
-  weekly pattern is neither mistaken for a change nor blurs the scan. For independent
-  noise this test is exact.
-* Autocorrelation: positively autocorrelated noise wanders and looks like shifts to an
-  ordinary permutation test. The lag-1 autocorrelation ``ρ`` is estimated from the
-  residuals of the best split (so that a real shift is not counted as autocorrelation),
-  corrected for its small-sample bias (``+ (1 + 3ρ)/m``, Marriott and Pope 1954) and
-  clipped to ``[0, 0.9]``. With ``ρ > 0`` the replicates are AR(1) series driven by the
-  permuted innovations ``z_t - ρ z_{t-1}`` (a sieve bootstrap, Bühlmann 1997); with
-  ``ρ = 0`` this is the plain permutation test. On 182 daily values of AR(1) noise
-  (400 draws, alpha 0.05) the whole method reported a change in 2.5 % of series for
-  ``ρ = 0``, 5.5 % for 0.3, 6.5 % for 0.5 and 7.8 % for 0.7, against 20 % (0.3) and
-  50 % (0.5) with the plain permutation test. The estimate of ``ρ`` is biased low, so
-  strongly autocorrelated or long-memory noise still raises somewhat too many alarms.
-
-Binary segmentation (Vostrikova 1981). The whole series is tested; a significant
-split divides it, and each part is tested in turn, until ``max_points`` changes are
-found or no part shows one. In each round every part long enough is tested and the
-smallest p-value, multiplied by the number of parts tested (Bonferroni), is compared
-with ``alpha``. On a series with no change only the first test is ever made, so the
-family-wise false-alarm rate is at most ``alpha``. Each accepted change is then
-re-located between its neighbours.
+Each segment's best split is scored by the max-t statistic of a shift in mean and
+tested against permutation replicates that keep the season and the lag-1
+autocorrelation of the noise; binary segmentation splits the series until no part
+shows a change, with a Bonferroni bound per round, so that on a series without a
+change one is reported in at most ``alpha`` of cases. The scan, the test and the
+segmentation, with their references and simulated error rates, are described in
+:mod:`csi_helpers.analysis._segmentation`.
 
 Model check. A smooth trend also splits: a straight line differs from its own mean at
 every point, so the scan finds a staircase in it. And a shift barely below ``alpha`` may
@@ -64,7 +34,6 @@ date within 2 days in 92 %, and the interval held the planted size in 97.5 %.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,13 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csi_helpers.analysis._segmentation import (
-    ar1,
-    binary_segmentation,
-    compare_models,
-    refine,
-    welch,
-)
+from csi_helpers.analysis._segmentation import Shifts, binary_segmentation, check_models, split_at
 from csi_helpers.analysis.checks import (
     check_alpha,
     check_integer,
@@ -96,15 +59,43 @@ MAX_MISSING_SHARE = 0.5
 MIN_PERM = 99
 
 
-def _check_inputs(series: object, options: Mapping[str, Any]) -> None:
-    check_series(series, function="change_points", stamps="dates", column="date")
-    check_label("metric", options["metric"])
-    check_label("unit", options["unit"], blank=True)
+@dataclass(frozen=True)
+class _Options:
+    """The options of one call, checked."""
+
+    alpha: float
+    min_size: int
+    max_points: int
+    n_perm: int
+    seed: int
+    period: int | None
+
+    @property
+    def need(self) -> int:
+        """Fewest values to test: ``min_size`` on each side, and two periods."""
+        if self.period:
+            return max(2 * self.min_size, 2 * self.period)
+        return 2 * self.min_size
+
+    def method(self) -> str:
+        return (
+            f"binary_segmentation(stat=max_t, min_size={self.min_size}, "
+            f"max_points={self.max_points}, alpha={self.alpha}, n_perm={self.n_perm}, "
+            f"seed={self.seed}, period={self.period}; "
+            "test=ar1_sieve_permutation+bonferroni_per_round, ci=welch_ar1, "
+            "check=bic(constant,line,steps,steps+line))"
+        )
+
+
+def _checked(metric: object, unit: object, options: dict[str, Any]) -> _Options:
+    check_label("metric", metric)
+    check_label("unit", unit, blank=True)
     check_alpha(options["alpha"])
     lowest = {"min_size": 2, "max_points": 1, "n_perm": MIN_PERM, "seed": 0}
     for name, low in lowest.items():
         check_integer(name, options[name], low=low)
     check_period(options["period"])
+    return _Options(**options)
 
 
 def _amount(value: float, unit: str, *, signed: bool = False) -> str:
@@ -176,29 +167,14 @@ def change_points(
         >>> f.kind, f.evidence["date"], f.ci_low < -200 < f.ci_high, f.p_value
         ('change_point', '2026-05-01', True, 0.005)
     """
-    options = dict(
-        metric=metric,
-        unit=unit,
-        alpha=alpha,
-        min_size=min_size,
-        max_points=max_points,
-        n_perm=n_perm,
-        seed=seed,
-        period=period,
+    check_series(series, function="change_points", stamps="dates", column="date")
+    options = _checked(
+        metric,
+        unit,
+        dict(alpha=alpha, min_size=min_size, max_points=max_points, n_perm=n_perm, seed=seed)
+        | {"period": period},
     )
-    _check_inputs(series, options)
-    asked = Question(
-        analysis=ANALYSIS,
-        metric=metric,
-        method=(
-            f"binary_segmentation(stat=max_t, min_size={min_size}, max_points={max_points}, "
-            f"alpha={alpha}, n_perm={n_perm}, seed={seed}, period={period}; "
-            "test=ar1_sieve_permutation+bonferroni_per_round, ci=welch_ar1, "
-            "check=bic(constant,line,steps,steps+line))"
-        ),
-        unit=unit,
-        scope=check_scope(scope),
-    )
+    asked = Question(ANALYSIS, metric, options.method(), unit, check_scope(scope))
     grid = on_grid(series)
     if grid.n_total == 0 or grid.n_duplicated:
         return [_undated_or_repeated(asked, grid)]
@@ -208,40 +184,10 @@ def change_points(
         "was_sorted": grid.was_sorted,
         "start": grid.index[0],
         "end": grid.index[-1],
-        "min_size": min_size,
-        "period": period,
-        "alpha": alpha,
-        "n_perm": n_perm,
-        "seed": seed,
+        **{k: getattr(options, k) for k in ("min_size", "period", "alpha", "n_perm", "seed")},
     }
-    need = max(2 * min_size, 2 * period) if period else 2 * min_size
-    unusable = _unusable(asked, grid, counts, need=need, min_size=min_size, period=period)
-    if unusable is not None:
-        return [unusable]
-
-    valid = grid.valid
-    y, dates = grid.values.to_numpy()[valid], grid.index[valid]
-    daily = grid.step >= pd.Timedelta(days=1) and bool((dates == dates.normalize()).all())
-    seasons = grid.positions[valid] % period if period else None
-    found, rejected, stop = binary_segmentation(
-        y,
-        seasons,
-        min_size=min_size,
-        need=need,
-        max_points=max_points,
-        alpha=alpha,
-        n_perm=n_perm,
-        seed=seed,
-    )
-    counts["stop_reason"] = stop
-    if not found:
-        return [_not_significant(asked, y, seasons, dates, daily, rejected, counts)]
-    shifts = _check_models(y, seasons, dates, daily, found, min_size)
-    counts.update(shifts.counts())
-    simpler = _simpler_model(asked, shifts, counts)
-    if simpler is not None:
-        return [simpler]
-    return _change_findings(asked, shifts, y, dates, daily, counts)
+    unusable = _unusable(asked, grid, counts, options)
+    return [unusable] if unusable is not None else _segment(asked, grid, counts, options)
 
 
 def _undated_or_repeated(asked: Question, grid: SeriesOnGrid) -> Finding:
@@ -261,16 +207,10 @@ def _undated_or_repeated(asked: Question, grid: SeriesOnGrid) -> Finding:
 
 
 def _unusable(
-    asked: Question,
-    grid: SeriesOnGrid,
-    counts: dict[str, Any],
-    *,
-    need: int,
-    min_size: int,
-    period: int | None,
+    asked: Question, grid: SeriesOnGrid, counts: dict[str, Any], options: _Options
 ) -> Finding | None:
     """The no-finding of a series mostly missing, too short or constant (None if usable)."""
-    metric, n, n_expected = asked.metric, grid.n, grid.n_expected
+    metric, n, n_expected, need = asked.metric, grid.n, grid.n_expected, options.need
     missing_share = 1 - n / n_expected
     if missing_share > MAX_MISSING_SHARE:
         return asked.no_finding(
@@ -280,10 +220,12 @@ def _unusable(
             evidence=counts,
         )
     if n < need:
+        period = options.period
         return asked.no_finding(
             "too_short",
             f"{metric}: series too short for a change point: {n} values, need ≥ {need} "
-            f"(≥ {min_size} on each side" + (f", two periods of {period})" if period else ")"),
+            f"(≥ {options.min_size} on each side"
+            + (f", two periods of {period})" if period else ")"),
             evidence=counts,
         )
     y = grid.values.to_numpy()[grid.valid]
@@ -296,71 +238,43 @@ def _unusable(
     return None
 
 
-@dataclass(frozen=True)
-class _Shifts:
-    """The changes found, re-located between their neighbours and checked by BIC."""
-
-    points: list[int]  # positions of the changes, in date order
-    bounds: list[int]  # 0, the points, and the number of values
-    found: dict[int, dict[str, Any]]  # each point's candidate from the segmentation
-    dates: list[str]
-    model: str  # the model of lowest BIC
-    bic: dict[str, float]
-    slope: float  # of the straight line
-    drift: float  # of the line within segments (levels plus a line)
-    levels: list[float]  # segment means of the deseasonalised values
-    rho: float  # AR(1) coefficient of the values less their levels
-    z: np.ndarray  # the values less the season effects
-
-    def counts(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            **{f"bic_{name}": value for name, value in self.bic.items()},
-            "slope_per_day": self.slope,
-            "drift_per_day": self.drift if self.model == "steps_plus_line" else None,
-            "rho_ci": self.rho,
-            "change_dates": self.dates,
-            "p_values": [self.found[p]["p_adjusted"] for p in self.points],
-        }
-
-
-def _check_models(
-    y: np.ndarray,
-    seasons: np.ndarray | None,
-    dates: pd.DatetimeIndex,
-    daily: bool,
-    found: list[dict[str, Any]],
-    min_size: int,
-) -> _Shifts:
-    """Re-locate the changes, fit the four models and the levels between the changes."""
-    points = refine(y, seasons, [c["index"] for c in found], min_size)
-    by_point = dict(zip(points, sorted(found, key=lambda c: c["index"]), strict=True))
-    bounds = [0, *points, len(y)]
-    days = ((dates - dates[0]) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
-    model, bic, fits, z = compare_models(y, days, seasons, bounds)
-    levels = [float(z[a:b].mean()) for a, b in itertools.pairwise(bounds)]
-    return _Shifts(
-        points=points,
-        bounds=bounds,
-        found=by_point,
-        dates=[_date(dates[p], daily) for p in points],
-        model=model,
-        bic=bic,
-        slope=float(fits["line"][1]),
-        drift=float(fits["steps_plus_line"][len(points) + 1]),
-        levels=levels,
-        rho=ar1(z - np.repeat(levels, np.diff(bounds))),
-        z=z,
+def _segment(
+    asked: Question, grid: SeriesOnGrid, counts: dict[str, Any], options: _Options
+) -> list[Finding]:
+    """Segment the series, check the shifts against simpler models, and report them."""
+    valid = grid.valid
+    y, dates = grid.values.to_numpy()[valid], grid.index[valid]
+    daily = grid.step >= pd.Timedelta(days=1) and bool((dates == dates.normalize()).all())
+    seasons = grid.positions[valid] % options.period if options.period else None
+    found, rejected, stop = binary_segmentation(
+        y,
+        seasons,
+        **{k: getattr(options, k) for k in ("min_size", "max_points", "alpha", "n_perm", "seed")},
+        need=options.need,
     )
+    counts["stop_reason"] = stop
+    if not found:
+        return [_not_significant(asked, y, seasons, dates, daily, rejected, counts)]
+    days = ((dates - dates[0]) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
+    shifts = check_models(y, days, seasons, found, options.min_size)
+    change_dates = [_date(dates[p], daily) for p in shifts.points]
+    counts.update(shifts.counts(change_dates))
+    simpler = _simpler_model(asked, shifts, change_dates, counts)
+    if simpler is not None:
+        return [simpler]
+    every_date = [_date(d, daily) for d in dates]
+    return [_change(asked, shifts, i, y, every_date, counts) for i in range(len(shifts.points))]
 
 
-def _simpler_model(asked: Question, shifts: _Shifts, counts: dict[str, Any]) -> Finding | None:
+def _simpler_model(
+    asked: Question, shifts: Shifts, dates: list[str], counts: dict[str, Any]
+) -> Finding | None:
     """The no-finding when a line or one level describes the series better than the shifts."""
     metric, bic, one = asked.metric, shifts.bic, len(shifts.points) == 1
     found = (
-        f"the level shift the scan finds ({shifts.dates[0]})"
+        f"the level shift the scan finds ({dates[0]})"
         if one
-        else f"the {len(shifts.points)} level shifts the scan finds ({', '.join(shifts.dates)})"
+        else f"the {len(shifts.points)} level shifts the scan finds ({', '.join(dates)})"
     )
     verb_s = "s" if one else ""
     per_day = f"{asked.unit}/day" if asked.unit else "per day"
@@ -387,71 +301,56 @@ def _simpler_model(asked: Question, shifts: _Shifts, counts: dict[str, Any]) -> 
     return None
 
 
-def _change_findings(
+def _change(
     asked: Question,
-    shifts: _Shifts,
+    shifts: Shifts,
+    i: int,
     y: np.ndarray,
-    dates: pd.DatetimeIndex,
-    daily: bool,
+    dates: list[str],
     counts: dict[str, Any],
-) -> list[Finding]:
-    """One finding per change: its size, interval and p-value, in date order."""
-    unit, levels, bounds = asked.unit, shifts.levels, shifts.bounds
+) -> Finding:
+    """The finding of change ``i``: its size, interval and p-value (``dates``: each value's)."""
+    unit, levels, bounds, point = asked.unit, shifts.levels, shifts.bounds, shifts.points[i]
+    change, candidate, date = shifts.change(i, y), shifts.found[point], dates[point]
+    effect, low, high = change["effect"], change["ci_low"], change["ci_high"]
+    p = candidate["p_adjusted"]
+    evidence = {
+        **counts,
+        "date": date,
+        "last_date_before": dates[point - 1],
+        "index": point,
+        **change["sides"],
+        "segment_before_start": dates[bounds[i]],
+        "segment_after_end": dates[bounds[i + 2] - 1],
+        "relative_change": change["relative"],
+        "p_raw": candidate["p_raw"],
+        "segments_tested": candidate["segments_tested"],
+        "max_t": change["max_t"],
+        "rho_test": candidate["rho_test"],
+        "found_in_round": candidate["round"],
+        "index_found": candidate["index"],
+    }
     drift = _amount(shifts.drift, f"{unit}/day" if unit else "per day", signed=True)
     also = (
         f"; the level also drifts by {drift} within segments, so part of the shift may be gradual"
         if shifts.model == "steps_plus_line"
         else ""
     )
-    findings = []
-    for i, point in enumerate(shifts.points):
-        before, after = slice(bounds[i], point), slice(point, bounds[i + 2])
-        effect, low, high = welch(shifts.z[before], shifts.z[after], shifts.rho)
-        c, date = shifts.found[point], shifts.dates[i]
-        p = c["p_adjusted"]
-        # A relative change only means something on a ratio scale (counts, times, rates).
-        relative = effect / levels[i] if levels[i] > 0 and y.min() >= 0 else None
-        evidence = {
-            **counts,
-            "date": date,
-            "last_date_before": _date(dates[point - 1], daily),
-            "index": point,
-            "level_before": levels[i],
-            "level_after": levels[i + 1],
-            "mean_before": float(y[before].mean()),
-            "mean_after": float(y[after].mean()),
-            "median_before": float(np.median(y[before])),
-            "median_after": float(np.median(y[after])),
-            "n_before": point - bounds[i],
-            "n_after": bounds[i + 2] - point,
-            "segment_before_start": _date(dates[bounds[i]], daily),
-            "segment_after_end": _date(dates[bounds[i + 2] - 1], daily),
-            "relative_change": relative,
-            "p_raw": c["p_raw"],
-            "segments_tested": c["segments_tested"],
-            "max_t": float(np.sqrt(max(c["f"], 0) * (c["segment"][1] - c["segment"][0] - 2))),
-            "rho_test": c["rho_test"],
-            "found_in_round": c["round"],
-            "index_found": c["index"],
-        }
-        findings.append(
-            asked.finding(
-                f"{asked.metric} shifted from {_amount(levels[i], unit)} to "
-                f"{_amount(levels[i + 1], unit)} on {date} ({_amount(effect, unit, signed=True)}"
-                f", 95 % CI {format_number(low)} to {format_number(high)}; {format_p(p)}){also}",
-                # Medium by default; high when the level moved by a quarter or more, clearly.
-                severity="high"
-                if relative is not None and abs(relative) >= 0.25 and p < 0.01
-                else "medium",
-                effect=effect,
-                ci_low=low,
-                ci_high=high,
-                p_value=p,
-                evidence=evidence,
-                id=f"{asked.id}#{date}",
-            )
-        )
-    return findings
+    # Medium by default; high when the level moved by a quarter or more, clearly.
+    relative = change["relative"]
+    clear = relative is not None and abs(relative) >= 0.25 and p < 0.01
+    return asked.finding(
+        f"{asked.metric} shifted from {_amount(levels[i], unit)} to "
+        f"{_amount(levels[i + 1], unit)} on {date} ({_amount(effect, unit, signed=True)}"
+        f", 95 % CI {format_number(low)} to {format_number(high)}; {format_p(p)}){also}",
+        severity="high" if clear else "medium",
+        effect=effect,
+        ci_low=low,
+        ci_high=high,
+        p_value=p,
+        evidence=evidence,
+        id=f"{asked.id}#{date}",
+    )
 
 
 def _not_significant(
@@ -465,12 +364,7 @@ def _not_significant(
 ) -> Finding:
     """The no-change record, carrying the best candidate split and its p-value."""
     point, p = candidate["index"], candidate["p_adjusted"]
-    days = np.arange(len(y), dtype="float64")
-    *_, z = compare_models(y, days, seasons, [0, point, len(y)])
-    before, after = z[:point], z[point:]
-    effect, low, high = welch(
-        before, after, ar1(np.concatenate([before - before.mean(), after - after.mean()]))
-    )
+    before, after, (effect, low, high) = split_at(y, seasons, point)
     date = _date(dates[point], daily)
     return asked.no_finding(
         "not_significant",
