@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,17 +154,17 @@ def check_frame(frame: object, *, function: str, what: str = "a DataFrame") -> N
 
 def check_columns(
     frame: pd.DataFrame,
-    columns: Mapping[str, object],
+    columns: Iterable[tuple[str, object]],
     *,
     table: str = "the table",
     hint: str = "",
 ) -> None:
-    """Each named column is in ``frame``; ``columns`` maps its role to its name.
+    """Each named column is in ``frame``; ``columns`` pairs each one's role with its name.
 
     Raises:
         ValueError: Naming the missing column, its role and the columns there are.
     """
-    for role, column in columns.items():
+    for role, column in columns:
         if not isinstance(column, str) or column not in frame.columns:
             raise ValueError(
                 f"column {column!r} ({role}) is not in {table}; "
