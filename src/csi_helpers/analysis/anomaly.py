@@ -49,18 +49,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._robust_scoring import (
     HORIZONS,
     LEVEL_WINDOW,
     SCALE_WINDOW,
     score_series,
-)
-from csi_helpers.analysis.checks import (
-    check_integer,
-    check_label,
-    check_number,
-    check_scope,
-    check_series,
 )
 from csi_helpers.analysis.findings import Finding, format_number
 from csi_helpers.analysis.question import Question
@@ -73,16 +67,16 @@ EPISODE_COLUMNS = ("start", "end", "peak_at", "peak_value", "expected", "score",
 
 
 def _check_inputs(series: object, period: object, threshold: object) -> None:
-    check_series(series, function="anomaly detection")
+    checks.series(series, function="anomaly detection")
     if period is not None:
-        check_integer(
+        checks.integer(
             "period",
             period,
             low=1,
             meaning="a whole number of steps ≥ 1 (1 for no season, 24 for daily in hourly "
             "data) or None to infer it",
         )
-    check_number(
+    checks.number(
         "threshold",
         threshold,
         meaning="a positive number (a robust z-score)",
@@ -232,9 +226,7 @@ def anomaly_episodes(
         ``reason``/``detail`` when nothing could be scored).
 
     Raises:
-        TypeError: If ``series`` is not a numeric Series with a DatetimeIndex, or an
-            option is of the wrong type.
-        ValueError: If an option is out of range.
+        TypeError, ValueError: As :func:`anomaly_scores` (a wrong series or option).
 
     Example:
         >>> t = pd.date_range("2026-05-01", periods=24 * 14, freq="h")
@@ -304,9 +296,7 @@ def detect_anomalies(
         ``"constant"`` or ``"too_many_missing"``.
 
     Raises:
-        TypeError: If ``series`` is not a numeric Series with a DatetimeIndex, or an
-            option is of the wrong type.
-        ValueError: If an option is out of range.
+        TypeError, ValueError: As :func:`anomaly_scores` (a wrong series or option).
 
     Example:
         >>> t = pd.date_range("2026-05-01", periods=24 * 14, freq="h", tz="UTC")
@@ -321,10 +311,10 @@ def detect_anomalies(
     """
     _check_inputs(series, period, threshold)
     gap = _merge_gap(merge_gap)
-    check_integer("max_findings", max_findings, low=1)
-    check_label("metric", metric)
-    check_label("unit", unit, blank=True)
-    scope = check_scope(scope)
+    checks.integer("max_findings", max_findings, low=1)
+    checks.label("metric", metric)
+    checks.label("unit", unit, blank=True)
+    scope = checks.scope(scope)
     scores = anomaly_scores(series, period=period, threshold=threshold)
     counts = {k: v for k, v in scores.attrs.items() if k not in ("reason", "detail")}
     gap = gap if gap is not None or scores.empty else _default_gap(pd.Timedelta(counts["step"]))

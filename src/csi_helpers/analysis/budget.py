@@ -48,15 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csi_helpers.analysis.checks import (
-    check_aware_column,
-    check_columns,
-    check_frame,
-    check_integer,
-    check_label,
-    check_number,
-    check_scope,
-)
+from csi_helpers.analysis import checks
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
 from csi_helpers.kpis.base import in_period
@@ -80,23 +72,23 @@ def _timestamp(name: str, value: object) -> pd.Timestamp:
 
 
 def _check_inputs(units: object, good: object, options: dict[str, Any]) -> None:
-    check_frame(units, function="error_budget")
+    checks.frame(units, function="error_budget")
     roles = [
         ("the timestamp of error_budget", "timestamp"),
         ("the good flag of error_budget", good),
     ]
-    check_columns(units, roles)
-    check_aware_column(units, "timestamp")
+    checks.columns(units, roles)
+    checks.aware_column(units, "timestamp")
     _check_flags(units[good].dropna(), good)
-    check_number(
+    checks.number(
         "slo",
         options["slo"],
         meaning="a percentage of good units, 0 to 100",
         valid=lambda slo: 0 <= slo <= 100,
     )
-    check_integer("fast_burn_days", options["fast_burn_days"], low=1, meaning="a positive integer")
-    check_label("metric", options["metric"], meaning="a non-empty string (the SLO's name)")
-    check_label("unit", options["unit"], meaning="a non-empty string (what one row is)")
+    checks.integer("fast_burn_days", options["fast_burn_days"], low=1, meaning="a positive integer")
+    checks.label("metric", options["metric"], meaning="a non-empty string (the SLO's name)")
+    checks.label("unit", options["unit"], meaning="a non-empty string (what one row is)")
 
 
 def _check_flags(flags: pd.Series, good: str) -> None:
@@ -205,7 +197,7 @@ def error_budget(
         f"error_budget(slo={slo:g}, as_of={_day(moment) or 'period end'}, "
         f"fast_burn_days={fast_burn_days}; ci=clopper_pearson, test=exact_binomial)"
     )
-    asked = Question(ANALYSIS, metric, method, "x", check_scope(scope))
+    asked = Question(ANALYSIS, metric, method, "x", checks.scope(scope))
     elapsed, until = _elapsed(start, end, moment)
     counts: dict[str, Any] = {
         "slo": slo,

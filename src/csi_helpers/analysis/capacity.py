@@ -37,16 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._hinge import HingeFit, fit_hinge, grid_ends, points_beyond
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_columns,
-    check_frame,
-    check_integer,
-    check_label,
-    check_numeric_column,
-    check_scope,
-)
 from csi_helpers.analysis.findings import Finding, finding_id, format_number, format_p
 from csi_helpers.analysis.question import Question
 
@@ -55,20 +47,20 @@ MIN_POINTS = 30
 
 
 def _check_inputs(frame: object, x: object, y: object, options: dict[str, Any]) -> None:
-    check_frame(frame, function="capacity_threshold")
+    checks.frame(frame, function="capacity_threshold")
     roles = [(f"the {role} of capacity_threshold", column) for role, column in (("x", x), ("y", y))]
     for (role, column), name in zip(roles, ("x", "y"), strict=True):
-        check_columns(frame, [(role, column)], hint=f"; pass {name}=<column name>")
-        check_numeric_column(frame, column)
+        checks.columns(frame, [(role, column)], hint=f"; pass {name}=<column name>")
+        checks.numeric_column(frame, column)
     if x == y:
         raise ValueError(f"x and y must be different columns, both are {x!r}")
     for name, low in (("n_boot", 19), ("grid", 10), ("seed", 0)):
-        check_integer(name, options[name], low=low)
-    check_alpha(options["alpha"])
-    check_label("y_unit", options["y_unit"], blank=True)
+        checks.integer(name, options[name], low=low)
+    checks.alpha(options["alpha"])
+    checks.label("y_unit", options["y_unit"], blank=True)
     for name in ("x_unit", "metric"):
         if options[name] is not None:
-            check_label(name, options[name])
+            checks.label(name, options[name])
 
 
 def _severity(rise: float | None) -> str:
@@ -146,7 +138,7 @@ def capacity_threshold(
         f"segmented_regression(grid={grid}, n_boot={n_boot}, seed={seed}, alpha={alpha}; "
         "test=sup_f_wild_bootstrap, ci=pairs_bootstrap_percentile)"
     )
-    where = {**check_scope(scope), "x": x}
+    where = {**checks.scope(scope), "x": x}
     asked = Question(ANALYSIS, metric or y, method, shown.effect_unit, where)
     counts = {"n_points": n, "n_dropped": len(frame) - n, "x": x, "y": y, "x_unit": x_unit}
     unusable = _unusable(asked, xs, ys, counts, shown)

@@ -41,15 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._segmentation import Shifts, binary_segmentation, check_models, split_at
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_integer,
-    check_label,
-    check_period,
-    check_scope,
-    check_series,
-)
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
 from csi_helpers.analysis.timeseries import SeriesOnGrid, on_grid
@@ -88,13 +81,13 @@ class _Options:
 
 
 def _checked(metric: object, unit: object, options: dict[str, Any]) -> _Options:
-    check_label("metric", metric)
-    check_label("unit", unit, blank=True)
-    check_alpha(options["alpha"])
+    checks.label("metric", metric)
+    checks.label("unit", unit, blank=True)
+    checks.alpha(options["alpha"])
     lowest = {"min_size": 2, "max_points": 1, "n_perm": MIN_PERM, "seed": 0}
     for name, low in lowest.items():
-        check_integer(name, options[name], low=low)
-    check_period(options["period"])
+        checks.integer(name, options[name], low=low)
+    checks.period(options["period"])
     return _Options(**options)
 
 
@@ -155,9 +148,9 @@ def change_points(
         found) or ``weak_change`` (one level describes it better than they do).
 
     Raises:
-        TypeError: If ``series`` is not a numeric Series with a DatetimeIndex, or an
-            option is of the wrong type.
-        ValueError: If an option is out of range.
+        TypeError: If ``series`` is not a Series of numbers indexed by dates, or an option
+            is of the wrong type (``seed=1.5``).
+        ValueError: If an option is out of range (``min_size=1``, ``alpha=1.5``).
 
     Example:
         >>> days = pd.date_range("2026-04-01", periods=60, freq="D")
@@ -167,14 +160,14 @@ def change_points(
         >>> f.kind, f.evidence["date"], f.ci_low < -200 < f.ci_high, f.p_value
         ('change_point', '2026-05-01', True, 0.005)
     """
-    check_series(series, function="change_points", stamps="dates", column="date")
+    checks.series(series, function="change_points", stamps="dates", column="date")
     options = _checked(
         metric,
         unit,
         dict(alpha=alpha, min_size=min_size, max_points=max_points, n_perm=n_perm, seed=seed)
         | {"period": period},
     )
-    asked = Question(ANALYSIS, metric, options.method(), unit, check_scope(scope))
+    asked = Question(ANALYSIS, metric, options.method(), unit, checks.scope(scope))
     grid = on_grid(series)
     if grid.n_total == 0 or grid.n_duplicated:
         return [_undated_or_repeated(asked, grid)]
@@ -210,15 +203,10 @@ def _unusable(
     asked: Question, grid: SeriesOnGrid, counts: dict[str, Any], options: _Options
 ) -> Finding | None:
     """The no-finding of a series mostly missing, too short or constant (None if usable)."""
-    metric, n, n_expected, need = asked.metric, grid.n, grid.n_expected, options.need
-    missing_share = 1 - n / n_expected
-    if missing_share > MAX_MISSING_SHARE:
-        return asked.no_finding(
-            "mostly_missing",
-            f"{metric}: series mostly missing: {n} of {n_expected} expected values present "
-            f"({missing_share:.0%} missing, allowed ≤ {MAX_MISSING_SHARE:.0%})",
-            evidence=counts,
-        )
+    metric, n, need = asked.metric, grid.n, options.need
+    why = grid.mostly_missing(MAX_MISSING_SHARE, "values")
+    if why is not None:
+        return asked.no_finding("mostly_missing", f"{metric}: {why}", evidence=counts)
     if n < need:
         period = options.period
         return asked.no_finding(
@@ -228,13 +216,9 @@ def _unusable(
             + (f", two periods of {period})" if period else ")"),
             evidence=counts,
         )
-    y = grid.values.to_numpy()[grid.valid]
-    if np.ptp(y) == 0:
-        return asked.no_finding(
-            "constant",
-            f"{metric}: series is constant at {format_number(float(y[0]))} {asked.unit}".rstrip(),
-            evidence=counts,
-        )
+    why = grid.constant(asked.unit)
+    if why is not None:
+        return asked.no_finding("constant", f"{metric}: {why}", evidence=counts)
     return None
 
 

@@ -9,14 +9,16 @@ too short, constant or mostly missing, too few events) is not checked here: each
 method says so in a ``"no_finding"`` record, in words a manager understands.
 
 Every message names the option or column, what was expected and what was given.
+The checks are called through the module, as a method's first lines read them.
 
 Example:
-    >>> check_alpha(0.05)
-    >>> check_alpha(1.5)
+    >>> from csi_helpers.analysis import checks
+    >>> checks.alpha(0.05)
+    >>> checks.alpha(1.5)
     Traceback (most recent call last):
     ...
     ValueError: alpha must be a number between 0 and 1, got 1.5
-    >>> check_integer("n_perm", 9.5, low=19)
+    >>> checks.integer("n_perm", 9.5, low=19)
     Traceback (most recent call last):
     ...
     TypeError: n_perm must be an integer ≥ 19, got 9.5
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 
-def check_number(name: str, value: object, *, meaning: str, valid: Callable[[Any], bool]) -> None:
+def number(name: str, value: object, *, meaning: str, valid: Callable[[Any], bool]) -> None:
     """A real number (not a bool) for which ``valid`` holds.
 
     Raises:
@@ -44,12 +46,12 @@ def check_number(name: str, value: object, *, meaning: str, valid: Callable[[Any
         raise ValueError(f"{name} must be {meaning}, got {value!r}")
 
 
-def check_alpha(alpha: object) -> None:
+def alpha(alpha: object) -> None:
     """A significance level: a number strictly between 0 and 1."""
-    check_number("alpha", alpha, meaning="a number between 0 and 1", valid=lambda a: 0 < a < 1)
+    number("alpha", alpha, meaning="a number between 0 and 1", valid=lambda a: 0 < a < 1)
 
 
-def check_integer(
+def integer(
     name: str, value: object, *, low: int, high: int | None = None, meaning: str | None = None
 ) -> None:
     """An integer (a Python or numpy one, not a bool) from ``low`` up to ``high``.
@@ -68,13 +70,13 @@ def check_integer(
         raise ValueError(f"{name} must be {meaning}, got {value!r}")
 
 
-def check_period(period: object) -> None:
+def period(period: object) -> None:
     """A season length in steps: None, or an integer ≥ 2 (7 for weekly in daily data)."""
     if period is not None:
-        check_integer("period", period, low=2, meaning="an integer ≥ 2 (e.g. 7 for weekly) or None")
+        integer("period", period, low=2, meaning="an integer ≥ 2 (e.g. 7 for weekly) or None")
 
 
-def check_label(name: str, value: object, *, blank: bool = False, meaning: str = "") -> None:
+def label(name: str, value: object, *, blank: bool = False, meaning: str = "") -> None:
     """A string for statements and ids (``metric``, ``unit``, ...), non-empty unless ``blank``.
 
     Raises:
@@ -88,7 +90,7 @@ def check_label(name: str, value: object, *, blank: bool = False, meaning: str =
         raise ValueError(f"{name} must be {meaning}, got {value!r}")
 
 
-def check_choice(name: str, value: object, choices: Sequence[object]) -> None:
+def choice(name: str, value: object, choices: Sequence[object]) -> None:
     """One of a few allowed values, e.g. ``effect`` in ``("relative", "absolute")``.
 
     Raises:
@@ -99,7 +101,7 @@ def check_choice(name: str, value: object, choices: Sequence[object]) -> None:
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
-def check_scope(scope: object) -> dict[str, Any]:
+def scope(scope: object) -> dict[str, Any]:
     """Where a question is asked: a mapping or None; returns it as a new dict.
 
     Raises:
@@ -110,7 +112,7 @@ def check_scope(scope: object) -> dict[str, Any]:
     return dict(scope or {})
 
 
-def check_series(
+def series(
     series: object,
     *,
     function: str,
@@ -142,7 +144,7 @@ def check_series(
         raise TypeError(f"series {series.name!r} has dtype {series.dtype}; expected numbers")
 
 
-def check_frame(frame: object, *, function: str, what: str = "a DataFrame") -> None:
+def frame(frame: object, *, function: str, what: str = "a DataFrame") -> None:
     """A pandas DataFrame.
 
     Raises:
@@ -152,7 +154,7 @@ def check_frame(frame: object, *, function: str, what: str = "a DataFrame") -> N
         raise TypeError(f"{function} expects {what}, got {type(frame).__name__}")
 
 
-def check_columns(
+def columns(
     frame: pd.DataFrame,
     columns: Iterable[tuple[str, object]],
     *,
@@ -172,7 +174,7 @@ def check_columns(
             )
 
 
-def check_numeric_column(frame: pd.DataFrame, column: str, *, note: str = "") -> None:
+def numeric_column(frame: pd.DataFrame, column: str, *, note: str = "") -> None:
     """A column of numbers.
 
     Raises:
@@ -183,7 +185,7 @@ def check_numeric_column(frame: pd.DataFrame, column: str, *, note: str = "") ->
         raise TypeError(f"column {column!r} has dtype {dtype}; expected numbers{note}")
 
 
-def check_aware_column(frame: pd.DataFrame, column: str, *, table: str = "") -> None:
+def aware_column(frame: pd.DataFrame, column: str, *, table: str = "") -> None:
     """A column of timezone-aware timestamps.
 
     Raises:

@@ -27,19 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._rate_ratios import (
     MIN_LEVEL_TICKETS,
     concentration_tables,
     tabulate,
     value_row,
-)
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_columns,
-    check_frame,
-    check_integer,
-    check_label,
-    check_scope,
 )
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
@@ -93,15 +86,15 @@ def pareto(tickets: pd.DataFrame, *, by: str, outcome: str | None = None) -> pd.
         (blank) 1 1 0.333 1.000
         B 1 0 0.000 0.000
     """
-    check_frame(tickets, function="pareto", what="a tickets DataFrame")
-    check_label("by", by, meaning=COLUMN_NAME)
+    checks.frame(tickets, function="pareto", what="a tickets DataFrame")
+    checks.label("by", by, meaning=COLUMN_NAME)
     columns = [("by", by)]
     if outcome is not None:
-        check_label("outcome", outcome, meaning=COLUMN_NAME)
+        checks.label("outcome", outcome, meaning=COLUMN_NAME)
         if outcome == by:
             raise ValueError(f"by and outcome must be different columns, both are {by!r}")
         columns.append(("outcome", outcome))
-    check_columns(tickets, columns, table="the tickets table")
+    checks.columns(tickets, columns, table="the tickets table")
     hit = known = None
     if outcome is not None:
         values = outcome_values(tickets, outcome)
@@ -179,7 +172,7 @@ def pareto_findings(
     dimensions = _check_inputs(tickets, by, outcome, alpha, top)
     label = name_outcomes(outcome, outcome_label)
     method = f"fisher_exact_one_sided + holm(alpha={alpha}) + katz_rate_ratio_ci"
-    asked = Question(CONCENTRATION, outcome, method, "rate ratio", check_scope(scope))
+    asked = Question(CONCENTRATION, outcome, method, "rate ratio", checks.scope(scope))
     if outcome not in tickets.columns:
         detail = f"no {outcome!r} column: cannot tell where {label} gather"
         return [_nothing(asked, d, alpha, "no_outcome", detail, {}) for d in dimensions]
@@ -202,12 +195,12 @@ def pareto_findings(
 def _check_inputs(
     tickets: object, by: object, outcome: object, alpha: object, top: object
 ) -> list[str]:
-    check_frame(tickets, function="pareto_findings", what="a tickets DataFrame")
+    checks.frame(tickets, function="pareto_findings", what="a tickets DataFrame")
     dimensions = check_names(by, "by")
-    check_label("outcome", outcome, meaning=COLUMN_NAME)
-    check_alpha(alpha)
-    check_integer("top", top, low=1)
-    check_columns(tickets, [("in by", d) for d in dimensions], table="the tickets table")
+    checks.label("outcome", outcome, meaning=COLUMN_NAME)
+    checks.alpha(alpha)
+    checks.integer("top", top, low=1)
+    checks.columns(tickets, [("in by", d) for d in dimensions], table="the tickets table")
     if outcome in dimensions:
         raise ValueError(f"outcome {outcome!r} cannot also be one of by {dimensions}")
     return dimensions

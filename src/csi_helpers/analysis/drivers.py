@@ -44,19 +44,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._importance import (
     Split,
     encode,
     held_out_auc,
     permutation_importances,
     split_tickets,
-)
-from csi_helpers.analysis.checks import (
-    check_frame,
-    check_integer,
-    check_label,
-    check_number,
-    check_scope,
 )
 from csi_helpers.analysis.concentration import pareto, pareto_findings
 from csi_helpers.analysis.findings import Finding, format_p
@@ -165,7 +159,7 @@ def driver_model(
     opened = tickets["opened_at"] if "opened_at" in tickets.columns else None
     dated = opened is not None and pd.api.types.is_datetime64_any_dtype(opened.dtype)
     method = _method("time" if dated else "random_stratified", **options)
-    asked = Question(ANALYSIS, outcome, method, "ROC AUC", check_scope(scope))
+    asked = Question(ANALYSIS, outcome, method, "ROC AUC", checks.scope(scope))
     if outcome not in tickets.columns:
         return asked.no_finding("no_outcome", f"no {outcome!r} column: nothing to model")
     explicit = tuple(names) != DEFAULT_FEATURES
@@ -203,15 +197,15 @@ def _check_inputs(
     n_repeats: object,
     n_threads: object,
 ) -> list[str]:
-    check_frame(tickets, function="driver_model", what="a tickets DataFrame")
-    check_label("outcome", outcome, meaning=COLUMN_NAME)
+    checks.frame(tickets, function="driver_model", what="a tickets DataFrame")
+    checks.label("outcome", outcome, meaning=COLUMN_NAME)
     names = check_names(features, "features")
-    check_integer("seed", seed, low=0)
-    check_integer("n_repeats", n_repeats, low=1)
-    check_integer("max_levels", max_levels, low=2, high=250)  # category codes stay below 255 bins
-    check_integer("n_threads", n_threads, low=1)
+    checks.integer("seed", seed, low=0)
+    checks.integer("n_repeats", n_repeats, low=1)
+    checks.integer("max_levels", max_levels, low=2, high=250)  # category codes stay below 255 bins
+    checks.integer("n_threads", n_threads, low=1)
     share = "a number between 0.1 and 0.5"
-    check_number("test_share", test_share, meaning=share, valid=lambda t: 0.1 <= t <= 0.5)
+    checks.number("test_share", test_share, meaning=share, valid=lambda t: 0.1 <= t <= 0.5)
     return names
 
 

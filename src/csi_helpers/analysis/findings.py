@@ -297,6 +297,7 @@ def no_finding(
         ('no_finding', 'too_short', False)
     """
     scope = dict(scope or {})
+    estimate = {"effect": effect, "ci_low": ci_low, "ci_high": ci_high, "p_value": p_value}
     return Finding(
         id=finding_id(analysis, metric, scope),
         kind=NO_FINDING,
@@ -305,12 +306,9 @@ def no_finding(
         method=method,
         severity="info",
         scope=scope,
-        effect=effect,
         unit=unit,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        p_value=p_value,
         evidence={**dict(evidence or {}), "analysis": analysis, "reason": reason},
+        **estimate,
     )
 
 

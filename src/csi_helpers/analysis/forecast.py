@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._peak_model import (
     MIN_DAYS_PER_WEEKDAY,
     MIN_HOURS_PER_DAY,
@@ -61,17 +62,6 @@ from csi_helpers.analysis._peak_model import (
     latest_capacity,
     screen_spikes,
 )
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_aware_column,
-    check_columns,
-    check_frame,
-    check_integer,
-    check_label,
-    check_number,
-    check_numeric_column,
-    check_scope,
-)
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
 
@@ -83,15 +73,15 @@ FRAME_COLUMNS = ("date", "observed", "fitted", "forecast", "lower", "upper", "sp
 
 
 def _check_table(hourly: object, load: object, capacity: object, horizon_days: object) -> None:
-    check_frame(hourly, function="capacity_forecast")
+    checks.frame(hourly, function="capacity_forecast")
     columns = [("timestamp", "timestamp"), ("load", load)]
     if capacity is not None:
         columns.append(("capacity", capacity))
-    check_columns(hourly, [(f"the {role} of capacity_forecast", c) for role, c in columns])
+    checks.columns(hourly, [(f"the {role} of capacity_forecast", c) for role, c in columns])
     for _, column in columns[1:]:
-        check_numeric_column(hourly, column, note=" (requests per hour)")
-    check_aware_column(hourly, "timestamp")
-    check_integer(
+        checks.numeric_column(hourly, column, note=" (requests per hour)")
+    checks.aware_column(hourly, "timestamp")
+    checks.integer(
         "horizon_days",
         horizon_days,
         low=7,
@@ -101,15 +91,15 @@ def _check_table(hourly: object, load: object, capacity: object, horizon_days: o
 
 
 def _check_options(threshold: object, alpha: object, metric: object, unit: object) -> None:
-    check_number(
+    checks.number(
         "threshold",
         threshold,
         meaning="a share of capacity in (0, 10] (e.g. 0.75 for 75 %)",
         valid=lambda share: 0 < share <= 10,
     )
-    check_alpha(alpha)
-    check_label("metric", metric)
-    check_label("unit", unit, blank=True)
+    checks.alpha(alpha)
+    checks.label("metric", metric)
+    checks.label("unit", unit, blank=True)
 
 
 def _fit(hourly: pd.DataFrame, load: str, horizon_days: int) -> Fit | Refusal:
@@ -184,9 +174,7 @@ def forecast_frame(
         cannot carry the model (:func:`capacity_forecast` says why).
 
     Raises:
-        TypeError: If ``hourly`` is not a DataFrame, a column or an option is of the wrong
-            type (naive timestamps, text load).
-        ValueError: If a column is missing or an option is out of range.
+        TypeError, ValueError: As :func:`capacity_forecast` (a wrong table or option).
 
     Example:
         >>> hours = pd.date_range("2026-01-05", periods=24 * 42, freq="h", tz="UTC")
@@ -278,7 +266,7 @@ def capacity_forecast(
         f"spikes=q{SCREEN_QUANTILE}_regression_mad(z={SPIKE_Z}), "
         "interval=95 % prediction bounds)"
     )
-    asked = Question(ANALYSIS, metric, method, "days", check_scope(scope))
+    asked = Question(ANALYSIS, metric, method, "days", checks.scope(scope))
     asked_for = {"threshold": threshold, "horizon_days": horizon_days}
     fit = _fit(hourly, load, horizon_days)
     if isinstance(fit, Refusal):

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis import checks
 from csi_helpers.analysis._matched_baseline import (
     EPOCH,
     WEEK_HOURS,
@@ -43,17 +44,6 @@ from csi_helpers.analysis._matched_baseline import (
     pooled,
 )
 from csi_helpers.analysis._placebo import event_interval, randomisation_p, statistic
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_aware_column,
-    check_choice,
-    check_columns,
-    check_frame,
-    check_integer,
-    check_label,
-    check_scope,
-    check_series,
-)
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
 
@@ -88,7 +78,7 @@ class _Options:
 
 
 def _check_series(series: object) -> None:
-    check_series(series, function="event_impact", numbers_only=True)
+    checks.series(series, function="event_impact", numbers_only=True)
     if series.index.tz is None:
         raise TypeError(
             f"series {series.name!r} has naive timestamps; localise them to UTC "
@@ -103,20 +93,20 @@ def _check_series(series: object) -> None:
 
 def _check_inputs(series: object, events: object, metric: object, options: _Options) -> None:
     _check_series(series)
-    check_frame(events, function="event_impact", what="an events DataFrame")
+    checks.frame(events, function="event_impact", what="an events DataFrame")
     hint = ". Rename the window columns (e.g. actual_start/actual_end) to start/end"
     for column in ("start", "end"):
-        check_columns(events, [("an event window", column)], table="the events table", hint=hint)
-        check_aware_column(events, column, table="events")
-    check_label("metric", metric)
-    check_label("event_label", options.event_label)
-    check_label("unit", options.unit, blank=True)
-    check_alpha(options.alpha)
+        checks.columns(events, [("an event window", column)], table="the events table", hint=hint)
+        checks.aware_column(events, column, table="events")
+    checks.label("metric", metric)
+    checks.label("event_label", options.event_label)
+    checks.label("unit", options.unit, blank=True)
+    checks.alpha(options.alpha)
     for name, low in (("baseline_weeks", 1), ("n_perm", 19), ("seed", 0)):
-        check_integer(name, getattr(options, name), low=low)
+        checks.integer(name, getattr(options, name), low=low)
     meaning = "a whole number of hours ≥ 0"
-    check_integer("after_hours", options.after_hours, low=0, meaning=meaning)
-    check_choice("effect", options.effect, ("relative", "absolute"))
+    checks.integer("after_hours", options.after_hours, low=0, meaning=meaning)
+    checks.choice("effect", options.effect, ("relative", "absolute"))
 
 
 def event_impact(
@@ -196,7 +186,7 @@ def event_impact(
     options = _Options(unit, event_label, alpha, baseline_weeks, n_perm, seed, effect, after_hours)
     _check_inputs(series, events, metric, options)
     unit_of_effect = "fraction" if options.relative else unit
-    asked = Question(ANALYSIS, metric, options.method(), unit_of_effect, check_scope(scope))
+    asked = Question(ANALYSIS, metric, options.method(), unit_of_effect, checks.scope(scope))
     windows, counts = event_windows(events, after_hours)
     counts.update(baseline_weeks=baseline_weeks, after_hours=after_hours, alpha=alpha)
     on_grid = _on_grid(asked, series, counts)

@@ -55,12 +55,13 @@ class Question:
         detail: str,
         *,
         evidence: Mapping[str, Any] | None = None,
-        effect: float | None = None,
-        ci_low: float | None = None,
-        ci_high: float | None = None,
-        p_value: float | None = None,
+        **numbers: float | None,
     ) -> Finding:
-        """Why the question has no finding (see :func:`no_finding`)."""
+        """Why the question has no finding (see :func:`no_finding`).
+
+        ``numbers`` are the estimates the method got to, if any: ``effect``,
+        ``ci_low``, ``ci_high``, ``p_value``.
+        """
         return no_finding(
             analysis=self.analysis,
             metric=self.metric,
@@ -70,10 +71,7 @@ class Question:
             unit=self.unit,
             scope=self.scope,
             evidence=evidence,
-            effect=effect,
-            ci_low=ci_low,
-            ci_high=ci_high,
-            p_value=p_value,
+            **numbers,
         )
 
     def finding(
@@ -81,14 +79,14 @@ class Question:
         statement: str,
         *,
         severity: Severity,
-        effect: float | None = None,
-        ci_low: float | None = None,
-        ci_high: float | None = None,
-        p_value: float | None = None,
         evidence: Mapping[str, Any] | None = None,
         id: str | None = None,
+        **numbers: float | None,
     ) -> Finding:
-        """A finding that answers the question; ``id`` defaults to the question's."""
+        """A finding that answers the question; ``id`` defaults to the question's.
+
+        ``numbers`` are ``effect``, ``ci_low``, ``ci_high`` and ``p_value``.
+        """
         return Finding(
             id=self.id if id is None else id,
             kind=self.analysis,
@@ -97,10 +95,7 @@ class Question:
             method=self.method,
             severity=severity,
             scope=dict(self.scope),
-            effect=effect,
             unit=self.unit,
-            ci_low=ci_low,
-            ci_high=ci_high,
-            p_value=p_value,
             evidence=dict(evidence or {}),
+            **numbers,
         )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from csi_helpers.analysis.checks import check_label
+from csi_helpers.analysis import checks
 
 BLANK = "(blank)"
 LABELS = {"breached": "SLA breaches"}  # outcome column -> the outcomes in words
@@ -46,7 +46,7 @@ def check_names(value: object, role: str) -> list[str]:
     if not value:
         raise ValueError(message)
     for name in value:
-        check_label(f"each of {role}", name, meaning=COLUMN_NAME)
+        checks.label(f"each of {role}", name, meaning=COLUMN_NAME)
     if len(set(value)) < len(value):
         raise ValueError(f"{role} names a column twice: {list(value)}")
     return list(value)

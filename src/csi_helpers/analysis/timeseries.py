@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis.findings import format_number
+
 
 @dataclass(frozen=True)
 class SeriesOnGrid:
@@ -61,6 +63,23 @@ class SeriesOnGrid:
     def n_expected(self) -> int:
         """Grid positions from the first timestamp to the last."""
         return int(self.positions[-1]) + 1
+
+    def mostly_missing(self, allowed: float, what: str) -> str | None:
+        """Why the series is unusable if more than ``allowed`` of its grid has no value."""
+        share = 1 - self.n / self.n_expected
+        if share <= allowed:
+            return None
+        return (
+            f"series mostly missing: {self.n} of {self.n_expected} expected {what} present "
+            f"({share:.0%} missing, allowed ≤ {allowed:.0%})"
+        )
+
+    def constant(self, unit: str) -> str | None:
+        """Why the series is unusable if every value present is the same."""
+        y = self.values.to_numpy()[self.valid]
+        if np.ptp(y) != 0:
+            return None
+        return f"series is constant at {format_number(float(y[0]))} {unit}".rstrip()
 
     def counts(self) -> dict[str, Any]:
         """Values present, in all, missing, and timestamps missing from the grid."""

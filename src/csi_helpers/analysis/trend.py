@@ -27,13 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_label,
-    check_period,
-    check_scope,
-    check_series,
-)
+from csi_helpers.analysis import checks
 from csi_helpers.analysis.findings import Finding, format_number, format_p
 from csi_helpers.analysis.question import Question
 from csi_helpers.analysis.timeseries import SeriesOnGrid, on_grid
@@ -47,11 +41,11 @@ _Z95 = float(stats.norm.ppf(0.975))
 def _check_inputs(
     series: object, period: object, alpha: object, metric: object, unit: object
 ) -> None:
-    check_series(series, function="trend_test", column="date")
-    check_period(period)
-    check_alpha(alpha)
-    check_label("metric", metric)
-    check_label("unit", unit, blank=True)
+    checks.series(series, function="trend_test", column="date")
+    checks.period(period)
+    checks.alpha(alpha)
+    checks.label("metric", metric)
+    checks.label("unit", unit, blank=True)
 
 
 def _pairs(days: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray]:
@@ -169,7 +163,7 @@ def trend_test(
         metric=metric,
         method=f"{name}({params}) + {slope_name}",
         unit=f"{unit}/day" if unit else "per day",
-        scope=check_scope(scope),
+        scope=checks.scope(scope),
     )
     grid = on_grid(series)
     if grid.n_total == 0:
@@ -198,23 +192,17 @@ def _unusable(
     grid: SeriesOnGrid, asked: Question, counts: dict[str, Any], *, period: int | None, unit: str
 ) -> Finding | None:
     """The no-finding of a series too short, mostly missing or constant (None if usable)."""
-    n, n_expected = grid.n, grid.n_expected
+    n = grid.n
     need = max(MIN_POINTS, 2 * period) if period else MIN_POINTS
     if n < need:
         detail = f"series too short: {n} points, need ≥ {need}"
         return asked.no_finding("too_short", detail, evidence=counts)
-    missing_share = 1 - n / n_expected
-    if missing_share > MAX_MISSING_SHARE:
-        return asked.no_finding(
-            "mostly_missing",
-            f"series mostly missing: {n} of {n_expected} expected points present "
-            f"({missing_share:.0%} missing, allowed ≤ {MAX_MISSING_SHARE:.0%})",
-            evidence=counts,
-        )
-    y = grid.values.to_numpy()[grid.valid]
-    if np.ptp(y) == 0:
-        detail = f"series is constant at {format_number(float(y[0]))} {unit}".rstrip()
-        return asked.no_finding("constant", detail, evidence=counts)
+    why = grid.mostly_missing(MAX_MISSING_SHARE, "points")
+    if why is not None:
+        return asked.no_finding("mostly_missing", why, evidence=counts)
+    why = grid.constant(unit)
+    if why is not None:
+        return asked.no_finding("constant", why, evidence=counts)
     return None
 
 

@@ -42,13 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from csi_helpers.analysis.checks import (
-    check_alpha,
-    check_choice,
-    check_label,
-    check_number,
-    check_scope,
-)
+from csi_helpers.analysis import checks
 from csi_helpers.analysis.findings import Finding, format_p
 from csi_helpers.analysis.question import Question
 
@@ -67,17 +61,17 @@ def _check(series: object, name: str) -> pd.Series:
 
 
 def _check_options(options: dict[str, Any]) -> None:
-    check_label("metric", options["metric"])
-    check_label("unit", options["unit"], blank=True)
+    checks.label("metric", options["metric"])
+    checks.label("unit", options["unit"], blank=True)
     if options["expected_change"] is not None:
-        check_number(
+        checks.number(
             "expected_change",
             options["expected_change"],
             meaning="a fraction ≥ -1 (-0.5 for 'halve it') or None",
             valid=lambda change: change >= -1,
         )
-    check_choice("better", options["better"], ("lower", "higher", None))
-    check_alpha(options["alpha"])
+    checks.choice("better", options["better"], ("lower", "higher", None))
+    checks.alpha(options["alpha"])
     if (options["exposure_before"] is None) != (options["exposure_after"] is None):
         raise ValueError("give exposure for both cycles or for neither")
 
@@ -195,7 +189,7 @@ def before_after(
         + (", volume offset" if volume else "")
         + ", day-clustered errors"
     )
-    asked = Question(ANALYSIS, metric, method, "fraction", check_scope(scope))
+    asked = Question(ANALYSIS, metric, method, "fraction", checks.scope(scope))
     frame = pd.concat(
         [_frame(before, exposure_before, 0), _frame(after, exposure_after, 1)]
     ).dropna(subset=["y", "exposure"])
