@@ -71,6 +71,16 @@ def _timestamp(name: str, value: object) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
+def _period(
+    period_start: object, period_end: object, as_of: object
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp | None]:
+    """The period's start and end, and ``as_of`` (None: the period is closed), in UTC."""
+    start, end = _timestamp("period_start", period_start), _timestamp("period_end", period_end)
+    if end <= start:
+        raise ValueError(f"period_end {end} must come after period_start {start}")
+    return start, end, None if as_of is None else _timestamp("as_of", as_of)
+
+
 def _check_inputs(units: object, good: object, options: dict[str, Any]) -> None:
     checks.frame(units, function="error_budget")
     roles = [
@@ -186,13 +196,9 @@ def error_budget(
         >>> round(f.effect, 6), f.severity, round(f.evidence["budget"], 6), f.evidence["consumed"]
         (0.5, 'low', 7.44, 3)
     """
-    _check_inputs(
-        units, good, {"slo": slo, "fast_burn_days": fast_burn_days, "metric": metric, "unit": unit}
-    )
-    start, end = _timestamp("period_start", period_start), _timestamp("period_end", period_end)
-    if end <= start:
-        raise ValueError(f"period_end {end} must come after period_start {start}")
-    moment = None if as_of is None else _timestamp("as_of", as_of)
+    options = {"slo": slo, "fast_burn_days": fast_burn_days, "metric": metric, "unit": unit}
+    _check_inputs(units, good, options)
+    start, end, moment = _period(period_start, period_end, as_of)
     method = (
         f"error_budget(slo={slo:g}, as_of={_day(moment) or 'period end'}, "
         f"fast_burn_days={fast_burn_days}; ci=clopper_pearson, test=exact_binomial)"

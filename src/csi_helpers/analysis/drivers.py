@@ -169,6 +169,19 @@ def driver_model(
     )
     if isinstance(training, Finding):
         return training
+    model = _features(training, columns, label=label, max_levels=max_levels)
+    if isinstance(model, Finding):
+        return model
+    fit = {"seed": seed, "n_repeats": n_repeats, "n_threads": n_threads}
+    return _model(
+        training.asked, model, training.y, training.split, training.evidence, label=label, **fit
+    )
+
+
+def _features(
+    training: _Training, columns: dict[str, pd.Series], *, label: str, max_levels: int
+) -> dict[str, Any] | Finding:
+    """The model's matrix of the usable attributes, or why there is none."""
     kept = {name: column[training.known] for name, column in columns.items()}
     matrix, categorical, notes, dropped = encode(kept, ~training.split.test, max_levels)
     used = [name for name in kept if name not in dropped]
@@ -181,9 +194,7 @@ def driver_model(
             + (", ".join(f"{k} {v}" for k, v in dropped.items()) or "none given"),
             evidence=evidence,
         )
-    model = {"matrix": matrix, "categorical": categorical, "used": used}
-    fit = {"seed": seed, "n_repeats": n_repeats, "n_threads": n_threads}
-    return _model(training.asked, model, training.y, training.split, evidence, label=label, **fit)
+    return {"matrix": matrix, "categorical": categorical, "used": used}
 
 
 def _check_inputs(

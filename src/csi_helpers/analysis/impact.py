@@ -199,14 +199,7 @@ def event_impact(
     unusable = _unusable(asked, options, grid, windows, len(events), counts)
     if unusable is not None:
         return unusable
-    windows = windows[inside]
-    matching = match_events(grid, windows, weeks=baseline_weeks, relative=options.relative)
-    counts.update(matching.counts, trend_per_week=matching.options["trend"][0])
-    pivot = matching.options["trend"][1]
-    counts["trend_reference"] = EPOCH + pd.Timedelta(hours=round(pivot * WEEK_HOURS + origin))
-    if len(matching.used) < MIN_EVENTS:
-        return _too_few_usable(asked, options, matching, len(windows), counts)
-    return _measure(asked, options, matching, windows, origin, counts)
+    return _measure(asked, options, grid, windows[inside], origin, counts)
 
 
 def _on_grid(
@@ -298,13 +291,20 @@ def _too_few_usable(
 def _measure(
     asked: Question,
     options: _Options,
-    matching: Matching,
+    grid: np.ndarray,
     windows: np.ndarray,
     origin: int,
     counts: dict[str, Any],
 ) -> Finding:
-    """The pooled effect of the used events, its randomisation p-value and interval."""
-    used, relative = matching.used, options.relative
+    """The pooled effect of the usable events, its randomisation p-value and interval."""
+    relative = options.relative
+    matching = match_events(grid, windows, weeks=options.baseline_weeks, relative=relative)
+    counts.update(matching.counts, trend_per_week=matching.options["trend"][0])
+    pivot = matching.options["trend"][1]
+    counts["trend_reference"] = EPOCH + pd.Timedelta(hours=round(pivot * WEEK_HOURS + origin))
+    if len(matching.used) < MIN_EVENTS:
+        return _too_few_usable(asked, options, matching, len(windows), counts)
+    used = matching.used
     matching.keep_used()
     sy, sb, n, pooled_counts = pooled(matching)
     counts.update(n_events=len(used), **pooled_counts)
