@@ -340,10 +340,10 @@ def test_the_same_input_gives_the_same_answer_and_is_not_modified():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"series": pd.DataFrame({"x": [1.0]})}, "expects a pandas Series"),
-        ({"series": pd.Series([1.0, 2.0])}, "DatetimeIndex"),
+        ({"series": pd.DataFrame({"x": [1.0]})}, TypeError, "expects a pandas Series"),
+        ({"series": pd.Series([1.0, 2.0])}, TypeError, "DatetimeIndex"),
         (
             {
                 "series": pd.Series(
@@ -351,24 +351,36 @@ def test_the_same_input_gives_the_same_answer_and_is_not_modified():
                     index=pd.date_range("2026-01-01", periods=3),
                 )
             },
+            TypeError,
             "expected numbers",
         ),
-        ({"period": 0}, "period must be"),
-        ({"period": 2.5}, "period must be"),
-        ({"period": True}, "period must be"),
-        ({"threshold": 0}, "threshold must be a positive number"),
-        ({"threshold": "high"}, "threshold must be a positive number"),
-        ({"merge_gap": "soon"}, "merge_gap must be a duration"),
-        ({"merge_gap": "-1h"}, "merge_gap must be a duration"),
-        ({"max_findings": 0}, "max_findings must be an integer"),
-        ({"metric": " "}, "metric must be a non-empty string"),
-        ({"unit": None}, "unit must be a string"),
+        ({"period": 0}, ValueError, "period must be"),
+        ({"period": 2.5}, TypeError, "period must be"),
+        ({"period": True}, TypeError, "period must be"),
+        ({"threshold": 0}, ValueError, "threshold must be a positive number"),
+        ({"threshold": "high"}, TypeError, "threshold must be a positive number"),
+        ({"merge_gap": "soon"}, ValueError, "merge_gap must be a duration"),
+        ({"merge_gap": "-1h"}, ValueError, "merge_gap must be a duration"),
+        ({"merge_gap": object()}, TypeError, "merge_gap must be a duration"),
+        ({"max_findings": 0}, ValueError, "max_findings must be an integer"),
+        ({"metric": " "}, ValueError, "metric must be a non-empty string"),
+        ({"unit": None}, TypeError, "unit must be a string"),
+        ({"scope": "shopfront"}, TypeError, "scope must be a dict"),
     ],
 )
-def test_bad_arguments_raise_data_error_naming_the_problem(kwargs, message):
+def test_bad_arguments_are_programming_errors_not_data_errors(kwargs, error, message):
     arguments = {"series": hourly(seed=0, hours=100), "metric": "m", "unit": "u", **kwargs}
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(error, match=message) as raised:
         detect_anomalies(**arguments)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
+
+
+@pytest.mark.parametrize("function", [anomaly_scores, anomaly_episodes])
+def test_the_frame_functions_check_their_options_alike(function):
+    with pytest.raises(ValueError, match="threshold must be a positive number"):
+        function(hourly(seed=0, hours=100), threshold=-1.0)
+    with pytest.raises(TypeError, match="expects a pandas Series"):
+        function([1.0, 2.0])
 
 
 # --- demo data ------------------------------------------------------------------------------

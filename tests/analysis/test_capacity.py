@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from csi_helpers.analysis import capacity_threshold
-from csi_helpers.analysis.capacity import _hinge_scan
+from csi_helpers.analysis._hinge import hinge_scan
 from csi_helpers.errors import DataError
 
 
@@ -112,8 +112,36 @@ def test_same_seed_same_answer():
 
 
 def test_missing_column_names_the_columns():
-    with pytest.raises(DataError, match=r"latency_p95_ms.*not in the table"):
+    with pytest.raises(ValueError, match=r"latency_p95_ms.*not in the table.*pass y="):
         capacity_threshold(pd.DataFrame({"utilisation": [0.1], "p95": [1.0]}))
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"frame": [1, 2]}, TypeError, "expects a DataFrame"),
+        ({"x": "load"}, ValueError, r"'load' \(the x of capacity_threshold\) is not in the table"),
+        ({"y": "utilisation"}, ValueError, "x and y must be different columns"),
+        ({"n_boot": 5}, ValueError, "n_boot must be an integer ≥ 19"),
+        ({"grid": 10.5}, TypeError, "grid must be an integer"),
+        ({"seed": -1}, ValueError, "seed must be an integer ≥ 0"),
+        ({"alpha": 0}, ValueError, "alpha must be a number between 0 and 1"),
+        ({"y_unit": None}, TypeError, "y_unit must be a string"),
+        ({"metric": ""}, ValueError, "metric must be a non-empty string"),
+        ({"scope": ["web"]}, TypeError, "scope must be a dict"),
+    ],
+)
+def test_bad_arguments_are_programming_errors_not_data_errors(options, error, message):
+    arguments = {"frame": knee_frame(seed=1, n=100)} | options
+    with pytest.raises(error, match=message) as raised:
+        capacity_threshold(**arguments)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
+
+
+def test_text_in_a_column_is_a_type_error():
+    frame = knee_frame(seed=1, n=100).astype({"latency_p95_ms": str})
+    with pytest.raises(TypeError, match=r"'latency_p95_ms' has dtype .*expected numbers"):
+        capacity_threshold(frame)
 
 
 def test_grid_scan_matches_least_squares_fit():
@@ -123,7 +151,7 @@ def test_grid_scan_matches_least_squares_fit():
     knots = np.array([-0.5, 0.0, 0.4, 1.0])
     positions = np.searchsorted(z, knots, side="right")
     weights = rng.integers(0, 3, size=(1, 300)).astype(float)
-    gain, c, rss0 = _hinge_scan(z, y[None, :], weights, knots, positions)
+    gain, c, rss0 = hinge_scan(z, y[None, :], weights, knots, positions)
     sw = np.sqrt(weights[0])
     line = np.linalg.lstsq(np.column_stack([np.ones(300), z]) * sw[:, None], y * sw, rcond=None)
     for k, knot in enumerate(knots):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from csi_helpers.analysis import changepoint
+from csi_helpers.analysis import _segmentation
 from csi_helpers.analysis.changepoint import change_points
 from csi_helpers.demo import generate_demo, planted_truths
 from csi_helpers.errors import DataError
@@ -244,7 +244,7 @@ def test_relative_severity_needs_a_ratio_scale():
 
 
 def test_long_hourly_series_is_scanned_in_chunks_with_timestamps(monkeypatch):
-    monkeypatch.setattr(changepoint, "_CELLS", 50_000)  # force several passes per test
+    monkeypatch.setattr(_segmentation, "CELLS", 50_000)  # force several passes per test
     hours = pd.date_range("2026-06-01", periods=1500, freq="h")
     series = pd.Series(steps(1500, [700], [1.0]) + noise(seed=5, days=1500), index=hours)
     [f] = change_points(series, metric="m", unit="u", min_size=24, n_perm=199)
@@ -314,28 +314,29 @@ def test_data_that_cannot_support_the_method_gives_a_no_finding(series, options,
 
 
 @pytest.mark.parametrize(
-    ("series", "options", "message"),
+    ("series", "options", "error", "message"),
     [
-        ([1.0, 2.0], {}, "pandas Series"),
-        (pd.Series(np.arange(30.0)), {}, "DatetimeIndex"),
-        (daily(noise(0)).astype(str).astype("string"), {}, "expected numbers"),
-        (daily(noise(0)), {"alpha": 1.5}, "alpha"),
-        (daily(noise(0)), {"alpha": True}, "alpha"),
-        (daily(noise(0)), {"min_size": 1}, "min_size"),
-        (daily(noise(0)), {"max_points": 0}, "max_points"),
-        (daily(noise(0)), {"n_perm": 10}, "n_perm"),
-        (daily(noise(0)), {"seed": -1}, "seed"),
-        (daily(noise(0)), {"seed": 1.5}, "seed"),
-        (daily(noise(0)), {"period": 1}, "period"),
-        (daily(noise(0)), {"metric": ""}, "metric"),
-        (daily(noise(0)), {"unit": None}, "unit"),
-        (daily(noise(0)), {"scope": ["email"]}, "scope"),
+        ([1.0, 2.0], {}, TypeError, "pandas Series"),
+        (pd.Series(np.arange(30.0)), {}, TypeError, "DatetimeIndex"),
+        (daily(noise(0)).astype(str).astype("string"), {}, TypeError, "expected numbers"),
+        (daily(noise(0)), {"alpha": 1.5}, ValueError, "alpha"),
+        (daily(noise(0)), {"alpha": True}, TypeError, "alpha"),
+        (daily(noise(0)), {"min_size": 1}, ValueError, "min_size"),
+        (daily(noise(0)), {"max_points": 0}, ValueError, "max_points"),
+        (daily(noise(0)), {"n_perm": 10}, ValueError, "n_perm"),
+        (daily(noise(0)), {"seed": -1}, ValueError, "seed"),
+        (daily(noise(0)), {"seed": 1.5}, TypeError, "seed"),
+        (daily(noise(0)), {"period": 1}, ValueError, "period"),
+        (daily(noise(0)), {"metric": ""}, ValueError, "metric"),
+        (daily(noise(0)), {"unit": None}, TypeError, "unit"),
+        (daily(noise(0)), {"scope": ["email"]}, TypeError, "scope"),
     ],
 )
-def test_unusable_arguments_raise_an_actionable_error(series, options, message):
+def test_unusable_arguments_are_programming_errors_not_data_errors(series, options, error, message):
     arguments = {"metric": "m", "unit": "u", **options}
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(error, match=message) as raised:
         change_points(series, **arguments)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
 
 
 def test_same_seed_same_answer():

@@ -10,14 +10,10 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from csi_helpers.analysis.drivers import (
-    _auc_delong,
-    _holm,
-    _PairedAucScorer,
-    driver_model,
-    pareto,
-    pareto_findings,
-)
+from csi_helpers.analysis import concentration, drivers
+from csi_helpers.analysis._importance import PairedAucScorer, auc_delong
+from csi_helpers.analysis.drivers import driver_model, pareto, pareto_findings
+from csi_helpers.analysis.ticket_outcomes import holm
 from csi_helpers.connectors import read_raw
 from csi_helpers.demo import generate_demo, planted_truths
 from csi_helpers.errors import DataError
@@ -88,13 +84,20 @@ def test_pareto_without_outcome_sorts_by_tickets():
     assert table["cumulative_ticket_share"].tolist() == pytest.approx([0.5, 5 / 6, 1.0])
 
 
-def test_pareto_rejects_bad_arguments():
-    t = pd.DataFrame({"g": ["a"], "breached": ["yes"]})
-    with pytest.raises(DataError, match=r"'nope' is not in the tickets table"):
-        pareto(t, by="nope")
-    with pytest.raises(DataError, match=r"must hold True/False.*~tickets\['made_sla'\]"):
-        pareto(t, by="g", outcome="breached")
-    with pytest.raises(DataError, match="expects a tickets DataFrame"):
+def test_pareto_rejects_bad_arguments_as_programming_errors():
+    t = pd.DataFrame({"g": ["a"], "breached": ["yes"], "n": [2]})
+    cases = [
+        (ValueError, r"'nope' \(by\) is not in the tickets table", {"by": "nope"}),
+        (TypeError, r"must hold True/False.*~tickets\['made_sla'\]", {"outcome": "breached"}),
+        (ValueError, "numbers other than 0 and 1", {"outcome": "n"}),
+        (ValueError, "by and outcome must be different", {"outcome": "g"}),
+        (TypeError, "by must be a column name", {"by": 3}),
+    ]
+    for error, message, options in cases:
+        with pytest.raises(error, match=message) as raised:
+            pareto(t, **({"by": "g"} | options))
+        assert not isinstance(raised.value, DataError)
+    with pytest.raises(TypeError, match="expects a tickets DataFrame"):
         pareto([1, 2], by="g")
 
 
@@ -198,18 +201,26 @@ def test_concentration_bad_data_gives_no_finding_with_reason():
     assert all(f.kind == "no_finding" and f.severity == "info" for f in (single, blank))
 
 
-def test_concentration_rejects_bad_arguments():
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"by": ["team"]}, ValueError, r"'team' \(in by\) is not in the tickets table"),
+        ({"alpha": 1.5}, ValueError, "alpha must be a number between 0 and 1"),
+        ({"by": "category"}, TypeError, "by must be a non-empty list"),
+        ({"by": []}, ValueError, "by must be a non-empty list"),
+        ({"by": ["category", "category"]}, ValueError, "names a column twice"),
+        ({"top": 0}, ValueError, "top must be an integer ≥ 1"),
+        ({"by": ["breached"]}, ValueError, "cannot also be one of by"),
+        ({"scope": "shop"}, TypeError, "scope must be a dict"),
+    ],
+)
+def test_concentration_rejects_bad_arguments_as_programming_errors(options, error, message):
     t = synthetic_tickets(seed=3, n=100)
-    with pytest.raises(DataError, match=r"'team' \(in by\) is not in the tickets table"):
-        pareto_findings(t, by=["team"])
-    with pytest.raises(DataError, match="alpha must be a number between 0 and 1"):
-        pareto_findings(t, alpha=1.5)
-    with pytest.raises(DataError, match="by must be a non-empty list"):
-        pareto_findings(t, by="category")
-    with pytest.raises(DataError, match="must hold True/False"):
+    with pytest.raises(error, match=message) as raised:
+        pareto_findings(t, **options)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
+    with pytest.raises(TypeError, match="must hold True/False"):
         pareto_findings(t.assign(breached="no"))
-    with pytest.raises(DataError, match="cannot also be one of by"):
-        pareto_findings(t, by=["breached"])
 
 
 def test_one_sided_fisher_agrees_with_scipy_and_holm_with_its_definition():
@@ -219,7 +230,7 @@ def test_one_sided_fisher_agrees_with_scipy_and_holm_with_its_definition():
     assert p == pytest.approx(stats.fisher_exact(table, alternative="greater").pvalue)
     # sorted 0.005, 0.01, 0.03, 0.04, 0.5 times 5, 4, 3, 2, 1, then running maximum
     p_values = np.array([0.01, 0.04, 0.03, 0.005, 0.5])
-    assert _holm(p_values) == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.5])
+    assert holm(p_values) == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.5])
 
 
 # ------------------------------------------------------------------------- driver model
@@ -309,13 +320,13 @@ def check_paired_scorer():
     y = x[:, 0] + rng.normal(size=300) > 0
     model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
     baseline = model.predict_proba(x)[:, 1]
-    scorer = _PairedAucScorer(x, y, baseline)
+    scorer = PairedAucScorer(x, y, baseline)
     ours = permutation_importance(model, x, y, scoring=scorer, n_repeats=4, random_state=1)
     plain = permutation_importance(model, x, y, scoring="roc_auc", n_repeats=4, random_state=1)
     assert ours.importances == pytest.approx(plain.importances)
     assert {k: v[0] for k, v in scorer.sums.items()} == {0: 4, 1: 4, 2: 4}
     # two reorderings of column 0, against the pairwise definition of DeLong's components
-    single = _PairedAucScorer(x, y, baseline)
+    single = PairedAucScorer(x, y, baseline)
     flips = [x.copy(), x.copy()]
     flips[0][:, 0], flips[1][:, 0] = x[::-1, 0], np.roll(x[:, 0], 7)
     for flipped in flips:
@@ -385,31 +396,40 @@ def test_model_bad_data_gives_no_finding_with_reason():
     }
 
 
-def test_model_rejects_bad_arguments():
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"features": ["team"]}, ValueError, "'team' is not in the tickets table"),
+        ({"features": ["category", "breached"]}, ValueError, "is the outcome itself"),
+        ({"features": ["opened_at"]}, TypeError, "holds timestamps"),
+        ({"n_repeats": 0}, ValueError, "n_repeats must be an integer ≥ 1"),
+        ({"test_share": 0.9}, ValueError, r"test_share must be a number between 0\.1 and 0\.5"),
+        ({"test_share": "30%"}, TypeError, r"test_share must be a number"),
+        ({"max_levels": 300}, ValueError, "max_levels must be an integer from 2 to 250"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer"),
+        ({"features": ["category", "category"]}, ValueError, "names a column twice"),
+        ({"outcome": ""}, ValueError, "outcome must be a column name"),
+    ],
+)
+def test_model_rejects_bad_arguments_as_programming_errors(options, error, message):
     t = synthetic_tickets(seed=9, n=300)
-    with pytest.raises(DataError, match="'team' is not in the tickets table"):
-        driver_model(t, features=["team"])
-    with pytest.raises(DataError, match="is the outcome itself"):
-        driver_model(t, features=["category", "breached"])
-    with pytest.raises(DataError, match="holds timestamps"):
-        driver_model(t, features=["opened_at"])
-    with pytest.raises(DataError, match="n_repeats must be an integer ≥ 1"):
-        driver_model(t, n_repeats=0)
-    with pytest.raises(DataError, match=r"test_share must be a number between 0\.1 and 0\.5"):
-        driver_model(t, test_share=0.9)
-    with pytest.raises(DataError, match="max_levels must be an integer ≤ 250"):
-        driver_model(t, max_levels=300)
-    with pytest.raises(DataError, match="names a column twice"):
-        driver_model(t, features=["category", "category"])
-    with pytest.raises(DataError, match="must hold True/False"):
+    with pytest.raises(error, match=message) as raised:
+        driver_model(t, **options)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
+    with pytest.raises(TypeError, match="must hold True/False"):
         driver_model(t.assign(breached=t["breached"].map({True: "yes", False: "no"})))
+
+
+def test_driver_modules_keep_their_old_import_paths():
+    assert drivers.pareto is concentration.pareto
+    assert drivers.pareto_findings is concentration.pareto_findings
 
 
 def test_delong_auc_matches_sklearn_and_the_pairwise_definition():
     rng = np.random.default_rng(0)
     y = rng.random(60) < 0.4
     score = np.round(rng.normal(y * 0.8, 1), 1)  # rounded: ties included
-    auc, se = _auc_delong(y, score)
+    auc, se = auc_delong(y, score)
     assert auc == pytest.approx(roc_auc_score(y, score))
     pos, neg = score[y], score[~y]
     psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])

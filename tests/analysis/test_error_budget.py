@@ -200,31 +200,43 @@ def test_same_input_same_answer():
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "error", "message"),
     [
-        ({"slo": 120.0}, "slo is a percentage"),
-        ({"slo": "99.9"}, "slo is a percentage"),
-        ({"good": "ok"}, r"column 'ok' \(the good flag of error_budget\) is not in the table"),
-        ({"period_end": "2026-06-01"}, "period_end .* must come after period_start"),
-        ({"period_start": "not a date"}, "period_start 'not a date' is not a date"),
-        ({"as_of": 5}, "as_of must be a timestamp"),
-        ({"fast_burn_days": 0}, "fast_burn_days must be a positive integer"),
-        ({"metric": " "}, "metric must be a non-empty string"),
-        ({"unit": ""}, "unit must be a non-empty string"),
+        ({"slo": 120.0}, ValueError, "slo must be a percentage of good units, 0 to 100"),
+        ({"slo": "99.9"}, TypeError, "slo must be a percentage of good units"),
+        (
+            {"good": "ok"},
+            ValueError,
+            r"column 'ok' \(the good flag of error_budget\) is not in the table",
+        ),
+        ({"period_end": "2026-06-01"}, ValueError, "period_end .* must come after period_start"),
+        ({"period_start": "not a date"}, ValueError, "period_start 'not a date' is not a date"),
+        ({"as_of": 5}, TypeError, "as_of must be a timestamp"),
+        ({"fast_burn_days": 0}, ValueError, "fast_burn_days must be a positive integer"),
+        ({"metric": " "}, ValueError, "metric must be a non-empty string"),
+        ({"unit": ""}, ValueError, "unit must be a non-empty string"),
+        ({"scope": "checkout"}, TypeError, "scope must be a dict"),
     ],
 )
-def test_bad_arguments_raise_data_error(options, message):
-    with pytest.raises(DataError, match=message):
+def test_bad_arguments_are_programming_errors_not_data_errors(options, error, message):
+    with pytest.raises(error, match=message) as raised:
         budget(hourly_units(24, [1]), **options)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
 
 
-def test_bad_tables_raise_data_error():
+def test_bad_tables_are_programming_errors_not_data_errors():
     units = hourly_units(24, [1])
-    with pytest.raises(DataError, match="expects a DataFrame"):
-        budget(units["good"])
-    with pytest.raises(DataError, match="timezone-aware"):
-        budget(units.assign(timestamp=units["timestamp"].dt.tz_localize(None)))
-    with pytest.raises(DataError, match="must hold booleans"):
-        budget(units.assign(good=["yes"] * 24))
-    with pytest.raises(DataError, match="must hold booleans"):
-        budget(units.assign(good=[2] * 24))
+    cases = [
+        (TypeError, "expects a DataFrame", units["good"]),
+        (
+            TypeError,
+            "timezone-aware",
+            units.assign(timestamp=units["timestamp"].dt.tz_localize(None)),
+        ),
+        (TypeError, "must hold booleans", units.assign(good=["yes"] * 24)),
+        (ValueError, "must hold booleans", units.assign(good=[2] * 24)),
+    ]
+    for error, message, table in cases:
+        with pytest.raises(error, match=message) as raised:
+            budget(table)
+        assert not isinstance(raised.value, DataError)

@@ -132,6 +132,35 @@ def test_invalid_records_are_refused_with_a_reason(changes, message):
         Finding.from_dict(data)
 
 
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"severity": "critical"}, ValueError, "severity"),
+        ({"figure": "../fig.png"}, ValueError, "relative"),
+        ({"p_value": 1.5}, ValueError, "p_value"),
+        ({"p_value": "small"}, TypeError, "p_value"),
+        ({"ci_low": 3.0, "ci_high": 1.0}, ValueError, "exceeds"),
+        ({"statement": " "}, ValueError, "statement"),
+        ({"metric": None}, TypeError, "metric"),
+        ({"unit": 3}, TypeError, "unit"),
+        ({"evidence": [1]}, TypeError, "evidence"),
+        ({"evidence": {"when": object()}}, TypeError, "cannot store"),
+    ],
+)
+def test_a_record_built_against_the_rules_is_a_programming_error(changes, error, message):
+    fields = make("a", "low", 1.0).to_dict() | changes
+    with pytest.raises(error, match=message) as raised:
+        Finding(**fields)
+    assert not isinstance(raised.value, DataError)
+
+
+def test_findings_to_frame_and_rank_refuse_other_records_as_type_errors():
+    with pytest.raises(TypeError, match="expects Finding records"):
+        findings_to_frame([{"id": "a"}])
+    with pytest.raises(TypeError, match="expects Finding records"):
+        rank_findings([make("a", "low", 1.0), "b"])
+
+
 def test_from_dict_names_unknown_and_missing_keys():
     data = make("a", "low", 1.0).to_dict()
     with pytest.raises(DataError, match="unknown Finding keys"):

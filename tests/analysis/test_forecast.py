@@ -286,31 +286,42 @@ def test_same_input_same_answer():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"load": "rph"}, r"'rph' \(the load of capacity_forecast\) is not in the table"),
-        ({"capacity": "cap"}, r"'cap' \(the capacity of capacity_forecast\) is not in the"),
-        ({"threshold": 0}, "threshold is a share of capacity"),
-        ({"threshold": "75%"}, "threshold must be a number"),
-        ({"horizon_days": 30.5}, "horizon_days must be an integer"),
-        ({"horizon_days": 3}, "horizon_days must lie between 7 and 3650"),
-        ({"alpha": 1.5}, "alpha must be a number between 0 and 1"),
-        ({"metric": ""}, "metric must be a non-empty string"),
+        (
+            {"load": "rph"},
+            ValueError,
+            r"'rph' \(the load of capacity_forecast\) is not in the table",
+        ),
+        ({"capacity": "cap"}, ValueError, r"'cap' \(the capacity of capacity_forecast\) is not in"),
+        ({"threshold": 0}, ValueError, "threshold must be a share of capacity in"),
+        ({"threshold": "75%"}, TypeError, "threshold must be a share of capacity"),
+        ({"horizon_days": 30.5}, TypeError, "horizon_days must be an integer number of days"),
+        ({"horizon_days": 3}, ValueError, "horizon_days must be an integer number of days from 7"),
+        ({"alpha": 1.5}, ValueError, "alpha must be a number between 0 and 1"),
+        ({"metric": ""}, ValueError, "metric must be a non-empty string"),
+        ({"unit": None}, TypeError, "unit must be a string"),
+        ({"scope": ["web"]}, TypeError, "scope must be a dict"),
     ],
 )
-def test_bad_arguments_raise_data_error(kwargs, message):
-    with pytest.raises(DataError, match=message):
+def test_bad_arguments_are_programming_errors_not_data_errors(kwargs, error, message):
+    with pytest.raises(error, match=message) as raised:
         capacity_forecast(hourly_frame(seed=0, days=7), **kwargs)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
 
 
-def test_bad_tables_raise_data_error():
+def test_bad_tables_are_programming_errors_not_data_errors():
     frame = hourly_frame(seed=0, days=7)
-    with pytest.raises(DataError, match="expects a DataFrame"):
-        capacity_forecast(frame["requests"])
-    with pytest.raises(DataError, match="timezone-aware"):
-        capacity_forecast(frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None)))
-    with pytest.raises(DataError, match="expected numbers"):
-        capacity_forecast(frame.assign(requests="many"))
+    naive = frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None))
+    for function in (capacity_forecast, forecast_frame):
+        with pytest.raises(TypeError, match="expects a DataFrame"):
+            function(frame["requests"])
+        with pytest.raises(TypeError, match="timezone-aware"):
+            function(naive)
+        with pytest.raises(TypeError, match="expected numbers"):
+            function(frame.assign(requests="many"))
+    with pytest.raises(ValueError, match="horizon_days must be"):
+        forecast_frame(frame, horizon_days=5000)
 
 
 def test_forecast_frame_matches_the_finding():

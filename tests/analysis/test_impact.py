@@ -1,5 +1,6 @@
 """Planted-effect tests for event_impact: known uplifts in, known answers out."""
 
+import contextlib
 import re
 
 import numpy as np
@@ -293,54 +294,67 @@ def test_empty_or_duplicated_series_is_a_no_finding():
     assert impact(doubled, events).evidence["reason"] == "duplicate_timestamps"
 
 
-# Programming errors: a DataError naming the problem.
+# Programming errors: TypeError or ValueError naming the problem, never a DataError (step 5
+# would report a DataError as "could not run" to managers; a bug must fail the step).
+
+
+@contextlib.contextmanager
+def raises_a_programming_error(error, message):
+    with pytest.raises(error, match=message) as raised:
+        yield raised
+    assert not isinstance(raised.value, DataError)
 
 
 @pytest.mark.parametrize("column", ["start", "end"])
 def test_missing_window_column_raises(column):
     events = windows(["2026-01-20", "2026-02-04", "2026-02-19"], hours=24).drop(columns=column)
-    with pytest.raises(DataError, match=f"lacks column '{column}'"):
+    with raises_a_programming_error(ValueError, f"column '{column}' .*not in the events table"):
         impact(weekly_series(seed=1), events)
 
 
 def test_naive_timestamps_raise():
     events = windows(["2026-01-20", "2026-02-04", "2026-02-19"], hours=24)
     naive = events.assign(start=events["start"].dt.tz_localize(None))
-    with pytest.raises(DataError, match="events column 'start' has naive timestamps"):
+    with raises_a_programming_error(TypeError, "events column 'start' has naive timestamps"):
         impact(weekly_series(seed=1), naive)
-    with pytest.raises(DataError, match=r"dtype (str|object)"):
+    with raises_a_programming_error(TypeError, r"dtype (str|object)"):
         impact(weekly_series(seed=1), events.assign(end=events["end"].astype(str)))
     series = weekly_series(seed=1)
-    with pytest.raises(DataError, match="naive timestamps; localise them to UTC"):
+    with raises_a_programming_error(TypeError, "naive timestamps; localise them to UTC"):
         impact(series.tz_localize(None), events)
 
 
 @pytest.mark.parametrize(
-    ("option", "message"),
+    ("option", "error", "message"),
     [
-        ({"effect": "percent"}, "effect must be 'relative' or 'absolute'"),
-        ({"baseline_weeks": 0}, "baseline_weeks must be an integer ≥ 1"),
-        ({"n_perm": 5}, "n_perm must be an integer ≥ 19"),
-        ({"alpha": 1.5}, "alpha must be a number between 0 and 1"),
-        ({"after_hours": -1}, "after_hours must be a whole number"),
-        ({"seed": -1}, "seed must be an integer ≥ 0"),
-        ({"metric": ""}, "metric must be a non-empty string"),
-        ({"scope": ["x"]}, "scope must be a dict"),
+        ({"effect": "percent"}, ValueError, "effect must be 'relative' or 'absolute'"),
+        ({"baseline_weeks": 0}, ValueError, "baseline_weeks must be an integer ≥ 1"),
+        ({"n_perm": 5}, ValueError, "n_perm must be an integer ≥ 19"),
+        ({"n_perm": 99.0}, TypeError, "n_perm must be an integer ≥ 19"),
+        ({"alpha": 1.5}, ValueError, "alpha must be a number between 0 and 1"),
+        ({"after_hours": -1}, ValueError, "after_hours must be a whole number"),
+        ({"seed": -1}, ValueError, "seed must be an integer ≥ 0"),
+        ({"metric": ""}, ValueError, "metric must be a non-empty string"),
+        ({"event_label": None}, TypeError, "event_label must be a non-empty string"),
+        ({"unit": 3}, TypeError, "unit must be a string"),
+        ({"scope": ["x"]}, TypeError, "scope must be a dict"),
     ],
 )
-def test_bad_options_raise(option, message):
+def test_bad_options_raise(option, error, message):
     events = windows(["2026-01-20", "2026-02-04", "2026-02-19"], hours=24)
-    with pytest.raises(DataError, match=message):
+    with raises_a_programming_error(error, message):
         impact(weekly_series(seed=1), events, **option)
 
 
 def test_series_that_is_not_hourly_or_not_a_series_raises():
     events = windows(["2026-01-20", "2026-02-04", "2026-02-19"], hours=24)
     series = weekly_series(seed=1)
-    with pytest.raises(DataError, match="not hourly"):
+    with raises_a_programming_error(ValueError, "not hourly"):
         impact(series.set_axis(series.index + pd.Timedelta(minutes=30)), events)
-    with pytest.raises(DataError, match="expects a pandas Series"):
+    with raises_a_programming_error(TypeError, "expects a pandas Series"):
         impact(series.to_frame(), events)
+    with raises_a_programming_error(TypeError, "expects an events DataFrame"):
+        impact(series, events["start"])
 
 
 def test_a_test_that_rejects_while_the_interval_spans_zero_is_not_reported():

@@ -129,17 +129,39 @@ def test_duplicate_timestamps_give_no_finding():
 
 
 @pytest.mark.parametrize(
-    ("series", "options", "message"),
+    ("series", "options", "error", "message"),
     [
-        (pd.Series([1.0, 2.0]), {}, "DatetimeIndex"),
-        ([1.0, 2.0], {}, "pandas Series"),
-        (daily_series(seed=0, slope=1, days=20), {"period": 1}, "period"),
-        (daily_series(seed=0, slope=1, days=20), {"alpha": 1.5}, "alpha"),
+        (pd.Series([1.0, 2.0]), {}, TypeError, "DatetimeIndex"),
+        ([1.0, 2.0], {}, TypeError, "pandas Series"),
+        (daily_series(seed=0, slope=1, days=20).astype(str), {}, TypeError, "expected numbers"),
+        (daily_series(seed=0, slope=1, days=20), {"period": 1}, ValueError, "period"),
+        (daily_series(seed=0, slope=1, days=20), {"period": 7.0}, TypeError, "period"),
+        (daily_series(seed=0, slope=1, days=20), {"alpha": 1.5}, ValueError, "alpha"),
+        (daily_series(seed=0, slope=1, days=20), {"alpha": "5%"}, TypeError, "alpha"),
+        (daily_series(seed=0, slope=1, days=20), {"metric": " "}, ValueError, "metric"),
+        (daily_series(seed=0, slope=1, days=20), {"unit": None}, TypeError, "unit"),
+        (daily_series(seed=0, slope=1, days=20), {"scope": ["email"]}, TypeError, "scope"),
     ],
 )
-def test_unusable_arguments_raise_an_actionable_error(series, options, message):
-    with pytest.raises(DataError, match=message):
-        trend_test(series, metric="m", unit="u", **options)
+def test_unusable_arguments_are_programming_errors_not_data_errors(series, options, error, message):
+    arguments = {"metric": "m", "unit": "u", **options}
+    with pytest.raises(error, match=message) as raised:
+        trend_test(series, **arguments)
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
+
+
+@pytest.mark.parametrize(
+    ("series", "reason"),
+    [
+        (daily_series(seed=0, slope=1, days=5), "too_short"),
+        (pd.Series(4.0, index=pd.date_range("2024-01-01", periods=30)), "constant"),
+        (daily_series(seed=0, slope=1, days=60).where(np.arange(60) % 3 == 0), "mostly_missing"),
+        (pd.Series(dtype=float, index=pd.DatetimeIndex([])), "empty"),
+    ],
+)
+def test_data_limits_give_a_no_finding_not_an_error(series, reason):
+    f = trend_test(series, metric="m", unit="u")
+    assert f.kind == "no_finding" and f.evidence["reason"] == reason
 
 
 def test_scope_goes_into_id_and_record():

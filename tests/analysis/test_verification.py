@@ -137,16 +137,28 @@ def test_a_direction_alone_makes_the_test_one_sided():
     assert higher.evidence["reason"] == "the change goes the other way"
 
 
-def test_wrong_arguments_are_refused():
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"before": [1, 2]}, TypeError, "hourly values"),
+        ({"before": "tz-naive"}, TypeError, "timezone-aware"),
+        ({"better": "up"}, ValueError, "better must be 'lower', 'higher' or None"),
+        ({"exposure_before": "series"}, ValueError, "both cycles or for neither"),
+        ({"alpha": 1.0}, ValueError, "alpha must be a number between 0 and 1"),
+        ({"expected_change": "-50%"}, TypeError, "expected_change must be a fraction"),
+        ({"expected_change": -2.0}, ValueError, "expected_change must be a fraction ≥ -1"),
+        ({"metric": ""}, ValueError, "metric must be a non-empty string"),
+        ({"unit": None}, TypeError, "unit must be a string"),
+        ({"scope": ["A-1"]}, TypeError, "scope must be a dict"),
+    ],
+)
+def test_wrong_arguments_are_programming_errors_not_data_errors(arguments, error, message):
     series = hourly(seed=1, start="2026-04-01", weeks=4, level=1.0)
-    with pytest.raises(DataError, match="hourly values"):
-        compare([1, 2], series)
-    with pytest.raises(DataError, match="timezone-aware"):
-        compare(series.tz_localize(None), series)
-    with pytest.raises(DataError, match="better must be"):
-        compare(series, series, better="up")
-    with pytest.raises(DataError, match="both cycles or for neither"):
-        compare(series, series, exposure_before=series)
+    named = {"series": series, "tz-naive": series.tz_localize(None)}
+    arguments = {k: named.get(v, v) if isinstance(v, str) else v for k, v in arguments.items()}
+    with pytest.raises(error, match=message) as raised:
+        compare(**({"before": series, "after": series} | arguments))
+    assert not isinstance(raised.value, DataError)  # a bug fails the step, never "could not run"
 
 
 def test_demo_downtime_halved_between_the_cycles(tmp_path):

@@ -33,8 +33,8 @@ _METHODS = {
     "event_impact": "csi_helpers.analysis.impact",
     "forecast_frame": "csi_helpers.analysis.forecast",
     "merge_episodes": "csi_helpers.analysis.anomaly",
-    "pareto": "csi_helpers.analysis.drivers",
-    "pareto_findings": "csi_helpers.analysis.drivers",
+    "pareto": "csi_helpers.analysis.concentration",
+    "pareto_findings": "csi_helpers.analysis.concentration",
     "trend_test": "csi_helpers.analysis.trend",
 }
 

@@ -48,8 +48,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csi_helpers.analysis.findings import Finding, finding_id, format_number, format_p, no_finding
-from csi_helpers.errors import DataError
+from csi_helpers.analysis import checks
+from csi_helpers.analysis.findings import Finding, format_number, format_p
+from csi_helpers.analysis.question import Question
 from csi_helpers.kpis.base import in_period
 from csi_helpers.kpis.budget import Spend, elapsed_share
 
@@ -60,59 +61,55 @@ TimeLike = pd.Timestamp | datetime | str
 
 def _timestamp(name: str, value: object) -> pd.Timestamp:
     if isinstance(value, bool) or not isinstance(value, (pd.Timestamp, datetime, str)):
-        raise DataError(f"{name} must be a timestamp or an ISO date string, got {value!r}")
+        raise TypeError(f"{name} must be a timestamp or an ISO date string, got {value!r}")
     try:
         stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} {value!r} is not a date; use e.g. '2026-07-01'") from exc
+    except ValueError as exc:
+        raise ValueError(f"{name} {value!r} is not a date; use e.g. '2026-07-01'") from exc
     if stamp is pd.NaT:
-        raise DataError(f"{name} is missing (NaT)")
+        raise ValueError(f"{name} is missing (NaT)")
     return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
 
 
-def _check_inputs(
-    units: object,
-    good: object,
-    slo: object,
-    fast_burn_days: object,
-    metric: object,
-    unit: object,
-) -> None:
-    if not isinstance(units, pd.DataFrame):
-        raise DataError(f"error_budget expects a DataFrame, got {type(units).__name__}")
-    for role, column in (("timestamp", "timestamp"), ("good flag", good)):
-        if not isinstance(column, str) or column not in units.columns:
-            raise DataError(
-                f"column {column!r} (the {role} of error_budget) is not in the table; "
-                f"columns are {list(units.columns)}"
-            )
-    if not isinstance(units["timestamp"].dtype, pd.DatetimeTZDtype):
-        raise DataError(
-            f"column 'timestamp' has dtype {units['timestamp'].dtype}; expected "
-            "timezone-aware timestamps (pd.to_datetime(..., utc=True) or .dt.tz_localize('UTC'))"
-        )
-    flags = units[good].dropna()
-    if not (
-        pd.api.types.is_bool_dtype(flags.dtype) or flags.map(type).isin([bool, np.bool_]).all()
-    ):
-        values = pd.to_numeric(flags, errors="coerce")
-        if values.isna().any() or not values.isin([0, 1]).all():
-            shown = flags[~values.isin([0, 1])].head(3).tolist()
-            raise DataError(
-                f"column {good!r} must hold booleans (True = good unit) or 0/1, got {shown}"
-            )
-    if isinstance(slo, bool) or not isinstance(slo, (int, float)) or not 0 <= slo <= 100:
-        raise DataError(f"slo is a percentage of good units: expected 0 to 100, got {slo!r}")
-    if (
-        isinstance(fast_burn_days, bool)
-        or not isinstance(fast_burn_days, int)
-        or fast_burn_days < 1
-    ):
-        raise DataError(f"fast_burn_days must be a positive integer, got {fast_burn_days!r}")
-    if not isinstance(metric, str) or not metric.strip():
-        raise DataError(f"metric must be a non-empty string (the SLO's name), got {metric!r}")
-    if not isinstance(unit, str) or not unit.strip():
-        raise DataError(f"unit must be a non-empty string (what one row is), got {unit!r}")
+def _period(
+    period_start: object, period_end: object, as_of: object
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp | None]:
+    """The period's start and end, and ``as_of`` (None: the period is closed), in UTC."""
+    start, end = _timestamp("period_start", period_start), _timestamp("period_end", period_end)
+    if end <= start:
+        raise ValueError(f"period_end {end} must come after period_start {start}")
+    return start, end, None if as_of is None else _timestamp("as_of", as_of)
+
+
+def _check_inputs(units: object, good: object, options: dict[str, Any]) -> None:
+    checks.frame(units, function="error_budget")
+    roles = [
+        ("the timestamp of error_budget", "timestamp"),
+        ("the good flag of error_budget", good),
+    ]
+    checks.columns(units, roles)
+    checks.aware_column(units, "timestamp")
+    _check_flags(units[good].dropna(), good)
+    checks.number(
+        "slo",
+        options["slo"],
+        meaning="a percentage of good units, 0 to 100",
+        valid=lambda slo: 0 <= slo <= 100,
+    )
+    checks.integer("fast_burn_days", options["fast_burn_days"], low=1, meaning="a positive integer")
+    checks.label("metric", options["metric"], meaning="a non-empty string (the SLO's name)")
+    checks.label("unit", options["unit"], meaning="a non-empty string (what one row is)")
+
+
+def _check_flags(flags: pd.Series, good: str) -> None:
+    """The good/bad flags hold booleans or 0/1 (missing ones are dropped first)."""
+    if pd.api.types.is_bool_dtype(flags.dtype) or flags.map(type).isin([bool, np.bool_]).all():
+        return
+    values = pd.to_numeric(flags, errors="coerce")
+    if values.isna().any() or not values.isin([0, 1]).all():
+        shown = flags[~values.isin([0, 1])].head(3).tolist()
+        message = f"column {good!r} must hold booleans (True = good unit) or 0/1, got {shown}"
+        raise (ValueError if pd.api.types.is_numeric_dtype(flags.dtype) else TypeError)(message)
 
 
 def _binomial(bad: int, n: int, allowed: float) -> tuple[float, float, float]:
@@ -185,7 +182,10 @@ def error_budget(
         started give a ``"no_finding"`` record that says why.
 
     Raises:
-        DataError: If a column is missing or of the wrong type, or an option is out of range.
+        TypeError: If ``units`` is not a DataFrame, a column or an option is of the wrong
+            type (naive timestamps, text flags).
+        ValueError: If a column is missing, a flag is a number other than 0 and 1, the
+            period ends before it starts, or an option is out of range.
 
     Example:
         >>> hours = pd.date_range("2026-07-01", periods=24 * 25, freq="h", tz="UTC")
@@ -196,29 +196,14 @@ def error_budget(
         >>> round(f.effect, 6), f.severity, round(f.evidence["budget"], 6), f.evidence["consumed"]
         (0.5, 'low', 7.44, 3)
     """
-    _check_inputs(units, good, slo, fast_burn_days, metric, unit)
-    start, end = _timestamp("period_start", period_start), _timestamp("period_end", period_end)
-    if end <= start:
-        raise DataError(f"period_end {end} must come after period_start {start}")
-    moment = None if as_of is None else _timestamp("as_of", as_of)
-    scope = dict(scope or {})
+    options = {"slo": slo, "fast_burn_days": fast_burn_days, "metric": metric, "unit": unit}
+    _check_inputs(units, good, options)
+    start, end, moment = _period(period_start, period_end, as_of)
     method = (
         f"error_budget(slo={slo:g}, as_of={_day(moment) or 'period end'}, "
         f"fast_burn_days={fast_burn_days}; ci=clopper_pearson, test=exact_binomial)"
     )
-
-    def nothing(reason: str, detail: str, evidence: dict[str, Any]) -> Finding:
-        return no_finding(
-            analysis=ANALYSIS,
-            metric=metric,
-            reason=reason,
-            detail=detail,
-            method=method,
-            unit="x",
-            scope=scope,
-            evidence=evidence,
-        )
-
+    asked = Question(ANALYSIS, metric, method, "x", checks.scope(scope))
     elapsed, until = elapsed_share(start, end, moment)
     counts: dict[str, Any] = {
         "slo": slo,
@@ -230,43 +215,76 @@ def error_budget(
         "units": unit,
     }
     if elapsed <= 0:
-        return nothing(
+        return asked.no_finding(
             "not_started",
             f"{metric}: as_of {moment:%Y-%m-%d %H:%M} is at or before the period start "
             f"{start:%Y-%m-%d}: no time has elapsed",
-            counts,
+            evidence=counts,
         )
     stamps = units["timestamp"]
     inside = in_period(stamps, start, until)
     flags = units.loc[inside, good]
-    missing = int(flags.isna().sum())
     made = flags.dropna().astype(bool)
+    counts.update(n_outside_period=int((~inside).sum()), n_missing_flag=int(flags.isna().sum()))
+    unusable = _unusable(asked, made, counts, start=start, until=until)
+    if unusable is not None:
+        return unusable
     when = stamps[inside][flags.notna()]
-    counts.update(n_outside_period=int((~inside).sum()), n_missing_flag=missing)
+    burn = _burn(made, when, counts, start=start, end=end, fast_burn_days=fast_burn_days)
+    return _answer(asked, burn, counts, fast_burn_days=fast_burn_days)
+
+
+def _unusable(
+    asked: Question,
+    made: pd.Series,
+    counts: dict[str, Any],
+    *,
+    start: pd.Timestamp,
+    until: pd.Timestamp,
+) -> Finding | None:
+    """The no-finding of no flagged unit in the period, or an SLO that allows none bad."""
+    metric, unit, slo = asked.metric, counts["units"], counts["slo"]
     if made.empty:
-        return nothing(
+        return asked.no_finding(
             "no_units",
             f"{metric}: no {unit} with a good/bad flag between {start:%Y-%m-%d} and "
             f"{until:%Y-%m-%d}",
-            counts,
+            evidence=counts,
         )
     n, bad = len(made), int((~made).sum())
-    spend = Spend(slo, n, float(bad), elapsed, unit, n, missing)
+    spend = Spend(slo, n, float(bad), counts["elapsed_share"], unit, n, counts["n_missing_flag"])
     if spend.budget <= 0:
-        return nothing(
+        return asked.no_finding(
             "no_budget",
             f"{metric}: an SLO of {slo:g} % allows no bad {unit}, so there is no error budget "
             f"({bad} of {n:,} {unit} were bad)",
-            {**counts, "eligible": n, "consumed": bad},
+            evidence={**counts, "eligible": n, "consumed": bad},
         )
+    return None
+
+
+def _burn(
+    made: pd.Series,
+    when: pd.Series,
+    counts: dict[str, Any],
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    fast_burn_days: int,
+) -> dict[str, Any]:
+    """Budget, consumption, burn rate with its interval, exhaustion, and the recent burn.
+
+    Returns the numbers for the evidence, the p-value of the test of burn rate 1, and
+    when the budget runs out at the recent pace (``recent_out``, None if it does not).
+    """
+    slo, elapsed, until = counts["slo"], counts["elapsed_share"], counts["as_of"]
+    n, bad = len(made), int((~made).sum())
+    spend = Spend(slo, n, float(bad), elapsed, counts["units"], n, counts["n_missing_flag"])
     allowed = 1 - slo / 100
     share, burn = spend.spent, spend.spent / elapsed
     rate_low, rate_high, p_value = _binomial(bad, n, allowed)
-    burn_low, burn_high = rate_low / allowed, rate_high / allowed
-
     exhausted_at = _exhausted_at(when, ~made, spend.budget) if bad >= spend.budget else None
     projected = start + (end - start) / burn if exhausted_at is None and burn > 1 else None
-
     window_start = max(start, until - pd.Timedelta(days=fast_burn_days))
     recent = (when >= window_start).to_numpy()
     n_recent, bad_recent = int(recent.sum()), int((~made.to_numpy())[recent].sum())
@@ -278,13 +296,12 @@ def error_budget(
         left = spend.budget - bad
         if left > 0 and bad_recent:
             recent_out = until + pd.Timedelta(days=left / (bad_recent / days))
-    outlook_code = "not before period end"
+    outlook = "not before period end"
     if exhausted_at is not None:
-        outlook_code = "exhausted"
+        outlook = "exhausted"
     elif projected is not None:
-        outlook_code = "before period end"
+        outlook = "before period end"
     evidence = {
-        **counts,
         "allowed_bad_share": allowed,
         "eligible": n,
         "consumed": bad,
@@ -300,7 +317,7 @@ def error_budget(
         "exhausted": exhausted_at is not None,
         "exhausted_at": exhausted_at,
         "projected_exhaustion": projected,
-        "exhaustion_outlook": outlook_code,
+        "exhaustion_outlook": outlook,
         "fast_burn_days": fast_burn_days,
         "fast_burn_window_start": window_start,
         "fast_burn_units": n_recent,
@@ -310,14 +327,30 @@ def error_budget(
         "fast_burn_rate_ci_high": None if recent_high is None else recent_high / allowed,
         "exhaustion_at_fast_burn": recent_out if recent_out is None or recent_out < end else None,
     }
+    return {"evidence": evidence, "p_value": p_value, "recent_out": recent_out}
+
+
+def _answer(
+    asked: Question, burn: dict[str, Any], counts: dict[str, Any], *, fast_burn_days: int
+) -> Finding:
+    """The finding: what is spent, how fast, when it runs out, and how urgent that is."""
+    p_value, recent_out = burn["p_value"], burn["recent_out"]
+    evidence = {**counts, **burn["evidence"]}
+    burn = burn["evidence"]
+    unit, end, slo = counts["units"], counts["period_end"], counts["slo"]
+    allowed, rate = burn["allowed_bad_share"], burn["burn_rate"]
+    low, high = burn["bad_rate_ci_low"] / allowed, burn["bad_rate_ci_high"] / allowed
+    exhausted_at, projected = burn["exhausted_at"], burn["projected_exhaustion"]
+    recent_burn = burn["fast_burn_rate"]
 
     def x(value: float) -> str:
         return f"{format_number(value)}x"
 
-    rate = f"burn rate {x(burn)} (95 % CI {x(burn_low)} to {x(burn_high)}; {format_p(p_value)})"
+    rate_text = f"burn rate {x(rate)} (95 % CI {x(low)} to {x(high)}; {format_p(p_value)})"
     spent = (
-        f"{bad:,} bad {unit} of a budget of {format_number(spend.budget)} "
-        f"({100 * share:.0f} % consumed, {100 * elapsed:.0f} % of the period elapsed)"
+        f"{burn['consumed']:,} bad {unit} of a budget of {format_number(burn['budget'])} "
+        f"({burn['consumption_pct']:.0f} % consumed, {burn['elapsed_pct']:.0f} % of the period "
+        "elapsed)"
     )
     if exhausted_at is not None:
         outlook, severity = f"budget used up on {exhausted_at:%Y-%m-%d}", "high"
@@ -329,32 +362,23 @@ def error_budget(
         severity = "high"
     else:
         outlook = f"at this rate the budget lasts to the period end ({end:%Y-%m-%d})"
-        severity = (
-            "medium"
-            if recent_burn is not None and recent_burn > 1
-            else ("low" if burn_high > 1 else "info")
-        )
+        fast = recent_burn is not None and recent_burn > 1
+        severity = "medium" if fast else ("low" if high > 1 else "info")
     if recent_burn is None:
         recent_text = f"no {unit} in the last {fast_burn_days} days"
     else:
-        fast = "fast burn: " if recent_burn > 1 and recent_burn > burn else ""
+        fast = "fast burn: " if recent_burn > 1 and recent_burn > rate else ""
         recent_text = f"{fast}last {fast_burn_days} days {x(recent_burn)}"
         if fast and recent_out is not None and recent_out < end and exhausted_at is None:
             recent_text += f", at which pace it runs out on {recent_out:%Y-%m-%d}"
     state = "exhausted" if exhausted_at is not None else "at risk" if severity == "high" else ""
-    head = f"{metric} error budget (SLO {slo:g} %){' ' + state if state else ''}"
-    return Finding(
-        id=finding_id(ANALYSIS, metric, scope),
-        kind=ANALYSIS,
-        statement=f"{head}: {spent}, {rate}; {outlook}; {recent_text}",
-        metric=metric,
-        method=method,
+    head = f"{asked.metric} error budget (SLO {slo:g} %){' ' + state if state else ''}"
+    return asked.finding(
+        f"{head}: {spent}, {rate_text}; {outlook}; {recent_text}",
         severity=severity,
-        scope=scope,
-        effect=burn,
-        unit="x",
-        ci_low=burn_low,
-        ci_high=burn_high,
+        effect=rate,
+        ci_low=low,
+        ci_high=high,
         p_value=p_value,
         evidence=evidence,
     )

@@ -98,7 +98,7 @@ def json_safe(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (np.datetime64, np.timedelta64)):
         return None if np.isnat(value) else str(value)
-    raise DataError(
+    raise TypeError(
         f"cannot store {type(value).__name__} value {value!r} in a Finding; "
         "use numbers, strings, booleans, lists or dicts"
     )
@@ -110,7 +110,7 @@ def _optional_float(name: str, value: Any) -> float | None:
     try:
         f = float(value)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"Finding.{name} must be a number or None, got {value!r}") from exc
+        raise TypeError(f"Finding.{name} must be a number or None, got {value!r}") from exc
     return f if math.isfinite(f) else None
 
 
@@ -160,34 +160,36 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # A record is built by code: a field out of its rules is a bug (TypeError/ValueError).
         for name in ("id", "kind", "statement", "metric", "method"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise DataError(f"Finding.{name} must be a non-empty string, got {value!r}")
+                error = ValueError if isinstance(value, str) else TypeError
+                raise error(f"Finding.{name} must be a non-empty string, got {value!r}")
         if self.severity not in SEVERITIES:
-            raise DataError(
+            raise ValueError(
                 f"Finding.severity must be one of {', '.join(SEVERITIES)}, got {self.severity!r}"
             )
         if not isinstance(self.unit, str):
-            raise DataError(f"Finding.unit must be a string, got {self.unit!r}")
+            raise TypeError(f"Finding.unit must be a string, got {self.unit!r}")
         for name in ("effect", "ci_low", "ci_high", "p_value"):
             object.__setattr__(self, name, _optional_float(name, getattr(self, name)))
         if self.p_value is not None and not 0.0 <= self.p_value <= 1.0:
-            raise DataError(f"Finding.p_value must lie in [0, 1], got {self.p_value}")
+            raise ValueError(f"Finding.p_value must lie in [0, 1], got {self.p_value}")
         if self.ci_low is not None and self.ci_high is not None and self.ci_low > self.ci_high:
-            raise DataError(f"Finding.ci_low {self.ci_low} exceeds ci_high {self.ci_high}")
+            raise ValueError(f"Finding.ci_low {self.ci_low} exceeds ci_high {self.ci_high}")
         if self.figure is not None and (
             not isinstance(self.figure, str)
             or self.figure.startswith(("/", "\\"))
             or ".." in self.figure.replace("\\", "/").split("/")
         ):
-            raise DataError(
+            raise ValueError(
                 f"Finding.figure must be a path relative to the run folder, got {self.figure!r}"
             )
         for name in ("scope", "evidence"):
             value = getattr(self, name)
             if not isinstance(value, Mapping):
-                raise DataError(f"Finding.{name} must be a dict, got {type(value).__name__}")
+                raise TypeError(f"Finding.{name} must be a dict, got {type(value).__name__}")
             object.__setattr__(self, name, json_safe(value))
 
     def __hash__(self) -> int:
@@ -208,8 +210,12 @@ class Finding:
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
         """Rebuild a Finding from :meth:`to_dict` output (e.g. read back from JSON).
 
+        A record read back from a run folder is data: one that is not a valid
+        Finding (a damaged or hand-edited file) raises :class:`DataError`, naming it.
+
         Raises:
-            DataError: If a required key is missing or an unknown key is present.
+            DataError: If a required key is missing, an unknown key is present, or a
+                field breaks the rules of :class:`Finding`.
         """
         if not isinstance(data, Mapping):
             raise DataError(f"a Finding record must be a dict, got {type(data).__name__}")
@@ -221,7 +227,10 @@ class Finding:
         if missing:
             raise DataError(f"Finding record {data.get('id', '?')!r} lacks keys {missing}")
         values = {k: v for k, v in data.items() if not (k in ("scope", "evidence") and v is None)}
-        return cls(**values)
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"Finding record {data['id']!r} is not valid: {exc}") from exc
 
     def with_figure(self, path: str) -> Finding:
         """Return a copy that points at a figure (a run-folder-relative path)."""
@@ -288,6 +297,7 @@ def no_finding(
         ('no_finding', 'too_short', False)
     """
     scope = dict(scope or {})
+    estimate = {"effect": effect, "ci_low": ci_low, "ci_high": ci_high, "p_value": p_value}
     return Finding(
         id=finding_id(analysis, metric, scope),
         kind=NO_FINDING,
@@ -296,12 +306,9 @@ def no_finding(
         method=method,
         severity="info",
         scope=scope,
-        effect=effect,
         unit=unit,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        p_value=p_value,
         evidence={**dict(evidence or {}), "analysis": analysis, "reason": reason},
+        **estimate,
     )
 
 
@@ -320,7 +327,7 @@ def findings_to_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     rows = []
     for f in findings:
         if not isinstance(f, Finding):
-            raise DataError(f"findings_to_frame expects Finding records, got {type(f).__name__}")
+            raise TypeError(f"findings_to_frame expects Finding records, got {type(f).__name__}")
         row = f.to_dict()
         row["scope"] = json.dumps(row["scope"], sort_keys=True, ensure_ascii=False)
         row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
@@ -348,7 +355,7 @@ def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
     items = list(findings)
     for f in items:
         if not isinstance(f, Finding):
-            raise DataError(f"rank_findings expects Finding records, got {type(f).__name__}")
+            raise TypeError(f"rank_findings expects Finding records, got {type(f).__name__}")
 
     def key(f: Finding) -> tuple[int, int, float, str]:
         size = abs(f.effect) if f.effect is not None else 0.0

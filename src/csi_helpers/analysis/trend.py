@@ -27,14 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from csi_helpers.analysis.findings import (
-    Finding,
-    finding_id,
-    format_number,
-    format_p,
-    no_finding,
-)
-from csi_helpers.errors import DataError
+from csi_helpers.analysis import checks
+from csi_helpers.analysis.findings import Finding, format_number, format_p
+from csi_helpers.analysis.question import Question
+from csi_helpers.analysis.timeseries import SeriesOnGrid, on_grid
 
 ANALYSIS = "trend"
 MIN_POINTS = 10
@@ -45,27 +41,11 @@ _Z95 = float(stats.norm.ppf(0.975))
 def _check_inputs(
     series: object, period: object, alpha: object, metric: object, unit: object
 ) -> None:
-    if not isinstance(series, pd.Series):
-        raise DataError(f"trend_test expects a pandas Series, got {type(series).__name__}")
-    if not isinstance(series.index, pd.DatetimeIndex):
-        raise DataError(
-            f"series {series.name!r} must be indexed by timestamps (a DatetimeIndex), "
-            f"got {type(series.index).__name__}; set the date column as the index"
-        )
-    if not (pd.api.types.is_numeric_dtype(series.dtype) or series.dtype == object):
-        raise DataError(f"series {series.name!r} has dtype {series.dtype}; expected numbers")
-    if period is not None and (
-        isinstance(period, bool) or not isinstance(period, int) or period < 2
-    ):
-        raise DataError(
-            f"period must be an integer ≥ 2 (e.g. 7 for weekly) or None, got {period!r}"
-        )
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise DataError(f"alpha must be a number between 0 and 1, got {alpha!r}")
-    if not isinstance(metric, str) or not metric.strip():
-        raise DataError(f"metric must be a non-empty string, got {metric!r}")
-    if not isinstance(unit, str):
-        raise DataError(f"unit must be a string, got {unit!r}")
+    checks.series(series, function="trend_test", column="date")
+    checks.period(period)
+    checks.alpha(alpha)
+    checks.label("metric", metric)
+    checks.label("unit", unit, blank=True)
 
 
 def _pairs(days: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray]:
@@ -160,8 +140,9 @@ def trend_test(
         trend gives a ``"no_finding"`` record that says why.
 
     Raises:
-        DataError: If ``series`` is not a numeric Series with a DatetimeIndex, or an
-            option is out of range.
+        TypeError: If ``series`` is not a numeric Series with a DatetimeIndex, or an
+            option is of the wrong type.
+        ValueError: If an option is out of range.
 
     Example:
         >>> days = pd.date_range("2024-01-01", periods=60, freq="D")
@@ -174,125 +155,123 @@ def trend_test(
         'series too short: 2 points, need ≥ 10'
     """
     _check_inputs(series, period, alpha, metric, unit)
-    scope = dict(scope or {})
     name = "seasonal_mann_kendall" if period else "mann_kendall"
     params = f"period={period}, alpha={alpha}" if period else f"alpha={alpha}"
     slope_name = "seasonal_sen_slope" if period else "sen_slope"
-    method = f"{name}({params}) + {slope_name}"
-    slope_unit = f"{unit}/day" if unit else "per day"
-
-    def nothing(reason: str, detail: str, **numbers: Any) -> Finding:
-        return no_finding(
-            analysis=ANALYSIS,
-            metric=metric,
-            reason=reason,
-            detail=detail,
-            method=method,
-            unit=slope_unit,
-            scope=scope,
-            **numbers,
-        )
-
-    values = pd.to_numeric(series, errors="coerce").astype("float64")
-    values = values.where(np.isfinite(values))
-    n_total = len(values)
-    if n_total == 0:
-        return nothing("empty", "series is empty", evidence={"n_total": 0})
-    n_duplicated = int(values.index.duplicated().sum())
-    if n_duplicated:
-        return nothing(
+    asked = Question(
+        analysis=ANALYSIS,
+        metric=metric,
+        method=f"{name}({params}) + {slope_name}",
+        unit=f"{unit}/day" if unit else "per day",
+        scope=checks.scope(scope),
+    )
+    grid = on_grid(series)
+    if grid.n_total == 0:
+        return asked.no_finding("empty", "series is empty", evidence={"n_total": 0})
+    if grid.n_duplicated:
+        return asked.no_finding(
             "duplicate_timestamps",
-            f"index has {n_duplicated} duplicate timestamps; aggregate to one "
+            f"index has {grid.n_duplicated} duplicate timestamps; aggregate to one "
             "value per timestamp first",
-            evidence={"n_duplicated": n_duplicated},
+            evidence={"n_duplicated": grid.n_duplicated},
         )
-    values = values.sort_index()
-    index = values.index
-    step = pd.Series(index).diff().median() if n_total > 1 else pd.Timedelta(days=1)
-    positions = np.round((index - index[0]) / step).astype("int64") if n_total > 1 else [0]
-    positions = np.asarray(positions)
-    valid = values.notna().to_numpy()
-    n = int(valid.sum())
-    n_expected = int(positions[-1]) + 1
-    counts: dict[str, Any] = {
-        "n_points": n,
-        "n_total": n_total,
-        "n_missing_values": n_total - n,
-        "n_missing_timestamps": max(n_expected - n_total, 0),
-        "start": index[0],
-        "end": index[-1],
+    counts = {
+        **grid.counts(),
+        "start": grid.index[0],
+        "end": grid.index[-1],
         "period": period,
         "alpha": alpha,
     }
+    unusable = _unusable(grid, asked, counts, period=period, unit=unit)
+    if unusable is not None:
+        return unusable
+    return _answer(asked, _test(grid, period), counts, period=period, alpha=alpha, unit=unit)
+
+
+def _unusable(
+    grid: SeriesOnGrid, asked: Question, counts: dict[str, Any], *, period: int | None, unit: str
+) -> Finding | None:
+    """The no-finding of a series too short, mostly missing or constant (None if usable)."""
+    n = grid.n
     need = max(MIN_POINTS, 2 * period) if period else MIN_POINTS
     if n < need:
-        return nothing("too_short", f"series too short: {n} points, need ≥ {need}", evidence=counts)
-    missing_share = 1 - n / n_expected
-    if missing_share > MAX_MISSING_SHARE:
-        return nothing(
-            "mostly_missing",
-            f"series mostly missing: {n} of {n_expected} expected points present "
-            f"({missing_share:.0%} missing, allowed ≤ {MAX_MISSING_SHARE:.0%})",
-            evidence=counts,
-        )
-    y = values.to_numpy()[valid]
-    if np.ptp(y) == 0:
-        return nothing(
-            "constant",
-            f"series is constant at {format_number(float(y[0]))} {unit}".rstrip(),
-            evidence=counts,
-        )
+        detail = f"series too short: {n} points, need ≥ {need}"
+        return asked.no_finding("too_short", detail, evidence=counts)
+    why = grid.mostly_missing(MAX_MISSING_SHARE, "points")
+    if why is not None:
+        return asked.no_finding("mostly_missing", why, evidence=counts)
+    why = grid.constant(unit)
+    if why is not None:
+        return asked.no_finding("constant", why, evidence=counts)
+    return None
 
+
+def _test(grid: SeriesOnGrid, period: int | None) -> dict[str, Any]:
+    """The (seasonal) Mann-Kendall test and Sen slope, with the change over the span."""
+    valid, index = grid.valid, grid.index
+    y = grid.values.to_numpy()[valid]
     days = ((index - index[0]) / pd.Timedelta(days=1)).to_numpy(dtype="float64")[valid]
-    seasons = positions[valid] % period if period else np.zeros(n, dtype="int64")
+    seasons = grid.positions[valid] % period if period else np.zeros(len(y), dtype="int64")
     slope, low, high, p, extra = _mann_kendall(days, y, seasons)
     span = float(days[-1] - days[0])
     level_at_start = float(np.median(y - slope * (days - days[0])))
     change = slope * span
     relative = change / abs(level_at_start) if level_at_start != 0 else None
-    direction = "no trend" if p >= alpha else "increasing" if slope > 0 else "decreasing"
-    evidence = {
-        **counts,
-        **extra,
-        "direction": direction,
+    return {
+        "slope": slope,
+        "low": low,
+        "high": high,
+        "p": p,
+        "extra": extra,
         "span_days": span,
         "level_at_start": level_at_start,
         "change_over_span": change,
         "relative_change": relative,
     }
+
+
+def _answer(
+    asked: Question,
+    test: dict[str, Any],
+    counts: dict[str, Any],
+    *,
+    period: int | None,
+    alpha: float,
+    unit: str,
+) -> Finding:
+    """The finding of a trend, or the no-finding of one that is not significant."""
+    slope, low, high, p = test["slope"], test["low"], test["high"], test["p"]
+    span, relative = test["span_days"], test["relative_change"]
+    direction = "no trend" if p >= alpha else "increasing" if slope > 0 else "decreasing"
+    evidence = {
+        **counts,
+        **test["extra"],
+        "direction": direction,
+        **{k: test[k] for k in ("span_days", "level_at_start", "change_over_span")},
+        "relative_change": relative,
+    }
     numbers = (
-        f"{format_number(slope)} {slope_unit} (95 % CI {format_number(low)} to "
+        f"{format_number(slope)} {asked.unit} (95 % CI {format_number(low)} to "
         f"{format_number(high)}; {format_p(p)})"
     )
     label = f"seasonal Mann-Kendall, period {period}" if period else "Mann-Kendall"
+    estimate = {"effect": slope, "ci_low": low, "ci_high": high, "p_value": p}
     if direction == "no trend":
-        return nothing(
+        return asked.no_finding(
             "not_significant",
-            f"no significant trend in {metric} over {span:.0f} days: slope {numbers}, "
+            f"no significant trend in {asked.metric} over {span:.0f} days: slope {numbers}, "
             f"not below alpha {alpha} ({label})",
             evidence=evidence,
-            effect=slope,
-            ci_low=low,
-            ci_high=high,
-            p_value=p,
+            **estimate,
         )
-    over = (
-        f"{relative * 100:+.0f} % over {span:.0f} days"
-        if relative is not None
-        else f"{format_number(change)} {unit} over {span:.0f} days".replace("  ", " ")
-    )
-    return Finding(
-        id=finding_id(ANALYSIS, metric, scope),
-        kind="trend",
-        statement=f"{metric} is {direction}: {numbers}, {over} ({label})",
-        metric=metric,
-        method=method,
+    if relative is not None:
+        over = f"{relative * 100:+.0f} % over {span:.0f} days"
+    else:
+        change = format_number(test["change_over_span"])
+        over = f"{change} {unit} over {span:.0f} days".replace("  ", " ")
+    return asked.finding(
+        f"{asked.metric} is {direction}: {numbers}, {over} ({label})",
         severity=_severity(relative),
-        scope=scope,
-        effect=slope,
-        unit=slope_unit,
-        ci_low=low,
-        ci_high=high,
-        p_value=p,
         evidence=evidence,
+        **estimate,
     )

@@ -42,8 +42,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from csi_helpers.analysis.findings import Finding, finding_id, format_p, no_finding
-from csi_helpers.errors import DataError
+from csi_helpers.analysis import checks
+from csi_helpers.analysis.findings import Finding, format_p
+from csi_helpers.analysis.question import Question
 
 ANALYSIS = "verification"
 MIN_HOURS = 24 * 14  # two weeks each side, so every weekday-hour is seen twice
@@ -51,12 +52,28 @@ MIN_HOURS = 24 * 14  # two weeks each side, so every weekday-hour is seen twice
 
 def _check(series: object, name: str) -> pd.Series:
     if not isinstance(series, pd.Series):
-        raise DataError(
+        raise TypeError(
             f"{name} must be a pandas Series of hourly values, got {type(series).__name__}"
         )
     if not isinstance(series.index, pd.DatetimeIndex) or series.index.tz is None:
-        raise DataError(f"{name} must be indexed by timezone-aware hourly timestamps")
+        raise TypeError(f"{name} must be indexed by timezone-aware hourly timestamps")
     return series.astype(float)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    checks.label("metric", options["metric"])
+    checks.label("unit", options["unit"], blank=True)
+    if options["expected_change"] is not None:
+        checks.number(
+            "expected_change",
+            options["expected_change"],
+            meaning="a fraction ≥ -1 (-0.5 for 'halve it') or None",
+            valid=lambda change: change >= -1,
+        )
+    checks.choice("better", options["better"], ("lower", "higher", None))
+    checks.alpha(options["alpha"])
+    if (options["exposure_before"] is None) != (options["exposure_after"] is None):
+        raise ValueError("give exposure for both cycles or for neither")
 
 
 def _frame(series: pd.Series, exposure: pd.Series | None, after: int) -> pd.DataFrame:
@@ -163,18 +180,16 @@ def before_after(
         ('met', True)
     """
     before, after = _check(before, "before"), _check(after, "after")
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise DataError(f"alpha must be a number between 0 and 1, got {alpha!r}")
-    if better not in (None, "lower", "higher"):
-        raise DataError(f"better must be 'lower', 'higher' or None, got {better!r}")
-    if (exposure_before is None) != (exposure_after is None):
-        raise DataError("give exposure for both cycles or for neither")
-    scope = dict(scope or {})
+    options = {"metric": metric, "unit": unit, "expected_change": expected_change}
+    options |= {"better": better, "alpha": alpha}
+    _check_options(options | {"exposure_before": exposure_before, "exposure_after": exposure_after})
+    volume = exposure_before is not None
     method = (
         "Poisson GLM, weekday × hour effects"
-        + (", volume offset" if exposure_before is not None else "")
+        + (", volume offset" if volume else "")
         + ", day-clustered errors"
     )
+    asked = Question(ANALYSIS, metric, method, "fraction", checks.scope(scope))
     frame = pd.concat(
         [_frame(before, exposure_before, 0), _frame(after, exposure_after, 1)]
     ).dropna(subset=["y", "exposure"])
@@ -185,36 +200,41 @@ def before_after(
         "total_before": float(frame.loc[frame["after"] == 0, "y"].sum()),
         "total_after": float(frame.loc[frame["after"] == 1, "y"].sum()),
     }
-
-    def nothing(reason: str, detail: str, **numbers: Any) -> Finding:
-        return no_finding(
-            analysis=ANALYSIS,
-            metric=metric,
-            reason=reason,
-            detail=detail,
-            method=method,
-            unit="fraction",
-            scope=scope,
-            evidence={**counts, **numbers.pop("evidence", {})},
-            **numbers,
-        )
-
-    if min(counts["hours_before"], counts["hours_after"]) < MIN_HOURS:
-        return nothing(
-            "too_short",
-            f"too few hours to compare {metric}: {counts['hours_before']} before and "
-            f"{counts['hours_after']} after, need ≥ {MIN_HOURS} each (two weeks)",
-        )
-    if (frame["y"] < 0).any():
-        return nothing("negative_values", f"{metric} has negative values; the model needs ≥ 0")
-    if counts["total_before"] == 0:
-        return nothing(
-            "no_baseline",
-            f"{metric} was zero throughout the baseline cycle, so a relative change is undefined",
-        )
+    unusable = _unusable(asked, frame, counts)
+    if unusable is not None:
+        return unusable
     # Seasons without any value in either cycle carry no information (and no estimate).
     seen = frame.groupby("season")["y"].transform("sum") > 0
-    frame = frame[seen]
+    promise = {"expected_change": expected_change, "better": better}
+    estimate = _estimate(frame[seen], **promise)
+    verdict, reason = _verdict(estimate, **promise, alpha=alpha)
+    return _answer(asked, estimate, counts, verdict, reason, options=options, volume=volume)
+
+
+def _unusable(asked: Question, frame: pd.DataFrame, counts: dict[str, Any]) -> Finding | None:
+    """The no-finding of cycles too short, negative values or a zero baseline (None if usable)."""
+    metric = asked.metric
+    if min(counts["hours_before"], counts["hours_after"]) < MIN_HOURS:
+        detail = (
+            f"too few hours to compare {metric}: {counts['hours_before']} before and "
+            f"{counts['hours_after']} after, need ≥ {MIN_HOURS} each (two weeks)"
+        )
+        return asked.no_finding("too_short", detail, evidence=counts)
+    if (frame["y"] < 0).any():
+        detail = f"{metric} has negative values; the model needs ≥ 0"
+        return asked.no_finding("negative_values", detail, evidence=counts)
+    if counts["total_before"] == 0:
+        detail = (
+            f"{metric} was zero throughout the baseline cycle, so a relative change is undefined"
+        )
+        return asked.no_finding("no_baseline", detail, evidence=counts)
+    return None
+
+
+def _estimate(
+    frame: pd.DataFrame, *, expected_change: float | None, better: str | None
+) -> dict[str, Any]:
+    """β, the effect exp(β) − 1 with its 95 % interval, and the p-value in the named direction."""
     beta, se, scale = _fit(frame)
     groups = pd.factorize(frame["day"])[0]
     p_two = float(2 * stats.norm.sf(abs(beta) / se))
@@ -226,67 +246,85 @@ def before_after(
     else:  # the action named its direction before the data: a one-sided test
         p_value = p_two / 2 if np.sign(beta) == np.sign(promised) else 1 - p_two / 2
     z = 1.959963984540054
-    effect = float(np.expm1(beta))
-    low, high = float(np.expm1(beta - z * se)), float(np.expm1(beta + z * se))
+    return {
+        "beta": beta,
+        "effect": float(np.expm1(beta)),
+        "low": float(np.expm1(beta - z * se)),
+        "high": float(np.expm1(beta + z * se)),
+        "p_value": p_value,
+        "promised": promised,
+        "days_clustered": int(groups.max() + 1),
+        "pearson_scale": scale,
+    }
+
+
+def _verdict(
+    estimate: dict[str, Any], *, expected_change: float | None, better: str | None, alpha: float
+) -> tuple[str, str]:
+    """Met or not met, and why."""
+    effect, low, high, promised = (estimate[k] for k in ("effect", "low", "high", "promised"))
+    significant = estimate["p_value"] < alpha
+    if expected_change is None and better is None:
+        verdict = "met" if significant else "not met"
+        return verdict, "a significant change" if significant else "no significant change"
+    if expected_change is None:
+        improved = significant and np.sign(effect) == np.sign(promised)
+        if improved:
+            return "met", "a significant improvement"
+        if np.sign(effect) != np.sign(promised):
+            return "not met", "the change goes the other way"
+        return "not met", "the improvement is not significant"
+    same_way = np.sign(effect) == np.sign(expected_change)
+    reached = abs(effect) >= abs(expected_change) or low <= expected_change <= high
+    verdict = "met" if significant and same_way and reached else "not met"
+    expected = f"the expected {expected_change * 100:+.0f} %"
+    if verdict == "met":
+        return verdict, f"a significant change consistent with {expected}"
+    if not same_way:
+        return verdict, "the change goes the other way"
+    if not significant:
+        return verdict, "the change is not significant"
+    return verdict, f"the change is real but smaller than {expected}, which its interval excludes"
+
+
+def _answer(
+    asked: Question,
+    estimate: dict[str, Any],
+    counts: dict[str, Any],
+    verdict: str,
+    reason: str,
+    *,
+    options: dict[str, Any],
+    volume: bool,
+) -> Finding:
+    """The finding: the change, its interval and p-value, and the verdict."""
+    effect, low, high, p_value = (estimate[k] for k in ("effect", "low", "high", "p_value"))
     raw = (
         counts["total_after"]
         / counts["hours_after"]
         / (counts["total_before"] / counts["hours_before"])
         - 1
     )
-    significant = p_value < alpha
-    if expected_change is None and better is None:
-        verdict = "met" if significant else "not met"
-        reason = "a significant change" if significant else "no significant change"
-    elif expected_change is None:
-        improved = significant and np.sign(effect) == np.sign(promised)
-        verdict = "met" if improved else "not met"
-        reason = (
-            "a significant improvement"
-            if improved
-            else "the change goes the other way"
-            if np.sign(effect) != np.sign(promised)
-            else "the improvement is not significant"
-        )
-    else:
-        same_way = np.sign(effect) == np.sign(expected_change)
-        reached = abs(effect) >= abs(expected_change) or low <= expected_change <= high
-        verdict = "met" if significant and same_way and reached else "not met"
-        promised = f"the expected {expected_change * 100:+.0f} %"
-        if verdict == "met":
-            reason = f"a significant change consistent with {promised}"
-        elif not same_way:
-            reason = "the change goes the other way"
-        elif not significant:
-            reason = "the change is not significant"
-        else:
-            reason = f"the change is real but smaller than {promised}, which its interval excludes"
     evidence = {
         **counts,
-        "ratio": float(np.exp(beta)),
+        "ratio": float(np.exp(estimate["beta"])),
         "raw_change": raw,
-        "expected_change": expected_change,
+        "expected_change": options["expected_change"],
         "verdict": verdict,
         "reason": reason,
-        "alpha": alpha,
-        "days_clustered": int(groups.max() + 1),
-        "pearson_scale": scale,
+        "alpha": options["alpha"],
+        "days_clustered": estimate["days_clustered"],
+        "pearson_scale": estimate["pearson_scale"],
     }
     statement = (
-        f"{metric} changed by {effect * 100:+.1f} % after against before at equal weekday and "
-        f"hour{' and volume' if exposure_before is not None else ''} (95 % CI "
+        f"{asked.metric} changed by {effect * 100:+.1f} % after against before at equal weekday "
+        f"and hour{' and volume' if volume else ''} (95 % CI "
         f"{low * 100:+.1f} % to {high * 100:+.1f} %; {format_p(p_value)}): {verdict}, {reason}"
     )
-    return Finding(
-        id=finding_id(ANALYSIS, metric, scope),
-        kind=ANALYSIS,
-        statement=statement,
-        metric=metric,
-        method=method,
+    return asked.finding(
+        statement,
         severity="low" if verdict == "met" else "medium",
-        scope=scope,
         effect=effect,
-        unit="fraction",
         ci_low=min(low, effect),
         ci_high=max(high, effect),
         p_value=p_value,
