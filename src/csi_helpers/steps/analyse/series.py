@@ -104,9 +104,7 @@ def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         breaks = [f.evidence["date"] for f in found if f.is_finding]
         fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
         path = save_figure(ctx, f"change_points_{column}", fig)
-        for f in found:
-            f = f.with_figure(path) if path and f.is_finding else f
-            findings.append(assess(f, inputs.card, series=column))
+        findings += _assessed(found, inputs, series=column, figure=path)
     return findings
 
 
@@ -136,10 +134,18 @@ def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
                 episodes[when] = pd.to_datetime(episodes[when], utc=True)
             fig = charts.anomaly_chart(series, episodes, title=metric.capitalize(), unit=unit)
             path = save_figure(ctx, f"anomalies_{column}", fig)
-        for f in found:
-            f = f.with_figure(path) if path and f.is_finding else f
-            findings.append(assess(f, inputs.card, series=column))
+        findings += _assessed(found, inputs, series=column, figure=path)
     return findings
+
+
+def _assessed(
+    found: list[Finding], inputs: Inputs, *, series: str, figure: str | None
+) -> list[Finding]:
+    """The findings of one chart drawn for all of them, with their severity assessed."""
+    return [
+        assess(f.with_figure(figure) if figure and f.is_finding else f, inputs.card, series=series)
+        for f in found
+    ]
 
 
 def analyse_events(ctx: StepContext, inputs: Inputs) -> list[Finding]:
