@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from csi_helpers.runfolder.context import begin_step
@@ -99,3 +100,17 @@ def test_clock_pause_and_scope_change_the_figure_as_defined(processed):
     assert values.loc["ack", "value"] == pytest.approx(1.0)
     assert json.loads(values.loc["paused", "details"])["paused_hours"] == pytest.approx(2.0)
     assert json.loads(values.loc["office", "details"])["paused_hours"] == 0.0
+
+
+def test_a_canonical_table_changed_since_step_4_is_named_when_read(processed):
+    """Tables are checked where they are read, too: a column of another type names its file."""
+    from csi_helpers.errors import RunFolderError
+    from csi_helpers.steps.common import kpi_table
+
+    _plan, _ledger, _values, ctx = processed
+    path = ctx.run_dir / "process" / "tickets" / "log.parquet"
+    tickets = pd.read_parquet(path)
+    assert kpi_table(ctx, "log", "tickets").equals(tickets)
+    tickets.astype({"reopen_count": "float64"}).to_parquet(path, index=False)
+    with pytest.raises(RunFolderError, match=r"log\.parquet: column 'reopen_count' holds float64"):
+        kpi_table(ctx, "log", "tickets")

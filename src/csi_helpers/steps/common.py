@@ -21,6 +21,7 @@ from csi_helpers.params import Params, Source
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.runfolder.parquet import read_lean
 from csi_helpers.tables import catalogue
+from csi_helpers.tables.schemas import check_read
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -88,13 +89,17 @@ def kpi_table(
 
     Read a column at a time (:func:`csi_helpers.runfolder.parquet.read_lean`): a
     monitoring table of 10M rows then needs about its own size in memory, not twice
-    that. ``columns`` reads only those (all by default).
+    that. ``columns`` reads only those (all by default). The columns and their types
+    are checked against the canonical schema (:func:`csi_helpers.tables.schemas.check_read`).
     """
-    ref = _ref(ctx.params.source(source_name), kind)
+    source = ctx.params.source(source_name)
+    ref = _ref(source, kind)
     path = ctx.ref_path(ref, suffix=".parquet")
     if not path.exists():
         return ctx.read_table(ref)  # its error names the step
-    return read_lean(ctx.log_input(path), columns=columns)
+    table = read_lean(ctx.log_input(path), columns=columns)
+    table_kind = "tickets" if kind == "tickets" else source.kind
+    return check_read(table_kind, table, where=path)
 
 
 def pauses_table(ctx: StepContext) -> pd.DataFrame | None:

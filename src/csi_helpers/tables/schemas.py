@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from csi_helpers.errors import DataError
+from csi_helpers.errors import DataError, RunFolderError
 from csi_helpers.tables.canonical import CANONICAL, KEYS, ColumnType
 
 # pandas dtype of each canonical column type (nullable extension types throughout).
@@ -168,6 +168,40 @@ def validate_table(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
         ) from None
     except SchemaError as exc:  # pragma: no cover - lazy validation collects these
         raise DataError(f"canonical {kind} table: {exc}; please report it as a bug") from None
+    return frame
+
+
+def check_read(kind: str, frame: pd.DataFrame, *, where: object) -> pd.DataFrame:
+    """Check a canonical table read back from a run folder: its columns and their types.
+
+    The rows were checked when step 4 wrote the table (:func:`validate_table`); here
+    only what a reader relies on, cheaply: every column is a canonical column of
+    ``kind`` with its canonical type. Returns the table unchanged.
+
+    Raises:
+        RunFolderError: naming ``where`` (the file) and the column, when the table
+            was written by another version of the workbook or changed by hand.
+
+    Example:
+        >>> t = pd.DataFrame({"score": pd.array([4.0], dtype="Float64")})
+        >>> check_read("survey", t, where="csat.parquet").shape
+        (1, 1)
+        >>> check_read("survey", t.astype({"score": "int64"}), where="csat.parquet")
+        Traceback (most recent call last):
+        ...
+        csi_helpers.errors.RunFolderError: csat.parquet: column 'score' holds int64, expected \
+Float64 for a canonical survey table; run step 4 again to rewrite it
+    """
+    spec = CANONICAL[kind]
+    for column, dtype in frame.dtypes.items():
+        expected = DTYPES[spec[column]] if column in spec else None
+        if expected is None or dtype != expected:
+            found = "is not a canonical column" if expected is None else f"holds {dtype}"
+            wanted = f", expected {expected}" if expected is not None else ""
+            raise RunFolderError(
+                f"{where}: column {column!r} {found}{wanted} for a canonical {kind} table; "
+                "run step 4 again to rewrite it"
+            )
     return frame
 
 
