@@ -294,3 +294,67 @@ def test_computing_rooms_touch_no_file():
                 if called in FILE_ACCESS:
                     touching.append(f"{name}:{node.lineno} calls {called}")
     assert touching == []
+
+
+def dotted_references(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"csi_helpers(?:\.[A-Za-z_][A-Za-z0-9_]*)+", text))
+
+
+def resolves(reference: str) -> bool:
+    """Whether ``csi_helpers.a.b.c`` names a module, or an attribute of the longest module."""
+    import importlib
+    import warnings
+
+    parts = reference.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for name in parts[k:]:
+            if not hasattr(obj, name):
+                return False
+            obj = getattr(obj, name)
+        return True
+    return False
+
+
+def test_the_docs_name_only_modules_and_names_that_exist():
+    """Docstrings, the README and ARCHITECTURE.md follow the code: every ``csi_helpers.x``
+    they name exists, and every module path ARCHITECTURE.md lists is a file."""
+    import re
+
+    root = SRC.parent
+    texts = {p: p.read_text(encoding="utf-8") for p in (SRC / PACKAGE).rglob("*.py")}
+    texts |= {
+        root / n: (root / n).read_text(encoding="utf-8") for n in ("README.md", "ARCHITECTURE.md")
+    }
+    missing = sorted(
+        f"{path.relative_to(root)}: {ref}"
+        for path, text in texts.items()
+        for ref in dotted_references(text)
+        if not resolves(ref)
+    )
+    assert missing == []
+    layout = (root / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    tree = layout.split("```")[1]
+    folder, listed = "", []
+    for line in tree.splitlines()[2:]:  # after "notebooks/..." and "src/csi_helpers/"
+        entry = line.strip().split()
+        if not entry:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 2:
+            folder = ""
+        for name in entry:
+            if not re.fullmatch(r"[a-z_]+(/|\.py)", name):
+                break
+            if name.endswith("/") and indent == 2:
+                folder = name
+            listed.append((folder if indent > 2 else "") + name)
+    absent = [p for p in listed if not (SRC / PACKAGE / p).exists()]
+    assert listed and absent == []

@@ -55,7 +55,7 @@ class KernelPool:
 
     Args:
         zygote: fork kernels from this running :class:`~csi_helpers.chain.kernels.zygote.Zygote`
-            (see :func:`csi_helpers.chain.runner.start_zygote`; its owner closes it). None:
+            (see :func:`start_zygote`; its owner closes it). None:
             each kernel is a new ``python -m ipykernel_launcher``.
         startup_timeout: seconds a kernel may take to answer after its start.
         warm_up_timeout: seconds the warm-up imports may take.
