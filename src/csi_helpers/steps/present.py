@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, Markdown, display
+from pandas.io.formats.style import Styler
 
 from csi_helpers.actions import RECOMMENDATION_COLUMNS
 from csi_helpers.analysis import summary
@@ -107,13 +108,13 @@ def _workbook_text(info: dict) -> str:
     return text
 
 
-def action_table(plan: pd.DataFrame):
+def action_table(plan: pd.DataFrame) -> Styler | Markdown:
     """The action plan as the report shows it: action, KPI, expected effect, owner, due."""
     shown = plan[list(RECOMMENDATION_COLUMNS)].rename(columns=RECOMMENDATION_COLUMNS)
     return table(shown, empty="No action is proposed: no finding of this cycle calls for one.")
 
 
-def measurement_gaps(ctx: StepContext):
+def measurement_gaps(ctx: StepContext) -> Styler | Markdown:
     """The KPI entries the sources cannot measure (fully), with what would close the gap."""
     plan = ctx.read_table(catalogue.MEASUREMENT_PLAN)
     columns = ["kpi_id", "measurable", "fields_missing", "to_close_gap"]
