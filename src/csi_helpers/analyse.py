@@ -1,7 +1,8 @@
-"""Deprecated alias: ``csi_helpers.analyse`` moved to :mod:`csi_helpers.steps.analyse`.
+"""Deprecated: ``csi_helpers.analyse``, a module path of 0.1 (see :mod:`csi_helpers.compat`).
 
-Kept for one release so that notebooks written for csi-workbook 0.1 keep working
-(see :mod:`csi_helpers.compat`).
+Its contents live in :mod:`csi_helpers.steps.analyse`
+and the modules ``compat.ALIASES`` names; the alias keeps notebooks written for
+csi-workbook 0.1 working for one release.
 """
 
 from csi_helpers.compat import ALIASES, moved
@@ -10,4 +11,4 @@ from csi_helpers.steps.analyse.inputs import *  # noqa: F403
 from csi_helpers.steps.analyse.series import *  # noqa: F403
 from csi_helpers.steps.analyse.tables import *  # noqa: F403
 
-moved(__name__, ALIASES[__name__])
+moved(__name__, *ALIASES[__name__])

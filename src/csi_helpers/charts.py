@@ -1,10 +1,11 @@
-"""Deprecated alias: ``csi_helpers.charts`` moved to :mod:`csi_helpers.report.charts`.
+"""Deprecated: ``csi_helpers.charts``, a module path of 0.1 (see :mod:`csi_helpers.compat`).
 
-Kept for one release so that notebooks written for csi-workbook 0.1 keep working
-(see :mod:`csi_helpers.compat`).
+Its contents live in :mod:`csi_helpers.report.charts`
+and the modules ``compat.ALIASES`` names; the alias keeps notebooks written for
+csi-workbook 0.1 working for one release.
 """
 
 from csi_helpers.compat import ALIASES, moved
 from csi_helpers.report.charts import *  # noqa: F403
 
-moved(__name__, ALIASES[__name__])
+moved(__name__, *ALIASES[__name__])

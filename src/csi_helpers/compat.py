@@ -20,18 +20,28 @@ __all__ = ["ALIASES", "REMOVED_IN", "CsiDeprecationWarning", "moved"]
 
 REMOVED_IN = "0.3"
 
-#: The flat modules of 0.1 that notebooks imported, and where their contents live now.
-ALIASES: dict[str, str] = {
-    "csi_helpers.analyse": "csi_helpers.steps.analyse",
-    "csi_helpers.canonical": "csi_helpers.processing.validate",
-    "csi_helpers.charts": "csi_helpers.report.charts",
-    "csi_helpers.gather": "csi_helpers.steps.gather",
-    "csi_helpers.improvement": "csi_helpers.steps.implement",
-    "csi_helpers.measurement": "csi_helpers.steps.measurement",
-    "csi_helpers.present": "csi_helpers.steps.present",
-    "csi_helpers.process": "csi_helpers.steps.process",
-    "csi_helpers.scorecard": "csi_helpers.kpis.scorecard",
-    "csi_helpers.series": "csi_helpers.processing.series",
+#: The flat modules of 0.1 that notebooks imported, and the modules their contents live in
+#: now (the first is the one a notebook imports instead).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "csi_helpers.analyse": ("csi_helpers.steps.analyse",),
+    "csi_helpers.canonical": (
+        "csi_helpers.processing.validate",
+        "csi_helpers.processing.ledger",
+        "csi_helpers.params",
+    ),
+    "csi_helpers.charts": ("csi_helpers.report.charts",),
+    "csi_helpers.gather": ("csi_helpers.steps.gather", "csi_helpers.steps.measurement"),
+    "csi_helpers.improvement": ("csi_helpers.steps.implement",),
+    "csi_helpers.measurement": ("csi_helpers.steps.measurement", "csi_helpers.strategy"),
+    "csi_helpers.present": (
+        "csi_helpers.steps.present",
+        "csi_helpers.report",
+        "csi_helpers.analysis.summary",
+        "csi_helpers.actions",
+    ),
+    "csi_helpers.process": ("csi_helpers.steps.process", "csi_helpers.processing"),
+    "csi_helpers.scorecard": ("csi_helpers.kpis.scorecard", "csi_helpers.analysis.baseline"),
+    "csi_helpers.series": ("csi_helpers.processing.series", "csi_helpers.steps.process"),
 }
 
 
@@ -39,8 +49,8 @@ class CsiDeprecationWarning(FutureWarning):
     """An import path of csi_helpers that moved; it will be removed in :data:`REMOVED_IN`."""
 
 
-def moved(old: str, new: str) -> None:
-    """Warn that ``old`` (a module or name) now lives at ``new``.
+def moved(old: str, *new: str) -> None:
+    """Warn that ``old`` (a module or name) now lives in ``new`` (one module or several).
 
     The warning points at the first frame outside the workbook and the import
     machinery: the notebook cell or script that used the old path.
@@ -50,9 +60,10 @@ def moved(old: str, new: str) -> None:
         >>> with pytest.warns(CsiDeprecationWarning, match="csi_helpers.steps.analyse"):
         ...     moved("csi_helpers.analyse", "csi_helpers.steps.analyse")
     """
+    homes = new[0] if len(new) == 1 else ", ".join(new[:-1]) + f" and {new[-1]}"
     warnings.warn(
-        f"{old} moved to {new}; import it from there (the old path goes in csi-workbook "
-        f"{REMOVED_IN})",
+        f"{old} moved to {homes}; import from there, as the workbook's notebooks now do "
+        f"(the old path goes in csi-workbook {REMOVED_IN})",
         CsiDeprecationWarning,
         stacklevel=_outside_level(),
     )

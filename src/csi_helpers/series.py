@@ -1,7 +1,8 @@
-"""Deprecated alias: ``csi_helpers.series`` moved to :mod:`csi_helpers.processing.series`.
+"""Deprecated: ``csi_helpers.series``, a module path of 0.1 (see :mod:`csi_helpers.compat`).
 
-Kept for one release so that notebooks written for csi-workbook 0.1 keep working
-(see :mod:`csi_helpers.compat`).
+Its contents live in :mod:`csi_helpers.processing.series`
+and the modules ``compat.ALIASES`` names; the alias keeps notebooks written for
+csi-workbook 0.1 working for one release.
 """
 
 from csi_helpers.compat import ALIASES, moved
@@ -9,7 +10,7 @@ from csi_helpers.processing import series as _series
 from csi_helpers.processing.series import GRAINS, TICKET_DIMENSIONS  # noqa: F401
 from csi_helpers.report.charts import WEEKDAYS  # noqa: F401
 
-moved(__name__, ALIASES[__name__])
+moved(__name__, *ALIASES[__name__])
 
 
 def _tables(engine, **paths):

@@ -108,7 +108,7 @@ def notebook_imports(notebook: str | Path) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
                 names.extend(f"{node.module}.{alias.name}" for alias in node.names)
-    return list(dict.fromkeys(ALIASES.get(name, name) for name in names))
+    return list(dict.fromkeys(ALIASES.get(name, (name,))[0] for name in names))
 
 
 def zygote_modules(per_step: list[list[str]]) -> list[str]:
