@@ -51,11 +51,14 @@ $(STAMP_LAB): pyproject.toml $(LAB_LOCK) | $(BIN)/uv
 $(STAMP_DEV): pyproject.toml requirements-dev.lock | $(BIN)/uv
 	$(call install,requirements-dev.lock)
 
-# .venv itself, with uv in it.
+# .venv itself, with uv in it. uv installs everything else, so pip and setuptools go once it is
+# in (27 MB); a later setup finds uv there.
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "csi-workbook needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/uv pip uninstall --quiet --python $(BIN)/python pip setuptools
 
 # $(call install,LOCK): make .venv hold exactly LOCK's packages and the workbook itself
 define install
