@@ -44,10 +44,10 @@ setup-lab: $(STAMP_LAB) ## the same plus JupyterLab
 
 setup-dev: $(STAMP_DEV) ## the same plus the dev tools: tests, lint, Spark and Dask engines, benchmarks
 
-$(STAMP): pyproject.toml $(VENV_LOCK) | $(BIN)/uv
+$(STAMP): pyproject.toml requirements.lock $(VENV_LOCK) | $(BIN)/uv
 	$(call install,$(VENV_LOCK))
 
-$(STAMP_LAB): pyproject.toml $(LAB_LOCK) | $(BIN)/uv
+$(STAMP_LAB): pyproject.toml requirements-lab.lock $(LAB_LOCK) | $(BIN)/uv
 	$(call install,$(LAB_LOCK))
 
 $(STAMP_DEV): pyproject.toml requirements-dev.lock | $(BIN)/uv
@@ -106,12 +106,12 @@ bench-batch: $(STAMP_DEV) ## 20 demo cycles serial against --jobs 2 (about 9 min
 	$(BIN)/python benchmarks/bench_batch.py
 
 lint: $(STAMP_DEV) ## ruff over code and notebooks; notebooks must carry no outputs
-	$(BIN)/ruff check src tests benchmarks notebooks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools notebooks
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 format: $(STAMP_DEV) ## format code and strip notebook outputs
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 hooks: $(STAMP_DEV) ## install the pre-commit hooks
