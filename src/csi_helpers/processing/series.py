@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 # ibis and the engines module are imported inside the functions that aggregate: importing
 # ibis takes a second or more.
@@ -55,7 +54,7 @@ def daily_series(
     timezone: str,
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
-    downtime: ir.Table | pd.DataFrame | None = None,
+    downtime: ir.Table | None = None,
 ) -> pd.DataFrame:
     """One row per day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -80,7 +79,7 @@ def hourly_series(
     end: pd.Timestamp,
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
-    downtime: ir.Table | pd.DataFrame | None = None,
+    downtime: ir.Table | None = None,
 ) -> pd.DataFrame:
     """One row per UTC hour of [start, end), indexed by tz-aware UTC timestamps.
 
@@ -109,7 +108,7 @@ def period_series(
     timezone: str,
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
-    downtime: ir.Table | pd.DataFrame | None = None,
+    downtime: ir.Table | None = None,
 ) -> pd.DataFrame:
     """One row per hour or day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -142,7 +141,7 @@ def period_series(
         opened = ticket_series(tickets, **window)[["period", "opened"]]
         parts.append(opened.rename(columns={"opened": "incidents"}))
     if downtime is not None:
-        con.register("downtime", _arrow(downtime))
+        con.register("downtime", downtime.to_pyarrow())  # a few hundred outages at most
         parts.append(
             con.execute(
                 f"""
@@ -346,10 +345,3 @@ def _within(table: ir.Table, column: str, start: pd.Timestamp, end: pd.Timestamp
 def _check_grain(grain: str) -> None:
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
-
-
-def _arrow(table: ir.Table | pd.DataFrame) -> pa.Table:
-    """A small table as Arrow, for DuckDB SQL whatever engine holds it."""
-    if isinstance(table, pd.DataFrame):
-        return pa.Table.from_pandas(table, preserve_index=False)
-    return table.to_pyarrow()
