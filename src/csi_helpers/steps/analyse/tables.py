@@ -119,11 +119,17 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 def capacity_limit(ctx: StepContext, capacity: list[Finding]) -> tuple[float, str]:
     """The utilisation at which capacity counts as used up, and where that figure comes from.
 
-    The latency knee step 5 found, when it found one; otherwise ``analysis.capacity_limit``.
+    The p95 latency knee :func:`analyse_capacity` found this cycle, when it found
+    one (the source names its 95 % interval); otherwise ``analysis.capacity_limit``.
     """
+    latency = RESPONSES["latency_p95_ms"][0]
     for f in capacity:
-        if f.is_finding and f.metric.startswith("latency"):
-            return float(f.evidence["threshold"]), "the latency threshold found above"
+        if f.is_finding and f.kind == "capacity_threshold" and f.metric == latency:
+            e = f.evidence
+            return float(e["threshold"]), (
+                f"the {latency} knee found above, {e['threshold']:.1%} of capacity (95 % CI "
+                f"{e['threshold_ci_low']:.1%} to {e['threshold_ci_high']:.1%})"
+            )
     return ctx.params.analysis.capacity_limit, "analysis.capacity_limit in the params"
 
 
