@@ -34,7 +34,8 @@ def test_the_latency_knee_found_sets_the_limit_with_its_interval():
     assert limit == pytest.approx(found.evidence["threshold"])
     assert limit == pytest.approx(0.62, abs=0.02)
     low, high = found.evidence["threshold_ci_low"], found.evidence["threshold_ci_high"]
-    assert f"{limit:.1%}" in why and f"{low:.1%} to {high:.1%}" in why
+    assert f"{100 * limit:.1f} % of capacity" in why
+    assert f"(95 % CI {100 * low:.1f} to {100 * high:.1f} %)" in why
     assert "p95 latency" in why
 
 

@@ -125,10 +125,12 @@ def capacity_limit(ctx: StepContext, capacity: list[Finding]) -> tuple[float, st
     latency = RESPONSES["latency_p95_ms"][0]
     for f in capacity:
         if f.is_finding and f.kind == "capacity_threshold" and f.metric == latency:
-            e = f.evidence
-            return float(e["threshold"]), (
-                f"the {latency} knee found above, {e['threshold']:.1%} of capacity (95 % CI "
-                f"{e['threshold_ci_low']:.1%} to {e['threshold_ci_high']:.1%})"
+            share, low, high = (
+                100 * f.evidence[k] for k in ("threshold", "threshold_ci_low", "threshold_ci_high")
+            )
+            return share / 100, (
+                f"the {latency} knee found above, {share:.1f} % of capacity "
+                f"(95 % CI {low:.1f} to {high:.1f} %)"
             )
     return ctx.params.analysis.capacity_limit, "analysis.capacity_limit in the params"
 
