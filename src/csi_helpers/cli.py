@@ -219,6 +219,7 @@ def kpis_list(
             highlight=False,
         )
         out.print(d.formula, highlight=False)
+        out.print(d.revision_note or f"revision {d.revision} of this formula", highlight=False)
         out.print(f"needs: {', '.join(d.fields)}", highlight=False)
         for name, default in d.option_defaults().items():
             out.print(f"option {name} = {default!r}", highlight=False)

@@ -361,3 +361,67 @@ def test_forecast_frame_is_empty_when_the_data_cannot_carry_the_model():
         "upper",
         "spike",
     ]
+
+
+def campaign_fridays(*, seed: int, days: int = 112) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flat load whose evening peak rises x1.4 on 13 of 16 Fridays, 12:00-24:00 (campaigns).
+
+    The campaigns hit more than three in four Fridays, so spike screening alone
+    takes them for the Friday level; only the calendar can tell them apart.
+    """
+    frame = hourly_frame(seed=seed, days=days, slope=0.0)
+    fridays = [START + pd.Timedelta(days=4 + 7 * w) for w in range(days // 7)]
+    quiet = {3, 8, 12}  # Fridays without a campaign
+    events = pd.DataFrame(
+        {
+            "start": [d + pd.Timedelta(hours=12) for w, d in enumerate(fridays) if w not in quiet],
+            "end": [d + pd.Timedelta(days=1) for w, d in enumerate(fridays) if w not in quiet],
+        }
+    )
+    during = np.zeros(len(frame), dtype=bool)
+    for e in events.itertuples():
+        during |= ((frame["timestamp"] >= e.start) & (frame["timestamp"] < e.end)).to_numpy()
+    return frame.assign(
+        requests=np.where(during, frame["requests"] * 1.4, frame["requests"])
+    ), events
+
+
+def test_known_event_days_are_set_aside_and_the_level_is_the_ordinary_one():
+    frame, events = campaign_fridays(seed=5)
+    ordinary_friday = 20_000 * WEEKLY[4]  # planted: 22,400 requests/h, 56 % of capacity
+    f = capacity_forecast(frame, threshold=0.75, events=events)
+    ev = f.evidence
+    assert ev["n_event_days"] == 13
+    assert ev["event_days"][0] == f"{events['start'].iloc[0]:%Y-%m-%d}"
+    assert ev["current_peak"] == pytest.approx(ordinary_friday, rel=0.03)
+    assert ev["weekday_factors"]["Fri"] == pytest.approx(WEEKLY[4], abs=0.02)
+    assert ev["event_uplift_median"] == pytest.approx(0.4, abs=0.05)
+    assert not ev["already_above"]
+    assert f.kind == "no_finding" and ev["reason"] == "not_significant"  # flat load
+    # without the calendar, campaign Fridays pass for the Friday level: "already at 78 %"
+    blind = capacity_forecast(frame, threshold=0.75)
+    assert blind.evidence["already_above"]
+    assert blind.evidence["current_peak"] > 1.3 * ordinary_friday
+
+
+def test_events_without_an_effect_change_little_and_the_frame_marks_event_days():
+    frame = hourly_frame(seed=2, spikes=0)
+    _, events = campaign_fridays(seed=2)
+    with_events = capacity_forecast(frame, threshold=0.75, horizon_days=365, events=events)
+    without = capacity_forecast(frame, threshold=0.75, horizon_days=365)
+    ev = with_events.evidence
+    assert ev["growth_per_day_ci_low"] <= 30 <= ev["growth_per_day_ci_high"]
+    assert with_events.evidence["current_peak"] == pytest.approx(
+        without.evidence["current_peak"], rel=0.02
+    )
+    table = forecast_frame(frame, horizon_days=30, events=events)
+    marked = table.loc[table["spike"], "date"].dt.strftime("%Y-%m-%d").tolist()
+    assert marked == with_events.evidence["event_days"]
+
+
+def test_events_must_be_windows_with_aware_timestamps():
+    frame, events = campaign_fridays(seed=1)
+    with pytest.raises(ValueError, match="start"):
+        capacity_forecast(frame, events=events.rename(columns={"start": "from"}))
+    with pytest.raises(TypeError):
+        capacity_forecast(frame, events=events.assign(end=events["end"].dt.tz_localize(None)))

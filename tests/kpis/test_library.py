@@ -53,7 +53,6 @@ def test_each_kpi_takes_a_table_and_the_period(kpi_id: str) -> None:
         ("median_time_to_resolve", {"resolution": "resolved_at", "scope": "resolved_in_period"}),
         ("p90_time_to_resolve", {"resolution": "resolved_at", "scope": "resolved_in_period"}),
         ("latency_p50", {"column": "latency_ms"}),
-        ("latency_p95", {"column": "latency_p95_ms"}),
         ("latency_p99", {"column": "latency_ms"}),
         ("mtbf", {}),
         ("mtrs", {}),

@@ -12,9 +12,11 @@ from csi_helpers.kpis.performance import (
     hours_above_utilisation,
     latency_p50,
     latency_p95,
+    latency_p95_of_interval_p95,
     latency_p99,
     mean_utilisation,
     peak_utilisation,
+    utilisation_p99,
 )
 
 DAY = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": pd.Timestamp("2026-01-02", tz="UTC")}
@@ -41,20 +43,35 @@ def test_latency_percentiles_match_numpy() -> None:
         }
     )  # 24 hours in the day (one sample missing); the last two fall on the next day
     in_day = m["latency_ms"].iloc[:24].dropna().to_numpy(dtype=float)
-    for fn, q in ((latency_p50, 50), (latency_p99, 99)):
+    for fn, q in ((latency_p50, 50), (latency_p95, 95), (latency_p99, 99)):
         r = fn(m, **DAY)
         assert r.value == pytest.approx(np.percentile(in_day, q))
         assert (r.n, r.excluded) == (23, 1)
-    assert latency_p95(m, **DAY, column="latency_ms").value == pytest.approx(
-        np.percentile(in_day, 95)
-    )
 
 
-def test_latency_p95_reads_the_per_interval_p95_by_default() -> None:
-    m = hourly(latency_ms=[None] * 21, latency_p95_ms=[100.0] * 20 + [500.0])
-    assert latency_p95(m, **DAY).value == 100.0
-    assert latency_p95(m, **DAY, column="latency_ms").value is None
-    assert BY_ID["latency_p95"].needed_fields({}) == ("timestamp", "latency_p95_ms")
+def test_latency_p95_is_the_p95_of_all_samples_by_hand() -> None:
+    # 20 samples: 19 at 100 ms, 1 at 500 ms. Rank 0.95 x 19 = 18.05 lies between the
+    # 19th (100) and 20th (500) sorted values: 100 + 0.05 x 400 = 120 ms.
+    m = hourly(latency_ms=[100.0] * 19 + [500.0], latency_p95_ms=[100.0] * 20)
+    assert latency_p95(m, **DAY).value == pytest.approx(120.0)
+    assert BY_ID["latency_p95"].needed_fields({}) == ("timestamp", "latency_ms")
+    assert BY_ID["latency_p95"].revision == 2
+    no_samples = hourly(latency_ms=[None] * 20, latency_p95_ms=[100.0] * 20)
+    assert latency_p95(no_samples, **DAY).value is None
+
+
+def test_latency_p95_of_interval_p95_reads_the_hourly_p95s_by_hand() -> None:
+    # 21 hourly p95s: 19 at 100 ms, 2 at 500 ms. Rank 0.95 x 20 = 19 is the 20th
+    # sorted value, 500 ms; with 1 slow hour of 21 it is 100 ms: one slow hour in
+    # twenty does not show, whatever its latency.
+    m = hourly(latency_ms=[None] * 21, latency_p95_ms=[100.0] * 19 + [500.0] * 2)
+    r = latency_p95_of_interval_p95(m, **DAY)
+    assert (r.value, r.n, r.details["max_interval_p95_ms"]) == (500.0, 21, 500.0)
+    one_slow = hourly(latency_p95_ms=[100.0] * 20 + [900.0])
+    assert latency_p95_of_interval_p95(one_slow, **DAY).value == 100.0
+    d = BY_ID["latency_p95_of_interval_p95"]
+    assert d.needed_fields({}) == ("timestamp", "latency_p95_ms")
+    assert "hourly p95" in d.name
     assert BY_ID["latency_p99"].needed_fields({}) == ("timestamp", "latency_ms")
     assert BY_ID["latency_p50"].needed_fields({"column": "latency_p95_ms"}) == (
         "timestamp",
@@ -82,12 +99,25 @@ def test_error_rate_falls_back_to_the_mean_without_request_counts() -> None:
 def test_utilisation_kpis() -> None:
     m = hourly(utilisation=[0.5, 0.75, 0.8, 1.2, None])
     assert mean_utilisation(m, **DAY).value == pytest.approx(81.25)
-    assert peak_utilisation(m, **DAY).value == pytest.approx(
-        100 * np.percentile([0.5, 0.75, 0.8, 1.2], 99)
-    )
+    assert peak_utilisation(m, **DAY).value == pytest.approx(120.0)  # the busiest hour
     r = hours_above_utilisation(m, **DAY)
     assert (r.value, r.n, r.excluded, r.details["share_pct"]) == (2.0, 4, 1, 50.0)
     assert hours_above_utilisation(m, **DAY, threshold=0.9).value == 1.0
+
+
+def test_peak_utilisation_is_the_busiest_hour_and_p99_its_own_kpi_by_hand() -> None:
+    # 24 hours at 50 % and one at 107.6 % (capacity exceeded for an hour). The max is
+    # 107.6; the 99th percentile is at rank 0.99 x 24 = 23.76, between 50 and 107.6:
+    # 50 + 0.76 x 57.6 = 93.776.
+    m = hourly(utilisation=[0.5] * 12 + [1.076] + [0.5] * 12)
+    m["timestamp"] = pd.date_range("2026-01-01", periods=25, freq="h", tz="UTC")
+    day_and_hour = {"start": DAY["start"], "end": DAY["start"] + pd.Timedelta(hours=25)}
+    peak = peak_utilisation(m, **day_and_hour)
+    assert peak.value == pytest.approx(107.6)
+    assert peak.details["at"] == "2026-01-01 12:00"
+    assert utilisation_p99(m, **day_and_hour).value == pytest.approx(93.776)
+    assert BY_ID["peak_utilisation"].revision == 2
+    assert BY_ID["utilisation_p99"].name == "99th percentile of hourly utilisation"
 
 
 def test_empty_and_all_na_inputs_do_not_crash() -> None:
@@ -130,6 +160,8 @@ def test_options_through_the_definition() -> None:
     with pytest.raises(ValueError, match="did you mean 'threshold'"):
         d.validate_options({"treshold": 0.9})
     with pytest.raises(ValueError, match="option column"):
-        BY_ID["latency_p95"].validate_options({"column": "latency"})
+        BY_ID["latency_p50"].validate_options({"column": "latency"})
+    with pytest.raises(ValueError, match="has no option 'column'"):
+        BY_ID["latency_p95"].validate_options({"column": "latency_p95_ms"})
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula

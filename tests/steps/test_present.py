@@ -170,3 +170,22 @@ def test_a_figure_alternative_says_what_is_drawn_and_what_was_found():
         "Bar chart of the share of SLA breaches beside that of tickets by assignment_group. "
         "Web Platform has 65 % of breaches."
     )
+
+
+def test_the_methodology_appendix_defines_each_kpi_and_its_revision():
+    from csi_helpers.steps.present import kpi_definitions
+
+    card = pd.DataFrame(
+        {
+            "kpi_id": ["peak-utilisation", "latency-p95", "peak-eu"],
+            "kpi": ["peak_utilisation", "latency_p95_of_interval_p95", "peak_utilisation"],
+        }
+    )
+    shown = kpi_definitions(card).set_index("KPI")
+    assert list(shown.index) == ["peak-utilisation, peak-eu", "latency-p95"]
+    peak = shown.loc["peak-utilisation, peak-eu", "how"]
+    assert "100 × maximum of hourly utilisation" in peak
+    assert "Revision 2: revision 1 was the 99th percentile, now utilisation_p99" in peak
+    latency = shown.loc["latency-p95"]
+    assert latency["library KPI"].endswith("(p95 of hourly p95 response times)")
+    assert "95th percentile (linear interpolation) of latency_p95_ms" in latency["how"]

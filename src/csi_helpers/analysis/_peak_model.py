@@ -6,7 +6,15 @@ prediction bounds, the capacity in the table and the first days the forecast
 reaches a level; what is reported, and when the data cannot carry the model, is
 described in :mod:`csi_helpers.analysis.forecast`.
 
-1. **Spike screening.** A lower-quartile regression (Koenker & Bassett 1978;
+0. **Known events.** Days that overlap a known event window (a campaign in the
+   calendar, given by the caller) are set aside before anything else: their
+   peaks are what the event did, not the load's level, and a recurring event on
+   one weekday (campaign Fridays) would otherwise raise that weekday's factor
+   and with it the current peak and the forecast. The evidence lists them, with
+   their median uplift over the fitted peak and
+   ``evidence["crossing_date_on_event_days"]``, the date a day with that uplift
+   would reach the level.
+1. **Spike screening.** On the other days, a lower-quartile regression (Koenker & Bassett 1978;
    :class:`statsmodels.api.QuantReg`, q = 0.25) of the log daily peak on day
    and weekday gives residuals; a day whose modified z-score (residual less the
    median residual, over 1.4826 x their median absolute deviation; Iglewicz &
@@ -87,7 +95,7 @@ class Refusal:
 class Fit:
     """The fitted daily-peak model and its forecast."""
 
-    history: pd.DataFrame  # date, observed, fitted, spike, dip
+    history: pd.DataFrame  # date, observed, fitted, spike, dip, event
     future: pd.DataFrame  # date, forecast, lower, upper, mean_lower, mean_upper
     slope: float
     slope_ci: tuple[float, float]
@@ -248,19 +256,44 @@ def _forecast(
     return future, quantile
 
 
+def event_days(dates: pd.Series, events: pd.DataFrame | None) -> np.ndarray:
+    """Mask of the UTC days that overlap a known event window [start, end).
+
+    Example:
+        >>> dates = pd.Series(pd.date_range("2026-01-01", periods=4, freq="D", tz="UTC"))
+        >>> window = pd.DataFrame({"start": [pd.Timestamp("2026-01-02 18:00", tz="UTC")],
+        ...                        "end": [pd.Timestamp("2026-01-03 06:00", tz="UTC")]})
+        >>> event_days(dates, window).tolist()
+        [False, True, True, False]
+    """
+    hit = np.zeros(len(dates), dtype=bool)
+    if events is None or events.empty:
+        return hit
+    windows = events.dropna(subset=["start"])
+    day_start = dates.to_numpy(dtype="datetime64[ns]")
+    day_end = day_start + np.timedelta64(1, "D")
+    starts = windows["start"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+    ends = windows["end"].fillna(windows["start"]).dt.tz_convert("UTC").dt.tz_localize(None)
+    ends = np.maximum(ends.to_numpy("datetime64[ns]"), starts + np.timedelta64(1, "ns"))
+    for start, end in zip(starts, ends, strict=True):
+        hit |= (day_start < end) & (day_end > start)
+    return hit
+
+
 def fit_trend(
     days: pd.DataFrame,
     counts: dict[str, Any],
     spike: np.ndarray,
     dip: np.ndarray,
     horizon_days: int,
+    event: np.ndarray,
 ) -> Fit:
-    """Fit trend x weekday factors to the days that are neither spikes nor dips, and forecast."""
+    """Fit trend x weekday factors to the days that are neither events, spikes nor dips."""
     y = days["observed"].to_numpy()
     first, last = days["date"].iloc[0], days["date"].iloc[-1]
     t = ((days["date"] - first) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
     weekday = days["date"].dt.day_of_week.to_numpy()
-    kept = ~(spike | dip)
+    kept = ~(spike | dip | event)
     model, factors = _seasonal_trend(y[kept], t[kept], weekday[kept])
     future, quantile = _forecast(model, factors, first, last, horizon_days)
     slope, slope_se = float(model.beta[1]), float(np.sqrt(model.cov[1, 1]))
@@ -270,6 +303,7 @@ def fit_trend(
         p_value = 0.0 if slope != 0 else 1.0
     fitted = (model.beta[0] + slope * t) * factors[weekday]
     uplift = y[spike] / fitted[spike] - 1 if spike.any() else np.empty(0)
+    on_events = y[event] / fitted[event] - 1 if event.any() else np.empty(0)
     evidence = {
         **counts,
         "n_fit_days": int(kept.sum()),
@@ -278,9 +312,12 @@ def fit_trend(
         "spike_days": [f"{d:%Y-%m-%d}" for d in days["date"][spike]][:MAX_LISTED],
         "spike_uplift_median": float(np.median(uplift)) if len(uplift) else None,
         "spike_uplift_max": float(uplift.max()) if len(uplift) else None,
+        "n_event_days": int(event.sum()),
+        "event_days": [f"{d:%Y-%m-%d}" for d in days["date"][event]][:MAX_LISTED],
+        "event_uplift_median": float(np.median(on_events)) if len(on_events) else None,
     }
     return Fit(
-        history=days.assign(fitted=fitted, spike=spike, dip=dip),
+        history=days.assign(fitted=fitted, spike=spike, dip=dip, event=event),
         future=future,
         slope=slope,
         slope_ci=(slope - quantile * slope_se, slope + quantile * slope_se),
@@ -347,7 +384,7 @@ def forecast_evidence(
     last_day = fit.history["date"].iloc[-1]
     recent = fit.history[fit.history["date"] > last_day - pd.Timedelta(days=7)]
     current = float(recent["fitted"].max())
-    uplift = fit.evidence["spike_uplift_median"]
+    uplift, on_events = fit.evidence["spike_uplift_median"], fit.evidence["event_uplift_median"]
     crossings = {
         "": future["forecast"],
         "_low": future["upper"],
@@ -355,6 +392,7 @@ def forecast_evidence(
         "_mean_ci_low": future["mean_upper"],
         "_mean_ci_high": future["mean_lower"],
         "_on_spike_days": None if uplift is None else future["forecast"] * (1 + uplift),
+        "_on_event_days": None if on_events is None else future["forecast"] * (1 + on_events),
     }
     crossing = {}
     for suffix, path in crossings.items():

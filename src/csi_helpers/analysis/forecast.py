@@ -6,13 +6,14 @@ capacity, so its level, not a lower quantile's, is compared with the capacity.
 The max is sensitive to spikes such as campaign days (+40 % for two days), so the
 fit is made robust instead of the statistic:
 
-Daily peaks that are spikes (campaign days) or dips are screened out by a robust
-lower-quartile regression; on the other days, ``peak = (a + b x day) x weekday
-factor`` is fitted with AR(1) errors and extended ``horizon_days`` ahead with 95 %
-prediction intervals. The crossing date is the first forecast day whose mean
-reaches ``threshold x capacity``, with capacity the latest value in the table. The
-three steps, with their references and simulated error rates, are described in
-:mod:`csi_helpers.analysis._peak_model`.
+Days of known events (``events``, e.g. the campaign calendar) are set aside
+first; among the others, daily peaks that are spikes (unannounced campaigns) or
+dips are screened out by a robust lower-quartile regression; on the rest,
+``peak = (a + b x day) x weekday factor`` is fitted with AR(1) errors and
+extended ``horizon_days`` ahead with 95 % prediction intervals. The crossing
+date is the first forecast day whose mean reaches ``threshold x capacity``, with
+capacity the latest value in the table. The steps, with their references and
+simulated error rates, are described in :mod:`csi_helpers.analysis._peak_model`.
 
 What is reported:
 
@@ -57,6 +58,7 @@ from csi_helpers.analysis._peak_model import (
     Fit,
     Refusal,
     daily_peaks,
+    event_days,
     fit_trend,
     forecast_evidence,
     latest_capacity,
@@ -72,8 +74,15 @@ HIGH_WITHIN_DAYS = 90  # a crossing within one quarter is urgent
 FRAME_COLUMNS = ("date", "observed", "fitted", "forecast", "lower", "upper", "spike")
 
 
-def _check_table(hourly: object, load: object, capacity: object, horizon_days: object) -> None:
+def _check_table(
+    hourly: object, load: object, capacity: object, horizon_days: object, events: object
+) -> None:
     checks.frame(hourly, function="capacity_forecast")
+    if events is not None:
+        checks.frame(events, function="capacity_forecast", what="an events DataFrame")
+        for column in ("start", "end"):
+            checks.columns(events, [("an event window", column)], table="the events table")
+            checks.aware_column(events, column, table="events")
     columns = [("timestamp", "timestamp"), ("load", load)]
     if capacity is not None:
         columns.append(("capacity", capacity))
@@ -102,8 +111,10 @@ def _check_options(threshold: object, alpha: object, metric: object, unit: objec
     checks.label("unit", unit, blank=True)
 
 
-def _fit(hourly: pd.DataFrame, load: str, horizon_days: int) -> Fit | Refusal:
-    """The model of the daily peaks, or why the data cannot carry it."""
+def _fit(
+    hourly: pd.DataFrame, load: str, horizon_days: int, events: pd.DataFrame | None
+) -> Fit | Refusal:
+    """The model of the daily peaks without the event days, or why the data cannot carry it."""
     n_duplicated = int(hourly["timestamp"].duplicated().sum())
     if n_duplicated:
         return Refusal(
@@ -138,22 +149,33 @@ def _fit(hourly: pd.DataFrame, load: str, horizon_days: int) -> Fit | Refusal:
     if np.ptp(y) == 0:
         detail = f"daily peak {load} is constant at {format_number(float(y[0]))}"
         return Refusal("constant", detail, counts)
-    spike, dip = screen_spikes(days)
-    kept = ~(spike | dip)
+    event = event_days(days["date"], events)
+    spike, dip = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    spike[~event], dip[~event] = screen_spikes(days[~event].reset_index(drop=True))
+    kept = ~(spike | dip | event)
     per_weekday = np.bincount(days["date"].dt.day_of_week.to_numpy()[kept], minlength=7)
     if per_weekday.min() < MIN_DAYS_PER_WEEKDAY:
         return Refusal(
             "too_short",
             f"too few days per weekday: {WEEKDAYS[int(per_weekday.argmin())]} has "
             f"{int(per_weekday.min())} usable days after setting aside {int((~kept).sum())} "
-            f"spike or dip days, need ≥ {MIN_DAYS_PER_WEEKDAY}",
-            {**counts, "n_spike_days": int(spike.sum()), "n_dip_days": int(dip.sum())},
+            f"event, spike or dip days, need ≥ {MIN_DAYS_PER_WEEKDAY}",
+            {
+                **counts,
+                "n_event_days": int(event.sum()),
+                "n_spike_days": int(spike.sum()),
+                "n_dip_days": int(dip.sum()),
+            },
         )
-    return fit_trend(days, counts, spike, dip, horizon_days)
+    return fit_trend(days, counts, spike, dip, horizon_days, event)
 
 
 def forecast_frame(
-    hourly: pd.DataFrame, *, load: str = "requests", horizon_days: int = 180
+    hourly: pd.DataFrame,
+    *,
+    load: str = "requests",
+    horizon_days: int = 180,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Daily peak load observed, fitted and forecast, for the capacity chart.
 
@@ -164,13 +186,14 @@ def forecast_frame(
         hourly: Hourly monitoring rows with a timezone-aware ``timestamp`` and ``load``.
         load: Column of requests per hour.
         horizon_days: Days to forecast after the last complete day.
+        events: Known event windows (``start``, ``end``), whose days are set aside.
 
     Returns:
         One row per complete observed day and per forecast day, with columns ``date``
         (UTC midnight), ``observed`` (the day's busiest hour), ``fitted`` (the model,
         observed days), ``forecast``, ``lower`` and ``upper`` (the forecast and its 95 %
         prediction interval, forecast days) and ``spike`` (observed days set aside
-        from the fit as spikes or dips). Empty, with these columns, when the data
+        from the fit: event days, spikes or dips). Empty, with these columns, when the data
         cannot carry the model (:func:`capacity_forecast` says why).
 
     Raises:
@@ -185,13 +208,14 @@ def forecast_frame(
         >>> len(table), round(float(table["forecast"].iloc[-1]))
         (49, 1860)
     """
-    _check_table(hourly, load, None, horizon_days)
-    fit = _fit(hourly, load, horizon_days)
+    _check_table(hourly, load, None, horizon_days, events)
+    fit = _fit(hourly, load, horizon_days, events)
     if isinstance(fit, Refusal):
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in FRAME_COLUMNS}).astype(
             {"date": "datetime64[ns, UTC]", "spike": "bool"}
         )
-    past = fit.history.assign(spike=fit.history["spike"] | fit.history["dip"])
+    h = fit.history
+    past = h.assign(spike=h["spike"] | h["dip"] | h["event"])
     table = pd.concat(
         [
             past[["date", "observed", "fitted", "spike"]],
@@ -211,6 +235,7 @@ def capacity_forecast(
     threshold: float = 1.0,
     horizon_days: int = 180,
     alpha: float = 0.05,
+    events: pd.DataFrame | None = None,
     metric: str = "peak load",
     unit: str = "requests/h",
     scope: Mapping[str, Any] | None = None,
@@ -225,6 +250,9 @@ def capacity_forecast(
         threshold: Share of the capacity to forecast against (0.75 for 75 %).
         horizon_days: Days to forecast after the last complete day.
         alpha: Significance level of the growth (slope) test.
+        events: Known event windows, one row per event with timezone-aware ``start``
+            and ``end`` (the campaign calendar); every day they overlap is set aside
+            from the fit, so the level and growth are those of ordinary days.
         metric: Name of the forecast quantity, used in the statement and the id.
         unit: Unit of ``load`` and ``capacity``.
         scope: Where the data come from (service, site, ...), copied to the finding.
@@ -238,7 +266,7 @@ def capacity_forecast(
         growth is significant but no crossing falls within the horizon, and 0 when
         the peak is already at the level. ``evidence`` holds the growth per day, the
         current peak, capacity and threshold, the crossing dates, a few forecast
-        points, the spike days set aside and the counts of days used. Too few or
+        points, the event and spike days set aside and the counts of days used. Too few or
         gappy days, a constant peak, no capacity, no significant growth or a
         decline give a ``"no_finding"`` record that says why (see the module docstring).
 
@@ -258,17 +286,18 @@ def capacity_forecast(
         >>> f.kind, f.evidence["crossing_date"], f.ci_low <= f.effect <= f.ci_high
         ('capacity_forecast', '2026-07-25', True)
     """
-    _check_table(hourly, load, capacity, horizon_days)
+    _check_table(hourly, load, capacity, horizon_days, events)
     _check_options(threshold, alpha, metric, unit)
     method = (
         f"daily_peak_trend_x_weekday_ar1_gls(threshold={threshold}, "
         f"horizon_days={horizon_days}, alpha={alpha}; "
+        f"event_days_set_aside={events is not None}; "
         f"spikes=q{SCREEN_QUANTILE}_regression_mad(z={SPIKE_Z}), "
         "interval=95 % prediction bounds)"
     )
     asked = Question(ANALYSIS, metric, method, "days", checks.scope(scope))
     asked_for = {"threshold": threshold, "horizon_days": horizon_days}
-    fit = _fit(hourly, load, horizon_days)
+    fit = _fit(hourly, load, horizon_days, events)
     if isinstance(fit, Refusal):
         return asked.no_finding(fit.reason, fit.detail, evidence=fit.evidence | asked_for)
     cap, changes = latest_capacity(hourly, capacity)
@@ -295,14 +324,14 @@ def _answer(
     """The finding of the forecast crossing, or why growth does not give one."""
     metric, cap, p = asked.metric, evidence["capacity"], fit.p_value
     current = evidence["current_peak"]
-    pct = f"{evidence['threshold'] * 100:g} %"
+    pct = f"{round(evidence['threshold'] * 100, 1):g} %"
     per_30 = (
         f"{format_number(30 * fit.slope)} {unit} per 30 days (95 % CI "
         f"{format_number(30 * fit.slope_ci[0])} to {format_number(30 * fit.slope_ci[1])}"
     )
     growth = f"{per_30}; {format_p(p)})"
     share_now = f"{current / cap * 100:.0f} % of the {format_number(cap)} {unit} capacity"
-    tail = "".join(f"; {note}" for note in _notes(fit, changes, cap))
+    tail = "".join(f"; {note}" for note in _notes(fit, evidence, changes))
     if current >= evidence["threshold_level"]:
         change = "grows" if fit.slope > 0 else "changes"
         return asked.finding(
@@ -334,9 +363,17 @@ def _answer(
     return _crossing(asked, fit, evidence, growth=growth, reaches=reaches, tail=tail)
 
 
-def _notes(fit: Fit, changes: list[dict[str, Any]], cap: float) -> list[str]:
-    """Spike days left out, and changes of capacity, for the end of the statement."""
-    notes = []
+def _notes(fit: Fit, evidence: dict[str, Any], changes: list[dict[str, Any]]) -> list[str]:
+    """Event and spike days left out, and changes of capacity, for the end of the statement."""
+    notes, cap = [], evidence["capacity"]
+    if fit.evidence["n_event_days"]:
+        uplift = fit.evidence["event_uplift_median"]
+        on_event_days = evidence["crossing_date_on_event_days"]
+        reach = f", from {on_event_days} on such days" if uplift > 0 and on_event_days else ""
+        notes.append(
+            f"{fit.evidence['n_event_days']} days of known events (median {uplift * 100:+.0f} %"
+            f"{reach}) set aside"
+        )
     if fit.evidence["n_spike_days"]:
         notes.append(
             f"{fit.evidence['n_spike_days']} spike days (median "

@@ -65,6 +65,7 @@ class KpiDefinition:
     better: Literal["higher", "lower"]
     compute: Callable[..., KpiResult] = field(repr=False)
     option_fields: Mapping[str, Mapping[Any, tuple[str, ...]]] = field(default_factory=dict)
+    revision: int = 1  # raised when the formula changes: values of other revisions don't compare
 
     @property
     def formula(self) -> str:
@@ -72,6 +73,13 @@ class KpiDefinition:
         doc = inspect.getdoc(self.compute) or ""
         lines = [ln for ln in doc.splitlines() if ln.startswith("Formula:")]
         return " ".join([doc.split("\n\n")[0], *lines])
+
+    @property
+    def revision_note(self) -> str:
+        """The docstring's paragraph on how this revision differs from the previous one."""
+        doc = inspect.getdoc(self.compute) or ""
+        notes = [p for p in doc.split("\n\n") if p.startswith(f"Revision {self.revision}:")]
+        return " ".join(" ".join(notes).split())
 
     def option_defaults(self) -> dict[str, Any]:
         """Every option with its default, from the function's signature."""
@@ -140,12 +148,16 @@ def define(
     fields: tuple[str, ...],
     better: Literal["higher", "lower"],
     option_fields: Mapping[str, Mapping[Any, tuple[str, ...]]] | None = None,
+    *,
+    revision: int = 1,
 ) -> KpiDefinition:
     """A library KPI on ``source_kind`` tables, registered under its function's name.
 
     The function's name is the stable id params use. Each family's ``DEFINITIONS``
     is a table of these, one row per KPI; a family binds its usual source kind
-    (``_kpi = partial(define, "tickets")``).
+    (``_kpi = partial(define, "tickets")``). ``revision`` is raised whenever the
+    formula of an existing id changes, so that a value is never compared with one
+    an earlier formula gave (see :func:`csi_helpers.kpis.scorecard.build_scorecard`).
 
     Example:
         >>> def volume(table, *, start, end):
@@ -155,7 +167,15 @@ def define(
         ('volume', 'tickets', ('opened_at',))
     """
     return KpiDefinition(
-        compute.__name__, name, unit, source_kind, fields, better, compute, option_fields or {}
+        compute.__name__,
+        name,
+        unit,
+        source_kind,
+        fields,
+        better,
+        compute,
+        option_fields or {},
+        revision,
     )
 
 

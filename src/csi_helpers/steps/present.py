@@ -33,6 +33,7 @@ __all__ = [
     "analysis_settings",
     "display_findings",
     "executive_summary",
+    "kpi_definitions",
     "measurement_gaps",
     "provenance",
     "read_findings",
@@ -122,6 +123,24 @@ def measurement_gaps(ctx: StepContext) -> Styler | Markdown:
         plan.loc[plan["measurable"] != "yes", columns],
         empty="Every KPI can be measured with the configured sources.",
     )
+
+
+def kpi_definitions(card: pd.DataFrame) -> pd.DataFrame:
+    """How each KPI on the scorecard is computed, for the methodology appendix.
+
+    One row per library KPI the scorecard uses: its entries, its formula (as
+    ``csi kpis ID`` prints it) and, when the formula was revised, how.
+    """
+    from csi_helpers.kpis import get_definition
+
+    rows = []
+    for kpi, entries in card.groupby("kpi", sort=False)["kpi_id"]:
+        d = get_definition(kpi)
+        formula = " ".join([d.formula, d.revision_note]).strip().replace("``", "")
+        rows.append(
+            {"KPI": ", ".join(entries), "library KPI": f"{d.id} ({d.name})", "how": formula}
+        )
+    return pd.DataFrame(rows, columns=["KPI", "library KPI", "how"])
 
 
 def analysis_settings(a: Analysis) -> list[str]:

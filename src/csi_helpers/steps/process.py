@@ -119,6 +119,7 @@ def kpi_values(
                 {
                     "kpi_id": k.id,
                     "kpi": k.kpi,
+                    "revision": d.revision,
                     "value": None,
                     "n": 0,
                     "excluded": 0,
@@ -142,7 +143,11 @@ def kpi_values(
         note = "; ".join(filter(None, [quarantined.get(row.source, ""), result.note]))
         if row.measurable == "partly":
             note = "; ".join(filter(None, [note, f"partly measurable: {row.to_close_gap}"]))
-        rows.append({"kpi_id": k.id, "kpi": k.kpi} | result.to_dict() | {"note": note})
+        rows.append(
+            {"kpi_id": k.id, "kpi": k.kpi, "revision": d.revision}
+            | result.to_dict()
+            | {"note": note}
+        )
     frame = pd.DataFrame(rows)
     frame["details"] = frame["details"].map(_json)
     ctx.write_table(catalogue.KPI_VALUES, frame)

@@ -201,7 +201,10 @@ def analyse_events(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 
 
 def analyse_forecast(ctx: StepContext, inputs: Inputs, capacity: list[Finding]) -> list[Finding]:
-    """When the peak load would reach the usable capacity, with an interval."""
+    """When the peak load would reach the usable capacity, with an interval.
+
+    The days of the calendars' events (campaigns) are set aside from the fit.
+    """
     from csi_helpers.analysis.forecast import capacity_forecast, forecast_frame
 
     hourly = inputs.hourly
@@ -210,16 +213,20 @@ def analyse_forecast(ctx: StepContext, inputs: Inputs, capacity: list[Finding]) 
     limit, why = capacity_limit(ctx, capacity)
     frame = hourly.reset_index().rename(columns={"hour": "timestamp"})
     a = ctx.params.analysis
+    calendars = [w for kind, w in event_windows(ctx).values() if kind == "calendar"]
+    events = pd.concat(calendars, ignore_index=True) if calendars else None
     options = {"threshold": limit, "horizon_days": a.forecast_days, "alpha": a.alpha}
     findings = []
-    for f in guarded("capacity_forecast", "peak load", capacity_forecast, frame, **options):
+    for f in guarded(
+        "capacity_forecast", "peak load", capacity_forecast, frame, events=events, **options
+    ):
         if f.is_finding:
             f = save_finding_figure(
                 ctx,
                 f,
                 "capacity_forecast",
                 charts.forecast_chart(
-                    forecast_frame(frame, horizon_days=a.forecast_days),
+                    forecast_frame(frame, horizon_days=a.forecast_days, events=events),
                     usable=f.evidence.get("threshold_level"),
                     limit=limit,
                 ),

@@ -119,11 +119,19 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 def capacity_limit(ctx: StepContext, capacity: list[Finding]) -> tuple[float, str]:
     """The utilisation at which capacity counts as used up, and where that figure comes from.
 
-    The latency knee step 5 found, when it found one; otherwise ``analysis.capacity_limit``.
+    The p95 latency knee :func:`analyse_capacity` found this cycle, when it found
+    one (the source names its 95 % interval); otherwise ``analysis.capacity_limit``.
     """
+    latency = RESPONSES["latency_p95_ms"][0]
     for f in capacity:
-        if f.is_finding and f.metric.startswith("latency"):
-            return float(f.evidence["threshold"]), "the latency threshold found above"
+        if f.is_finding and f.kind == "capacity_threshold" and f.metric == latency:
+            share, low, high = (
+                100 * f.evidence[k] for k in ("threshold", "threshold_ci_low", "threshold_ci_high")
+            )
+            return share / 100, (
+                f"the {latency} knee found above, {share:.1f} % of capacity "
+                f"(95 % CI {low:.1f} to {high:.1f} %)"
+            )
     return ctx.params.analysis.capacity_limit, "analysis.capacity_limit in the params"
 
 
