@@ -266,7 +266,7 @@ def no_records_error(
         ...     cycle=("2026-04-01", "2026-06-30"), usable=2, read=2,
         ...     span=(pd.Timestamp("2025-01-03", tz="UTC"), pd.Timestamp("2025-03-30", tz="UTC")))
         >>> str(e).split(":")[0][:60]
-        "source 'incidents' (tickets, x.csv) has no record inside th"
+        "source 'incidents' (tickets, x.csv) has no record inside the"
     """
     column = " or ".join(RECORD_TIME[kind])
     if span is not None:
