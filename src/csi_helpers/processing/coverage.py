@@ -39,6 +39,7 @@ __all__ = [
     "RECORD_TIME",
     "SERIES_COLUMNS",
     "Covered",
+    "coverage_warnings",
     "covered_days",
     "no_records_error",
     "record_time",
@@ -62,6 +63,16 @@ SERIES_COLUMNS: dict[str, tuple[str, ...]] = {
     "monitoring": ("requests", "capacity", "latency_p95_ms", "peak_utilisation", "error_rate"),
     "tickets": ("incidents",),
     "downtime": ("downtime_min",),
+}
+#: Those columns in words, for the report.
+SERIES_LABELS = {
+    "requests": "load",
+    "capacity": "capacity",
+    "latency_p95_ms": "p95 latency",
+    "peak_utilisation": "utilisation",
+    "error_rate": "error rate",
+    "incidents": "incidents",
+    "downtime_min": "downtime",
 }
 
 
@@ -130,6 +141,42 @@ def _days(start: pd.Timestamp, end: pd.Timestamp, timezone: str) -> int:
 def _day(stamp: pd.Timestamp, timezone: str) -> str:
     local = stamp.tz_convert(timezone)
     return f"{local.day} {local:%B}"
+
+
+#: A cycle whose source covers less than this share of it gets a warning.
+WARN_BELOW = 0.5
+
+
+def coverage_warnings(
+    coverage: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, timezone: str
+) -> list[str]:
+    """A warning per continuous source that covers less than half of the cycle [start, end).
+
+    ``coverage`` is step 4's table (:func:`source_coverage` per source, with ``source``
+    and ``series``).
+
+    Example:
+        >>> utc = lambda day: pd.Timestamp(day, tz="UTC")
+        >>> table = pd.DataFrame({"source": ["incidents"], "series": ["incidents"],
+        ...     "continuous": [True], "covered_from": [utc("2026-04-01")],
+        ...     "covered_to": [utc("2026-05-11")]})
+        >>> coverage_warnings(table, start=utc("2026-04-01"), end=utc("2026-07-01"),
+        ...                   timezone="UTC")[0][:62]
+        "source 'incidents' covers 44 % of the cycle (data end on 10 Ma"
+    """
+    warnings = []
+    for row in coverage.itertuples(index=False):
+        if not row.continuous or pd.isna(row.covered_from):
+            continue
+        covered = Covered(row.covered_from, row.covered_to, start, end, timezone)
+        if covered.share < WARN_BELOW:
+            series = [SERIES_LABELS[c] for c in row.series.split(", ") if c]
+            about = f"findings on {', '.join(series)} rest" if series else "its figures rest"
+            warnings.append(
+                f"source {row.source!r} covers {covered.share * 100:.0f} % of the cycle "
+                f"({covered.note()}): {about} on that part only"
+            )
+    return warnings
 
 
 def covered_days(
