@@ -17,7 +17,7 @@ import json
 
 import pandas as pd
 
-from csi_helpers.errors import RunFolderError
+from csi_helpers.errors import NoRecordsInCycle, RunFolderError
 from csi_helpers.kpis import get_definition
 from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
@@ -175,8 +175,9 @@ def data_coverage(ctx: StepContext, ledger: pd.DataFrame) -> pd.DataFrame:
     :mod:`csi_helpers.processing.coverage`). The series are missing outside that span.
 
     Raises:
-        NoRecordsInCycle: a source has no record inside the cycle (an outage, change or
-            calendar export without any row at all means "none this cycle" and passes).
+        NoRecordsInCycle: a continuous source (tickets, monitoring, surveys) has no record
+            inside the cycle. An outage, change or calendar source without one is a warning:
+            a cycle may have no such event.
     """
     from csi_helpers.processing import engines
 
@@ -191,8 +192,11 @@ def data_coverage(ctx: StepContext, ledger: pd.DataFrame) -> pd.DataFrame:
             table, kind=source.kind, start=start, end=end, timezone=ctx.params.service.timezone
         )
         read = int(ledger.loc[ledger["source"] == source.name, "rows_in"].max())
-        if not row["records"] and (row["continuous"] or read):
-            raise _no_records(ctx, source, table, read)
+        if not row["records"]:
+            error = _no_records(ctx, source, table, read)
+            if row["continuous"]:
+                raise error
+            ctx.warn(f"{error} A {source.kind} source records events; a cycle may have none.")
         fed = coverage.SERIES_COLUMNS.get(feeds.get(source.name, ""), ())
         rows.append({"source": source.name, "kind": source.kind, "series": ", ".join(fed)} | row)
     frame = pd.DataFrame(rows)
@@ -200,7 +204,7 @@ def data_coverage(ctx: StepContext, ledger: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _no_records(ctx: StepContext, source, table, read: int) -> Exception:
+def _no_records(ctx: StepContext, source, table, read: int) -> NoRecordsInCycle:
     """The error naming a source without record in the cycle, with its own date span."""
     from csi_helpers.processing import engines
 
@@ -225,6 +229,8 @@ def _no_records(ctx: StepContext, source, table, read: int) -> Exception:
 def _series_tables(ctx: StepContext) -> dict:
     """The series' tables and, per kind, the span step 4 found its source covers."""
     tables = engine_tables(ctx, *SERIES_KINDS)
+    if not ctx.has(catalogue.COVERAGE):  # a step 4 notebook of 0.1: spans from the tables
+        return tables
     found = ctx.read_table(catalogue.COVERAGE).set_index("source")
     spans = {}
     for kind in SERIES_KINDS:

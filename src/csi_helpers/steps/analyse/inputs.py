@@ -108,6 +108,9 @@ def _coverage(ctx: StepContext) -> dict[str, Covered]:
     """Series column -> the span its source covers; warns of a source under half the cycle."""
     start, end = ctx.params.cycle_window()
     timezone = ctx.params.service.timezone
+    if not ctx.has(catalogue.COVERAGE):
+        ctx.warn("step 4 recorded no data coverage (process/coverage): series taken as whole")
+        return {}
     table = ctx.read_table(catalogue.COVERAGE)
     ctx.warn(*coverage_warnings(table, start=start, end=end, timezone=timezone))
     spans = {}
