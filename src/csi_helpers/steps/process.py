@@ -4,7 +4,8 @@ Every raw snapshot is typed into its canonical table, the rows that cannot be
 used are quarantined with the reason and counted in the ledger
 (:func:`build_tables`); every measurable KPI entry is computed over the cycle
 (:func:`kpi_values`); the span of the cycle each source's records cover is recorded
-(:func:`data_coverage`), and a source without a record in the cycle stops the run;
+(:func:`data_coverage`), and a ticket, monitoring or survey source without a record
+in the cycle stops the run;
 the hourly, daily and weekly series the analyses need are aggregated on the
 configured engine, missing outside the span their source covers
 (:func:`daily_series`, :func:`hourly_series`, :func:`ticket_series`,
@@ -14,11 +15,13 @@ configured engine, missing outside the span their source covers
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from csi_helpers.errors import NoRecordsInCycle, RunFolderError
 from csi_helpers.kpis import get_definition
+from csi_helpers.params import Source
 from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
 from csi_helpers.processing.scope import apply_scope
@@ -33,6 +36,9 @@ from csi_helpers.steps.common import (
     ticket_table,
 )
 from csi_helpers.tables import catalogue
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = [
     "build_tables",
@@ -204,7 +210,7 @@ def data_coverage(ctx: StepContext, ledger: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _no_records(ctx: StepContext, source, table, read: int) -> NoRecordsInCycle:
+def _no_records(ctx: StepContext, source: Source, table: ir.Table, read: int) -> NoRecordsInCycle:
     """The error naming a source without record in the cycle, with its own date span."""
     from csi_helpers.processing import engines
 
