@@ -67,3 +67,5 @@ def test_a_short_cycle_records_why_each_analysis_gave_nothing(root):
         assert reasons.get(analysis) == "too_short", (analysis, reasons)
     html = result.reports[6].read_text(encoding="utf-8")
     assert "too short" in html  # the methodology appendix says why
+    warnings = read_manifest(result.run_dir)["steps"][3]["warnings"]  # no campaign in 6 days:
+    assert any("source 'campaigns' (calendar" in w for w in warnings)  # a warning, not an error

@@ -60,3 +60,7 @@ class BatchIncomplete(CsiError):
     def __init__(self, message: str, *, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class NoRecordsInCycle(DataError):
+    """A source has no record inside the cycle (names the source, its file and its date span)."""

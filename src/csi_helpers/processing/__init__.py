@@ -6,6 +6,7 @@
 - :mod:`~csi_helpers.processing.events`: a status-change log rebuilt into one row
   per ticket, and its pauses;
 - :mod:`~csi_helpers.processing.scope`: the records a KPI entry counts;
+- :mod:`~csi_helpers.processing.coverage`: the part of the cycle each source covers;
 - :mod:`~csi_helpers.processing.series`: hourly, daily and weekly KPI series;
 - :mod:`~csi_helpers.processing.engines`: the DuckDB or Spark backend the series
   run on.
@@ -15,4 +16,4 @@ Every function here is a pure function of tables and typed options: step 4
 The modules are imported on use (DuckDB, ibis and pandera take seconds to load).
 """
 
-__all__ = ["engines", "events", "ledger", "scope", "series", "validate"]
+__all__ = ["coverage", "engines", "events", "ledger", "scope", "series", "validate"]

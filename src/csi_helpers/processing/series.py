@@ -16,6 +16,7 @@ of the service's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -39,6 +40,7 @@ __all__ = [
 
 GRAINS = {"hour": "h", "day": "D", "week": "W"}  # grain -> ibis truncation unit
 TICKET_DIMENSIONS = ("service", "priority", "category", "assignment_group")
+COUNT_COLUMNS = ("incidents", "downtime_min")  # 0 in a covered period without records
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -55,6 +57,7 @@ def daily_series(
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
     downtime: ir.Table | None = None,
+    spans: Mapping[str, tuple[pd.Timestamp, pd.Timestamp] | None] | None = None,
 ) -> pd.DataFrame:
     """One row per day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -69,6 +72,7 @@ def daily_series(
         monitoring=monitoring,
         tickets=tickets,
         downtime=downtime,
+        spans=spans,
     )
     return frame.rename(columns={"period": "day"}).drop(columns="capacity", errors="ignore")
 
@@ -80,6 +84,7 @@ def hourly_series(
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
     downtime: ir.Table | None = None,
+    spans: Mapping[str, tuple[pd.Timestamp, pd.Timestamp] | None] | None = None,
 ) -> pd.DataFrame:
     """One row per UTC hour of [start, end), indexed by tz-aware UTC timestamps.
 
@@ -95,6 +100,7 @@ def hourly_series(
         monitoring=monitoring,
         tickets=tickets,
         downtime=downtime,
+        spans=spans,
     )
     frame["period"] = frame["period"].dt.tz_localize("UTC")
     return frame.set_index("period").rename_axis("hour")
@@ -109,6 +115,7 @@ def period_series(
     monitoring: ir.Table | None = None,
     tickets: ir.Table | None = None,
     downtime: ir.Table | None = None,
+    spans: Mapping[str, tuple[pd.Timestamp, pd.Timestamp] | None] | None = None,
 ) -> pd.DataFrame:
     """One row per hour or day of [start, end): load, latency, utilisation, incidents, downtime.
 
@@ -119,6 +126,12 @@ def period_series(
     period (an outage over midnight counts on both days). The monitoring and
     ticket aggregations run in their tables' engine; the calendar of periods and
     the outage split (small tables) always run in DuckDB.
+
+    A table's columns are missing (NaN), never 0, in the periods outside the span
+    its records cover (:mod:`csi_helpers.processing.coverage`): ``spans`` gives that
+    span per table (``monitoring``, ``tickets``, ``downtime``) as UTC instants
+    [from, to), None for a table without record in the window; by default it is
+    worked out from the tables.
     """
     _check_grain(grain)
     con = _connect()
@@ -134,17 +147,16 @@ def period_series(
         params,
     ).df()
     window = {"start": start, "end": end, "timezone": timezone, "grain": grain}
-    parts = []
+    parts = {}
     if monitoring is not None:  # the same definitions as monitoring_series
-        parts.append(monitoring_series(monitoring, **window).drop(columns="samples"))
+        parts["monitoring"] = monitoring_series(monitoring, **window).drop(columns="samples")
     if tickets is not None:
         opened = ticket_series(tickets, **window)[["period", "opened"]]
-        parts.append(opened.rename(columns={"opened": "incidents"}))
+        parts["tickets"] = opened.rename(columns={"opened": "incidents"})
     if downtime is not None:
         con.register("downtime", downtime.to_pyarrow())  # a few hundred outages at most
-        parts.append(
-            con.execute(
-                f"""
+        parts["downtime"] = con.execute(
+            f"""
             WITH o AS (
                 SELECT greatest(start, $start::TIMESTAMPTZ) AS s,
                        least("end", $end::TIMESTAMPTZ) AS e
@@ -162,16 +174,47 @@ def period_series(
                          AND timezone($tz, o.e) > p.period
             GROUP BY 1
             """,
-                params,
-            ).df()
-        )
+            params,
+        ).df()
     frame["period"] = pd.to_datetime(frame["period"])
-    for part in parts:
+    tables = {"monitoring": monitoring, "tickets": tickets, "downtime": downtime}
+    for kind, part in parts.items():
         part["period"] = pd.to_datetime(part["period"]).dt.tz_localize(None)
         frame = frame.merge(part, on="period", how="left")
-    for col in ("incidents", "downtime_min"):
-        if col in frame:
-            frame[col] = frame[col].fillna(0)
+        span = spans.get(kind) if spans is not None else _span(tables[kind], kind, window)
+        frame = _mask_uncovered(frame, list(part.columns.drop("period")), span, timezone)
+    return frame
+
+
+def _span(table: ir.Table, kind: str, window: dict) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The span [from, to) a table covers of the window (UTC instants; None: no record)."""
+    from csi_helpers.processing.coverage import source_coverage
+
+    row = source_coverage(
+        table, kind=kind, start=window["start"], end=window["end"], timezone=window["timezone"]
+    )
+    return None if pd.isna(row["covered_from"]) else (row["covered_from"], row["covered_to"])
+
+
+def _mask_uncovered(
+    frame: pd.DataFrame,
+    columns: list[str],
+    span: tuple[pd.Timestamp, pd.Timestamp] | None,
+    timezone: str,
+) -> pd.DataFrame:
+    """Missing (NaN) outside the covered span; inside it, a period without records counts 0.
+
+    Counts (incidents, downtime minutes) are 0 in a covered period without records;
+    measurements (load, latency) stay missing there, as no sample measured them.
+    """
+    if span is None:
+        inside = pd.Series(False, index=frame.index)
+    else:
+        lo, hi = (t.tz_convert(timezone).tz_localize(None) for t in span)
+        inside = (frame["period"] >= lo) & (frame["period"] < hi)
+    counts = [c for c in columns if c in COUNT_COLUMNS]
+    frame[counts] = frame[counts].fillna(0)
+    frame.loc[~inside, columns] = float("nan")
     return frame
 
 

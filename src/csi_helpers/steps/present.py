@@ -1,6 +1,7 @@
 """Step 6 (present): the management report's findings and its provenance.
 
-The notebook ``06_present_findings.ipynb`` shows, in order: the executive summary
+The notebook ``06_present_findings.ipynb`` shows, in order: a warning when a source
+covers less than half of the cycle (:func:`coverage_warnings`), the executive summary
 (:func:`csi_helpers.analysis.summary.executive_summary`), the scorecard
 (:func:`csi_helpers.report.tables.styled_scorecard`), the key findings with their
 charts (:func:`display_findings`), the recommended actions
@@ -31,6 +32,7 @@ __all__ = [
     "action_plan",
     "action_table",
     "analysis_settings",
+    "coverage_warnings",
     "display_findings",
     "executive_summary",
     "kpi_definitions",
@@ -38,6 +40,26 @@ __all__ = [
     "provenance",
     "read_findings",
 ]
+
+
+def coverage_warnings(ctx: StepContext) -> Markdown:
+    """The report's opening warning: each source that covers less than half of the cycle.
+
+    Empty when every source covers at least half (step 4's ``process/coverage``).
+    """
+    from csi_helpers.processing.coverage import coverage_warnings as warnings_of
+
+    start, end = ctx.params.cycle_window()
+    found = warnings_of(
+        ctx.read_table(catalogue.COVERAGE),
+        start=start,
+        end=end,
+        timezone=ctx.params.service.timezone,
+    )
+    if not found:
+        return Markdown("")
+    lines = "\n".join(f"> - {escape_markdown(w)}" for w in found)
+    return Markdown(f"> **Warning: part of this cycle has no data.**\n>\n{lines}")
 
 
 def executive_summary(

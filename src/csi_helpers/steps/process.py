@@ -3,31 +3,47 @@
 Every raw snapshot is typed into its canonical table, the rows that cannot be
 used are quarantined with the reason and counted in the ledger
 (:func:`build_tables`); every measurable KPI entry is computed over the cycle
-(:func:`kpi_values`); the hourly, daily and weekly series the analyses need are
-aggregated on the configured engine (:func:`daily_series`, :func:`hourly_series`,
-:func:`ticket_series`, :func:`weekday_hour_profile`).
+(:func:`kpi_values`); the span of the cycle each source's records cover is recorded
+(:func:`data_coverage`), and a ticket, monitoring or survey source without a record
+in the cycle stops the run;
+the hourly, daily and weekly series the analyses need are aggregated on the
+configured engine, missing outside the span their source covers
+(:func:`daily_series`, :func:`hourly_series`, :func:`ticket_series`,
+:func:`weekday_hour_profile`).
 """
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from csi_helpers.errors import RunFolderError
+from csi_helpers.errors import NoRecordsInCycle, RunFolderError
 from csi_helpers.kpis import get_definition
-from csi_helpers.processing import events, series
+from csi_helpers.params import Source
+from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
 from csi_helpers.processing.scope import apply_scope
 from csi_helpers.processing.validate import canonical_chunks
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.runfolder.parquet import CHUNK_ROWS, ParquetSink, iter_table
-from csi_helpers.steps.common import engine_tables, kpi_table, pauses_table, ticket_table
+from csi_helpers.steps.common import (
+    engine_tables,
+    first_source,
+    kpi_table,
+    pauses_table,
+    ticket_table,
+)
 from csi_helpers.tables import catalogue
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = [
     "build_tables",
     "daily_series",
+    "data_coverage",
     "hourly_series",
     "kpi_values",
     "ticket_series",
@@ -160,12 +176,91 @@ def _json(value: object) -> str:
     return json.dumps(json_safe(value or {}), sort_keys=True)
 
 
-def daily_series(ctx: StepContext) -> pd.DataFrame:
-    """One row per local day of the cycle: load, latency, utilisation, incidents, downtime."""
+def data_coverage(ctx: StepContext, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Per source: its records inside the cycle and the span they cover; written for steps 5-6.
+
+    Columns: source, kind, series (the columns of the daily and hourly series it
+    feeds, comma-separated), records, first and last (record times inside the cycle),
+    covered_from and covered_to (the covered span, UTC, ``covered_to`` exclusive),
+    covered_share of the cycle's days and continuous (see
+    :mod:`csi_helpers.processing.coverage`). The series are missing outside that span.
+
+    Raises:
+        NoRecordsInCycle: a continuous source (tickets, monitoring, surveys) has no record
+            inside the cycle. An outage, change or calendar source without one is a warning:
+            a cycle may have no such event.
+    """
+    from csi_helpers.processing import engines
+
     start, end = ctx.params.cycle_window()
+    con = engines.connect(ctx.params.engine)
+    feeds = {s.name: k for k in SERIES_KINDS if (s := first_source(ctx.params, k)) is not None}
+    rows = []
+    for source in ctx.params.sources:
+        path = ctx.ref_path(catalogue.canonical_table(source.name), suffix=".parquet")
+        table = con.read_parquet(str(ctx.log_input(path)))
+        row = coverage.source_coverage(
+            table, kind=source.kind, start=start, end=end, timezone=ctx.params.service.timezone
+        )
+        read = int(ledger.loc[ledger["source"] == source.name, "rows_in"].max())
+        if not row["records"]:
+            error = _no_records(ctx, source, table, read)
+            if row["continuous"]:
+                raise error
+            ctx.warn(f"{error} A {source.kind} source records events; a cycle may have none.")
+        fed = coverage.SERIES_COLUMNS.get(feeds.get(source.name, ""), ())
+        rows.append({"source": source.name, "kind": source.kind, "series": ", ".join(fed)} | row)
+    frame = pd.DataFrame(rows)
+    ctx.write_table(catalogue.COVERAGE, frame)
+    return frame
+
+
+def _no_records(ctx: StepContext, source: Source, table: ir.Table, read: int) -> NoRecordsInCycle:
+    """The error naming a source without record in the cycle, with its own date span."""
+    from csi_helpers.processing import engines
+
+    stamp = coverage.record_time(table, source.kind)
+    span = engines.to_pandas(
+        table.aggregate(n=table.count(), first=stamp.min(), last=stamp.max())
+    ).iloc[0]
+    cycle = ctx.params.cycle
+    return coverage.no_records_error(
+        source=source.name,
+        kind=source.kind,
+        where=str(source.path) if source.path is not None else f"{source.connector} query",
+        cycle=(cycle.start.isoformat(), cycle.end.isoformat()),
+        usable=int(span["n"]),
+        read=read,
+        span=None
+        if pd.isna(span["first"])
+        else (pd.Timestamp(span["first"], tz="UTC"), pd.Timestamp(span["last"], tz="UTC")),
+    )
+
+
+def _series_tables(ctx: StepContext) -> dict:
+    """The series' tables and, per kind, the span step 4 found its source covers."""
     tables = engine_tables(ctx, *SERIES_KINDS)
+    if not ctx.has(catalogue.COVERAGE):  # a step 4 notebook of 0.1: spans from the tables
+        return tables
+    found = ctx.read_table(catalogue.COVERAGE).set_index("source")
+    spans = {}
+    for kind in SERIES_KINDS:
+        source = first_source(ctx.params, kind)
+        if source is not None:
+            row = found.loc[source.name]
+            covered = not pd.isna(row["covered_from"])
+            spans[kind] = (row["covered_from"], row["covered_to"]) if covered else None
+    return tables | {"spans": spans}
+
+
+def daily_series(ctx: StepContext) -> pd.DataFrame:
+    """One row per local day of the cycle: load, latency, utilisation, incidents, downtime.
+
+    Missing outside the span each column's source covers (:func:`data_coverage`).
+    """
+    start, end = ctx.params.cycle_window()
     daily = series.daily_series(
-        start=start, end=end, timezone=ctx.params.service.timezone, **tables
+        start=start, end=end, timezone=ctx.params.service.timezone, **_series_tables(ctx)
     )
     ctx.write_table(catalogue.DAILY, daily)
     return daily
@@ -174,8 +269,7 @@ def daily_series(ctx: StepContext) -> pd.DataFrame:
 def hourly_series(ctx: StepContext) -> pd.DataFrame:
     """One row per UTC hour of the cycle (the column ``hour``), the daily series' columns."""
     start, end = ctx.params.cycle_window()
-    tables = engine_tables(ctx, *SERIES_KINDS)
-    hourly = series.hourly_series(start=start, end=end, **tables).reset_index()
+    hourly = series.hourly_series(start=start, end=end, **_series_tables(ctx)).reset_index()
     ctx.write_table(catalogue.HOURLY, hourly)
     return hourly
 

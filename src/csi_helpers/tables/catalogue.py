@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "ACTIONS",
+    "COVERAGE",
     "DAILY",
     "FINDINGS",
     "FINDINGS_TABLE",
@@ -42,6 +43,7 @@ PROVENANCE = "gather/provenance"  # per source: where from, when, sha256, rows
 # step 4, process
 LEDGER = "process/ledger"  # rows in, out and quarantined per source and reason
 KPI_VALUES = "process/kpi_values"  # each measurable KPI entry over the cycle
+COVERAGE = "process/coverage"  # per source: records in the cycle, the span they cover
 DAILY = "process/daily"  # daily series (local days)
 HOURLY = "process/hourly"  # hourly series (UTC hours)
 WEEKDAY_HOUR = "process/weekday_hour"  # load profile by weekday and hour

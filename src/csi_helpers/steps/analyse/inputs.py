@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from csi_helpers.analysis.findings import Finding, no_finding
 from csi_helpers.errors import DataError, RunFolderError
+from csi_helpers.processing.coverage import Covered, coverage_warnings
 from csi_helpers.report import charts
 from csi_helpers.runfolder.context import PreviousRun, StepContext
 from csi_helpers.tables import catalogue
@@ -22,6 +24,7 @@ __all__ = [
     "RESPONSES",
     "SHOWN_SCALE",
     "Inputs",
+    "covered_part",
     "daily_column",
     "guarded",
     "hourly_column",
@@ -30,6 +33,7 @@ __all__ = [
     "save_figure",
     "save_finding_figure",
     "slug",
+    "with_coverage",
 ]
 
 #: Daily series column → (metric name, unit) for trend and change-point tests.
@@ -71,10 +75,15 @@ class Inputs:
     daily: pd.DataFrame
     hourly: pd.DataFrame  # UTC hours of the cycle (index), step 4's hourly series
     history: pd.DataFrame  # daily series of the previous cycle and this one
+    # series column -> the span of the cycle its source covers (step 4's process/coverage)
+    coverage: Mapping[str, Covered] = field(default_factory=dict)
 
 
 def load_inputs(ctx: StepContext, card: pd.DataFrame, previous: PreviousRun | None) -> Inputs:
-    """Read step 4's daily and hourly series, and the previous cycle's daily series."""
+    """Read step 4's daily and hourly series and coverage, and the previous cycle's daily series.
+
+    A source that covers less than half of the cycle is a warning (``ctx.warn``).
+    """
     daily = ctx.read_table(catalogue.DAILY)
     hourly = ctx.read_table(catalogue.HOURLY).set_index("hour")
     history = daily
@@ -92,7 +101,59 @@ def load_inputs(ctx: StepContext, card: pd.DataFrame, previous: PreviousRun | No
                 .drop_duplicates("day", keep="last")
                 .sort_values("day", ignore_index=True)
             )
-    return Inputs(card=card, daily=daily, hourly=hourly, history=history)
+    return Inputs(card=card, daily=daily, hourly=hourly, history=history, coverage=_coverage(ctx))
+
+
+def _coverage(ctx: StepContext) -> dict[str, Covered]:
+    """Series column -> the span its source covers; warns of a source under half the cycle."""
+    start, end = ctx.params.cycle_window()
+    timezone = ctx.params.service.timezone
+    if not ctx.has(catalogue.COVERAGE):
+        ctx.warn("step 4 recorded no data coverage (process/coverage): series taken as whole")
+        return {}
+    table = ctx.read_table(catalogue.COVERAGE)
+    ctx.warn(*coverage_warnings(table, start=start, end=end, timezone=timezone))
+    spans = {}
+    for row in table.itertuples(index=False):
+        if row.series and not pd.isna(row.covered_from):
+            covered = Covered(row.covered_from, row.covered_to, start, end, timezone)
+            spans |= dict.fromkeys(row.series.split(", "), covered)
+    return spans
+
+
+def covered_part(inputs: Inputs, column: str, series: pd.Series) -> pd.Series:
+    """``series`` without the days or hours of this cycle that its source does not cover.
+
+    Days (naive local dates) or hours (UTC) outside this cycle, the previous
+    cycle's in a history, are kept.
+    """
+    covered = inputs.coverage.get(column)
+    if covered is None or not covered.partial:
+        return series
+    bounds = [covered.cycle_start, covered.start, covered.end, covered.cycle_end]
+    if series.index.tz is None:
+        bounds = [t.tz_convert(covered.timezone).tz_localize(None) for t in bounds]
+    when = series.index
+    uncovered = (
+        (when >= bounds[0]) & (when < bounds[3]) & ((when < bounds[1]) | (when >= bounds[2]))
+    )
+    return series[~uncovered]
+
+
+def with_coverage(finding: Finding, inputs: Inputs, column: str) -> Finding:
+    """The finding on a series its source covers only in part, saying so.
+
+    The statement ends with where the data start or end ("data end on 22 May; the
+    cycle runs to 30 June"); ``evidence["coverage"]`` holds the span and its share.
+    """
+    covered = inputs.coverage.get(column)
+    if covered is None or not covered.partial:
+        return finding
+    return dataclasses.replace(
+        finding,
+        statement=f"{finding.statement}; {covered.note()}",
+        evidence={**finding.evidence, "coverage": covered.evidence()},
+    )
 
 
 def guarded(

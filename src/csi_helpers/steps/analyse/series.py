@@ -17,6 +17,7 @@ from csi_helpers.steps.analyse.inputs import (
     EVENT_SERIES,
     HOURLY_SERIES,
     Inputs,
+    covered_part,
     daily_column,
     guarded,
     hourly_column,
@@ -24,6 +25,7 @@ from csi_helpers.steps.analyse.inputs import (
     save_figure,
     save_finding_figure,
     slug,
+    with_coverage,
 )
 from csi_helpers.steps.analyse.tables import capacity_limit, event_windows
 
@@ -56,7 +58,7 @@ def analyse_trends(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         if not present(daily, column):
             continue
         metric, unit = DAILY_SERIES[column]
-        series = daily_column(daily, column)
+        series = covered_part(inputs, column, daily_column(daily, column))
         for f in guarded(
             "trend",
             metric,
@@ -69,11 +71,8 @@ def analyse_trends(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         ):
             slope = f.effect if f.is_finding else None
             fig = charts.trend_chart(series, title=metric.capitalize(), slope_per_day=slope)
-            findings.append(
-                assess(
-                    save_finding_figure(ctx, f, f"trend_{column}", fig), inputs.card, series=column
-                )
-            )
+            f = with_coverage(save_finding_figure(ctx, f, f"trend_{column}", fig), inputs, column)
+            findings.append(assess(f, inputs.card, series=column))
     return findings
 
 
@@ -88,7 +87,7 @@ def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         if not present(history, column):
             continue
         metric, unit = DAILY_SERIES[column]
-        series = daily_column(history, column)
+        series = covered_part(inputs, column, daily_column(history, column))
         found = guarded(
             "change_point",
             metric,
@@ -143,7 +142,11 @@ def _assessed(
 ) -> list[Finding]:
     """The findings of one chart drawn for all of them, with their severity assessed."""
     return [
-        assess(f.with_figure(figure) if figure and f.is_finding else f, inputs.card, series=series)
+        assess(
+            with_coverage(f.with_figure(figure) if figure and f.is_finding else f, inputs, series),
+            inputs.card,
+            series=series,
+        )
         for f in found
     ]
 
@@ -196,7 +199,9 @@ def analyse_events(ctx: StepContext, inputs: Inputs) -> list[Finding]:
                         after_hours=after,
                     )
                     f = save_finding_figure(ctx, f, f"impact_{slug(name)}_{column}", fig)
-                findings.append(assess(f, inputs.card, series=column))
+                findings.append(
+                    assess(with_coverage(f, inputs, column), inputs.card, series=column)
+                )
     return findings
 
 
@@ -232,5 +237,7 @@ def analyse_forecast(ctx: StepContext, inputs: Inputs, capacity: list[Finding]) 
                 ),
             )
         f = dataclasses.replace(f, evidence={**f.evidence, "limit_from": why})
-        findings.append(assess(f, inputs.card, series="requests"))
+        findings.append(
+            assess(with_coverage(f, inputs, "requests"), inputs.card, series="requests")
+        )
     return findings
