@@ -30,6 +30,7 @@ from csi_helpers.steps.analyse.series import (
     analyse_events,
     analyse_forecast,
     analyse_kpis,
+    analyse_peaks,
     analyse_trends,
 )
 from csi_helpers.steps.analyse.tables import (
@@ -49,6 +50,7 @@ __all__ = [
     "analyse_events",
     "analyse_forecast",
     "analyse_kpis",
+    "analyse_peaks",
     "analyse_trends",
     "guarded",
     "load_inputs",

@@ -4,6 +4,7 @@ event impact and the capacity forecast."""
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import pandas as pd
 
@@ -35,6 +36,7 @@ __all__ = [
     "analyse_events",
     "analyse_forecast",
     "analyse_kpis",
+    "analyse_peaks",
     "analyse_trends",
 ]
 
@@ -44,30 +46,42 @@ def analyse_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
     return [assess(f, inputs.card) for f in kpi_findings(inputs.card)]
 
 
-def analyse_trends(ctx: StepContext, inputs: Inputs) -> list[Finding]:
+#: Daily series tested for a trend, and for level shifts (over the previous cycle too).
+TREND_COLUMNS = ("requests", "incidents", "latency_p95_ms")
+SHIFT_COLUMNS = ("requests", "latency_p95_ms", "peak_utilisation", "incidents", "downtime_min")
+
+
+def analyse_trends(
+    ctx: StepContext, inputs: Inputs, shifts: list[Finding] | None = None
+) -> list[Finding]:
     """A seasonal (weekly) Mann-Kendall trend test on each daily series present.
 
-    A series no source feeds (its column absent, or missing every day) is skipped:
-    step 2 already reports that gap.
+    One explanation per series: when ``shifts`` (the change points of
+    :func:`analyse_change_points`, worked out here when not given) holds a level
+    shift inside this cycle, the trend is tested on the days since the last one
+    only (:func:`~csi_helpers.analysis.explanation.trend_or_shift`). A series no
+    source feeds (its column absent, or missing every day) is skipped: step 2
+    already reports that gap.
     """
+    from csi_helpers.analysis.explanation import shifts_within, trend_or_shift
     from csi_helpers.analysis.trend import trend_test
 
+    if shifts is None:
+        shifts = [
+            f for c in TREND_COLUMNS if present(inputs.history, c) for f in _shifts(ctx, inputs, c)
+        ]
+    start, end = (t.tz_localize(None) for t in ctx.params.cycle_window())
     findings = []
     daily = inputs.daily
-    for column in ("requests", "incidents", "latency_p95_ms"):
+    for column in TREND_COLUMNS:
         if not present(daily, column):
             continue
         metric, unit = DAILY_SERIES[column]
         series = covered_part(inputs, column, daily_column(daily, column))
+        options = {"period": 7, "alpha": ctx.params.analysis.alpha, "metric": metric, "unit": unit}
+        inside = shifts_within((f for f in shifts if f.metric == metric), start, end)
         for f in guarded(
-            "trend",
-            metric,
-            trend_test,
-            series,
-            period=7,
-            alpha=ctx.params.analysis.alpha,
-            metric=metric,
-            unit=unit,
+            "trend", metric, trend_or_shift, series, inside, partial(trend_test, **options)
         ):
             slope = f.effect if f.is_finding else None
             fig = charts.trend_chart(series, title=metric.capitalize(), slope_per_day=slope)
@@ -76,35 +90,67 @@ def analyse_trends(ctx: StepContext, inputs: Inputs) -> list[Finding]:
     return findings
 
 
-def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
-    """Shifts in the level of daily series, over the previous cycle and this one."""
+def _shifts(ctx: StepContext, inputs: Inputs, column: str) -> list[Finding]:
+    """The change-point findings of one daily series over the previous cycle and this one."""
     from csi_helpers.analysis.changepoint import change_points
 
     a = ctx.params.analysis
+    metric, unit = DAILY_SERIES[column]
+    return guarded(
+        "change_point",
+        metric,
+        change_points,
+        covered_part(inputs, column, daily_column(inputs.history, column)),
+        metric=metric,
+        unit=unit,
+        alpha=a.alpha,
+        n_perm=a.permutations,
+        seed=a.seed,
+        period=7,
+    )
+
+
+def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
+    """Shifts in the level of daily series, over the previous cycle and this one."""
     findings = []
-    history = inputs.history
-    for column in ("latency_p95_ms", "peak_utilisation", "incidents", "downtime_min"):
-        if not present(history, column):
+    for column in SHIFT_COLUMNS:
+        if not present(inputs.history, column):
             continue
         metric, unit = DAILY_SERIES[column]
-        series = covered_part(inputs, column, daily_column(history, column))
-        found = guarded(
-            "change_point",
-            metric,
-            change_points,
-            series,
-            metric=metric,
-            unit=unit,
-            alpha=a.alpha,
-            n_perm=a.permutations,
-            seed=a.seed,
-            period=7,
-        )
+        series = covered_part(inputs, column, daily_column(inputs.history, column))
+        found = _shifts(ctx, inputs, column)
         breaks = [f.evidence["date"] for f in found if f.is_finding]
         fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
         path = save_figure(ctx, f"change_points_{column}", fig)
         findings += _assessed(found, inputs, series=column, figure=path)
     return findings
+
+
+def analyse_peaks(ctx: StepContext, inputs: Inputs) -> list[Finding]:
+    """Where in the week the request load peaks, with the calendars' events set aside."""
+    from csi_helpers.analysis.seasonal_peak import seasonal_peak
+
+    if not present(inputs.hourly, "requests"):
+        return []
+    windows = [w for kind, w in event_windows(ctx).values() if kind == "calendar"]
+    events = pd.concat(windows, ignore_index=True).dropna() if windows else None
+    a = ctx.params.analysis
+    metric, _ = HOURLY_SERIES["requests"]
+    found = guarded(
+        "seasonal_peak",
+        metric,
+        seasonal_peak,
+        covered_part(inputs, "requests", hourly_column(inputs, "requests")),
+        metric=metric,
+        events=events,
+        event_label="campaign hours" if events is not None else "known events",
+        timezone=ctx.params.service.timezone,
+        alpha=a.alpha,
+        n_perm=a.permutations,
+        n_boot=a.bootstrap,
+        seed=a.seed,
+    )
+    return [assess(f, inputs.card, series="requests") for f in found]
 
 
 def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
