@@ -66,7 +66,7 @@ def test_the_family_counts_no_findings_and_leaves_out_measurements() -> None:
             method="m", p_value=0.3,
         ),
         record("gap", None, kind="target_gap"),
-        record("budget", 0.001, kind="error_budget", ci=(2.0, 3.0), unit="x"),
+        record("budget", 0.001, kind="error_budget", ci=(0.0, 0.3), unit="x"),
         record("fc", 0.5, kind="capacity_forecast"),
         record("ep", None, kind="anomaly"),
     ]  # fmt: skip
@@ -76,7 +76,8 @@ def test_the_family_counts_no_findings_and_leaves_out_measurements() -> None:
     assert out[0].evidence["q_value"] == pytest.approx(0.02)
     assert out[1].evidence["q_value"] == pytest.approx(0.3)
     assert "q_value" not in out[2].evidence and "q_value" not in out[3].evidence
-    assert out[3].is_finding and out[4].is_finding  # budgets and forecasts are not adjusted
+    # budgets and forecasts are neither adjusted nor gated (a budget 0 to 0.3 x consumed is news)
+    assert out[3].is_finding and out[4].is_finding
     anomaly = out[5]
     assert anomaly.is_finding and anomaly.evidence["q_value"] is None
     assert "no p-value" in anomaly.evidence["q_note"]

@@ -8,8 +8,9 @@ records (findings and no-findings alike) and
    (:func:`statsmodels.stats.multitest.multipletests`, ``method="fdr_bh"``),
    stores each member's q-value in its evidence, and turns a finding whose q-value
    is not below ``alpha`` into a no-finding that says why;
-2. turns a finding whose 95 % interval includes *no effect* into a no-finding
-   (``"interval includes no effect"``).
+2. turns a finding of a testing analysis whose 95 % interval includes *no effect*
+   into a no-finding (``"interval includes no effect"``); a measurement's interval
+   (an error budget's burn, say) is not a test and stays as it is.
 
 **The family.** Every record of a testing analysis that carries a ``p_value``:
 trends, change points, event impacts, capacity thresholds, concentrations,
@@ -167,7 +168,7 @@ def _adjusted(f: Finding, q: float, *, m: int, alpha: float) -> Finding:
 
 def _gated(f: Finding) -> Finding:
     """``f``, or a no-finding if its interval includes no effect."""
-    if not f.is_finding or f.ci_low is None or f.ci_high is None:
+    if not f.is_finding or f.ci_low is None or f.ci_high is None or f.kind in NOT_TESTS:
         return f
     null = no_effect(f)
     if not f.ci_low <= null <= f.ci_high:
