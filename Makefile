@@ -34,7 +34,7 @@ DEMO_FIRST  := reports/shopfront-2026q2/07_implement.html
 DEMO_SECOND := reports/shopfront-2026q3/07_implement.html
 CODE := $(shell find src/csi_helpers notebooks -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.j2' -o -name '*.css' -o -name '*.json' \) -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help setup setup-lab setup-dev run test test-fast lab bench bench-speed bench-batch lint format hooks lock clean
+.PHONY: help setup setup-lab setup-dev run test test-fast lab bench bench-speed bench-batch bench-false-alarms lint format hooks lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -105,6 +105,10 @@ bench-speed: $(STAMP_DEV) ## chain vs CLI vs floor; 10M-row aggregation vs panda
 
 bench-batch: $(STAMP_DEV) ## 20 demo cycles serial against --jobs 2 (about 9 minutes)
 	$(BIN)/python benchmarks/bench_batch.py
+
+bench-false-alarms: $(STAMP_DEV) ## step 5 on 150 null cycles and 5 planted effects: false-finding rates and power
+	[ -d runs/shopfront-2026q2/process ] || $(BIN)/csi run params/demo_q2.yaml
+	$(BIN)/python benchmarks/bench_false_alarms.py $(BENCH_ARGS)
 
 lint: $(STAMP_DEV) ## ruff over code and notebooks; notebooks must carry no outputs
 	$(BIN)/ruff check src tests benchmarks tools notebooks

@@ -14,6 +14,7 @@ its finding (:mod:`.question`).
 - load and events: :mod:`.capacity`, :mod:`.impact`, :mod:`.budget`;
 - tickets: :mod:`.concentration`, :mod:`.drivers` (with :mod:`.ticket_outcomes`);
 - actions: :mod:`.verification` (did an action work?);
+- error control across the report: :mod:`.multiplicity`;
 - the report's view of the findings: :mod:`.summary`; large cycles: :mod:`.sampling`.
 
 The methods are imported on first use, so that a step that only reads findings
@@ -42,6 +43,7 @@ __getattr__, _METHODS = exports(
         "csi_helpers.analysis.drivers": ("driver_model",),
         "csi_helpers.analysis.budget": ("error_budget",),
         "csi_helpers.analysis.impact": ("event_impact",),
+        "csi_helpers.analysis.multiplicity": ("control_report",),
         "csi_helpers.analysis.concentration": ("pareto", "pareto_findings"),
         "csi_helpers.analysis.trend": ("trend_test",),
     },

@@ -56,6 +56,7 @@ class StepContext:
         self.inputs: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}
         self.warnings: list[str] = []
+        self.draw_figures = True  # False: save_figure saves nothing (a benchmark's findings only)
 
     # ------------------------------------------------------------------ paths
     def path(self, name: str) -> Path:
@@ -109,8 +110,15 @@ class StepContext:
         The figure is drawn once: in a kernel the PNG written is also the one shown,
         and the figure is closed, so the inline backend does not draw it again at the
         end of the cell. A chart helper returns None when its data is absent; nothing
-        is saved then, and a warning says which figure is missing.
+        is saved then, and a warning says which figure is missing. With
+        ``draw_figures`` off the figure is closed unsaved and None returned.
         """
+        if not self.draw_figures:
+            if figure is not None:
+                import matplotlib.pyplot as plt
+
+                plt.close(figure)
+            return None
         if figure is None:
             self.warn(f"figure {name!r} not drawn: the data it needs is not configured")
             return None

@@ -71,8 +71,16 @@ def scorecard(ctx: StepContext, previous: PreviousRun | None) -> pd.DataFrame:
 
 
 def save_findings(ctx: StepContext, findings: list[Finding]) -> list[Finding]:
-    """Rank the findings and write them for steps 6 and 7 (JSON records and a table)."""
-    ranked = rank_findings(findings)
+    """Control the error rate across the cycle's tests, rank the findings and write them
+    for steps 6 and 7 (JSON records and a table).
+
+    See :func:`csi_helpers.analysis.multiplicity.control_report`: Benjamini–Hochberg at
+    ``analysis.alpha`` over every test of the cycle, and no finding whose interval
+    includes no effect.
+    """
+    from csi_helpers.analysis.multiplicity import control_report
+
+    ranked = rank_findings(control_report(findings, alpha=ctx.params.analysis.alpha))
     ctx.write_json(catalogue.FINDINGS, [f.to_dict() for f in ranked])
     ctx.write_table(catalogue.FINDINGS_TABLE, findings_to_frame(ranked))
     return ranked
