@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from csi_helpers.analysis import capacity_threshold
-from csi_helpers.analysis._hinge import hinge_scan
+from csi_helpers.analysis._hinge import bootstrap_p, hinge_scan
 from csi_helpers.errors import DataError
 
 
@@ -49,6 +49,26 @@ def test_planted_knee_at_60_percent_is_recovered():
     assert f.kind == "capacity_threshold"
     assert abs(f.evidence["threshold"] - 0.6) <= 0.03
     assert f.evidence["threshold_ci_low"] <= 0.6 <= f.evidence["threshold_ci_high"]
+
+
+def test_a_clear_knee_has_a_p_value_below_the_bootstraps_floor():
+    """200 draws cannot give p below 1/201 on their own; a report-wide control over 20
+    tests needs it (a lone knee at p = 1/201 fails Benjamini-Hochberg at 0.05)."""
+    f = capacity_threshold(knee_frame(seed=8, threshold=0.6, n=1500), n_boot=200)
+    assert f.p_value < 0.05 / 20 < 1 / 201
+
+
+def test_the_empirical_p_value_stands_where_the_draws_resolve_it():
+    """Where ten or more draws reach the statistic the tail fit is not used."""
+    null = np.random.default_rng(1).chisquare(3, 200)
+    for observed in (2.0, 5.0, 8.0):
+        hits = int(np.sum(null >= observed))
+        expected = (1 + hits) / 201 if hits >= 10 else None
+        p = bootstrap_p(null, observed)
+        if expected is not None:
+            assert p == expected
+        else:
+            assert 0 < p <= (1 + hits) / 201
 
 
 def test_utilisation_in_percent_gives_the_same_knee_in_percent():

@@ -21,7 +21,10 @@ p-value comes from the fixed-regressor wild bootstrap of Hansen (1996, 2000): ke
 ``x``, build responses under the straight-line null as fitted line plus residuals
 times random signs (Rademacher), which preserves heteroscedasticity such as
 multiplicative noise, recompute sup-F on each, and report
-``(1 + #{sup-F* ≥ sup-F}) / (n_boot + 1)``.
+``(1 + #{sup-F* ≥ sup-F}) / (n_boot + 1)``, or, when fewer than ten draws reach
+sup-F, the upper tail of a scaled chi-square fitted to the draws
+(:func:`~csi_helpers.analysis._hinge.bootstrap_p`), so that a clear knee is not
+held at ``1 / (n_boot + 1)`` when a report's other tests are counted.
 
 Confidence intervals come from a pairs (case) bootstrap: rows resampled with
 replacement, ``t`` and ``c`` re-estimated on the same grid, 2.5th and 97.5th
