@@ -49,7 +49,7 @@ from scipy import stats
 
 from csi_helpers.analysis._matched_baseline import MIN_MATCHED_SHARE, block_overlaps, label_sums
 
-CELLS = 4_000_000  # cells per event's work array of labellings: bounds memory for long events
+CELLS = 4_000_000  # cells per work array of labellings: bounds memory for long calendars
 MAX_TRIES = 20  # give up drawing labellings after this many times n_perm (overlaps rejected)
 
 
@@ -88,7 +88,9 @@ def randomisation_p(
     sizes = np.array([len(c) for c in candidates])
     log10_combinations = float(np.log10(sizes).sum())
     exact = log10_combinations <= math.log10(n_perm)
-    cap = max(1, CELLS // ((2 * weeks + 1) * max(b.shape[1] for b in blocks)))
+    # The batch size fixes where the MAX_TRIES stop falls, hence the draws kept: unchanged.
+    width = max(len(values), max(b.shape[0] * b.shape[1] for b in blocks))
+    cap = max(1, CELLS // width)
     overlaps = block_overlaps(blocks, weeks=weeks, sink=len(values) - 1)
     tolerance = 1e-9 * max(observed, 1e-12)
     extreme = kept = tried = possible = 0
