@@ -10,7 +10,10 @@ Prints, one after the other and each with its targets:
    by the workbook's code, by plain pandas and by a DuckDB SQL floor, with the
    ratios and the largest difference between them (:mod:`bench_aggregation`);
 3. the full chain on the large data (1M tickets, 10M monitoring rows, 50 services):
-   seconds and peak RSS per step (:mod:`bench_scale`).
+   seconds and peak RSS per step (:mod:`bench_scale`);
+4. step 5 (analyse) alone on the demo, per analysis, in fresh processes with the
+   notebook's imports excluded as in the chain's warm kernels, against its 4 s target
+   (:mod:`bench_step5`).
 
 The large data set is generated once into ``--data`` (default ``/tmp/csi-large``)
 and reused. Figures only; no target is asserted. The batch benchmark (20 demo
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_aggregation
 import bench_chain
 import bench_scale
+import bench_step5
 
 
 def main() -> None:
@@ -52,6 +56,11 @@ def main() -> None:
 
     print("\n== 3. The full chain on the large data ==", flush=True)
     print(bench_scale.report(scale))
+
+    print("\n== 4. Step 5 on the demo (analyse, warm kernel) ==", flush=True)
+    print(
+        bench_step5.report(bench_step5.measure(bench_step5.DEFAULT_RUN, bench_step5.DEFAULT_PARAMS))
+    )
     print(f"\nall figures in {time.perf_counter() - t0:.0f} s")
 
 

@@ -101,3 +101,16 @@ def test_a_figure_is_saved_shown_as_saved_and_closed(tmp_path, params_file, monk
     assert png.startswith(b"\x89PNG") and shown == [png]
     assert not plt.fignum_exists(fig.number)
     assert path == ctx.out_dir / "figures" / "line.png"
+
+
+def test_figures_are_saved_with_fast_compression(tmp_path, params_file):
+    """The PNG's zlib stream says it was written at the fastest level (FLEVEL 0), not 6."""
+    import matplotlib.pyplot as plt
+
+    ctx = begin_step(1, run_dir=tmp_path / "run", params_path=params_file)
+    fig, ax = plt.subplots()
+    ax.plot([1, 3, 2])
+    png = ctx.save_figure("line", fig).read_bytes()
+    idat = png.index(b"IDAT") + 4  # the first image chunk's data: a zlib stream
+    assert png[idat] & 0x0F == 8  # deflate
+    assert png[idat + 1] >> 6 == 0  # FLEVEL 0: compression level 0 or 1

@@ -97,6 +97,110 @@ def _positions(first: int, stop: int, n_grid: int, weeks: int) -> np.ndarray:
     return np.where((where >= 0) & (where < n_grid), where, n_grid)
 
 
+def block_overlaps(
+    blocks: list[np.ndarray], *, weeks: int, sink: int
+) -> dict[tuple[int, int], np.ndarray]:
+    """Which hours of each event's shifted blocks another event's labelled block covers.
+
+    Args:
+        blocks: Per event, the positions from :func:`_positions`.
+        weeks: K, the baseline half-width in weeks.
+        sink: The position that stands for hours outside the series (never covered).
+
+    Returns:
+        For each pair ``(e, f)`` (``f`` may be ``e``) whose blocks share an hour, a
+        boolean array ``cover`` of shape (2K+1, 4K+1, H_e): ``cover[l + K, r, h]`` says
+        that hour ``h`` of row ``r`` of event ``e`` is an hour of event ``f`` labelled
+        ``l``. Pairs that share no hour cannot interact in any labelling and are absent.
+    """
+    centre, width = 2 * weeks, 2 * weeks + 1
+    rows = [block[centre - weeks : centre + weeks + 1] for block in blocks]  # labelled blocks
+    owner = np.concatenate([np.full(r.size, f) for f, r in enumerate(rows)]).astype("int64")
+    label = np.concatenate([np.repeat(np.arange(width), r.shape[1]) for r in rows])
+    where = np.concatenate([r.ravel() for r in rows]).astype("int64")
+    keep = where != sink
+    order = np.argsort(where[keep], kind="stable")
+    owner, label, where = owner[keep][order], label[keep][order], where[keep][order]
+    overlaps = {}
+    for e, block in enumerate(blocks):
+        low = np.searchsorted(where, block.ravel(), side="left")
+        many = np.searchsorted(where, block.ravel(), side="right") - low
+        cell = np.repeat(np.arange(block.size), many)
+        hit = np.arange(many.sum()) - np.repeat(np.cumsum(many) - many, many) + np.repeat(low, many)
+        for f in np.unique(owner[hit]).tolist():
+            mine = owner[hit] == f
+            cover = np.zeros((width, block.size), dtype=bool)
+            cover[label[hit][mine], cell[mine]] = True
+            overlaps[e, f] = cover.reshape(width, *block.shape)
+    return overlaps
+
+
+def _valid(
+    labels: np.ndarray, overlaps: Mapping[tuple[int, int], np.ndarray], weeks: int
+) -> np.ndarray:
+    """Per labelling: no two labelled blocks share an hour (a possible calendar)."""
+    centre, valid = 2 * weeks, np.ones(len(labels), dtype=bool)
+    for (e, f), cover in overlaps.items():
+        if e < f:
+            clash = cover[:, centre - weeks : centre + weeks + 1].any(axis=2)  # (l_f, l_e)
+            valid &= ~clash[labels[:, f] + weeks, labels[:, e] + weeks]
+    return valid
+
+
+def _event_sums(
+    e: int,
+    keys: np.ndarray,
+    others: list[int],
+    context: Mapping[str, Any],
+    detail: list[dict[str, Any]] | None,
+) -> np.ndarray:
+    """``sy``, ``sb``, ``n`` (shape (3, U)) of event ``e`` for each distinct labelling
+    ``keys`` of the event (column 0) and of the ``others`` that can touch its hours."""
+    weeks, values, usable = context["weeks"], context["values"], context["usable"]
+    block, overlaps = context["blocks"][e], context["overlaps"]
+    centre, lags = 2 * weeks, np.arange(-weeks, weeks + 1)
+    rows = centre + keys[:, :1] + lags  # (U, 2K+1)
+    near = block[rows]  # (U, 2K+1, H)
+    taken = np.zeros(near.shape, dtype=bool)
+    for column, f in enumerate([e, *others]):
+        if (e, f) in overlaps:
+            taken |= overlaps[e, f][keys[:, column : column + 1] + weeks, rows]
+    where = near[:, weeks]
+    ok = usable[near] & ~taken
+    count = ok.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(ok, values[near], 0.0).sum(axis=1) / count
+        lag = (ok * lags[None, :, None]).sum(axis=1) / count  # mean distance in weeks
+    slope, pivot = context["trend"]
+    if context["relative"]:  # the local share per week of a level that grows linearly
+        week = block[centre].mean() / WEEK_HOURS + keys[:, 0]
+        local = slope / np.maximum(1 + slope * (week - pivot), 0.05)
+        base = mean / np.maximum(1 + local[:, None] * lag, 0.05)
+    else:
+        base = mean - slope * lag
+    matched = usable[where] & (count > 0)
+    if detail is not None:
+        sides = ok[0] & matched[0][None, :]
+        detail.append(
+            {
+                "present": int(usable[where[0]].sum()),
+                "matched": int(matched[0].sum()),
+                "one_sided": int(
+                    (matched[0] & ~(sides[:weeks].any(0) & sides[weeks + 1 :].any(0))).sum()
+                ),
+                "baseline_values": int(sides.sum()),
+                "positions": near[0][sides],
+            }
+        )
+    return np.stack(
+        [
+            np.where(matched, values[where], 0.0).sum(axis=1),
+            np.where(matched, base, 0.0).sum(axis=1),
+            matched.sum(axis=1),
+        ]
+    )
+
+
 def label_sums(
     blocks: list[np.ndarray],
     labels: np.ndarray,
@@ -106,9 +210,14 @@ def label_sums(
     weeks: int,
     trend: tuple[float, float],
     relative: bool,
+    overlaps: Mapping[tuple[int, int], np.ndarray] | None = None,
     detail: list[dict[str, Any]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pooled sums for each labelling of the events (one row of ``labels`` each).
+
+    An event's sums depend only on its own label and on the labels of the events whose
+    blocks share an hour with its block (:func:`block_overlaps`), so each event is
+    computed once per distinct combination of those labels, not once per labelling.
 
     Args:
         blocks: Per event, the positions from :func:`_positions`.
@@ -118,6 +227,7 @@ def label_sums(
         weeks: K, the baseline half-width in weeks.
         trend: Slope per week and its pivot from :func:`_trend_per_week`.
         relative: Trend as a share of the level (else in the unit).
+        overlaps: :func:`block_overlaps` of ``blocks`` if already computed.
         detail: If a list, per-event masks of the first labelling are appended to it.
 
     Returns:
@@ -128,56 +238,17 @@ def label_sums(
         plays an event never serves as another event's baseline at the same time, as
         with the real calendar.
     """
-    n_cfg, n_events = labels.shape
-    centre, sink = 2 * weeks, len(values) - 1
-    taken = np.zeros((n_cfg, len(values)), dtype=np.int16)
-    cfg = np.arange(n_cfg)[:, None]
-    chosen = [block[centre + labels[:, e]] for e, block in enumerate(blocks)]  # (B, H) each
-    for where in chosen:
-        taken[cfg, where] += 1
-    taken[:, sink] = 0
-    valid = np.ones(n_cfg, dtype=bool)
-    for where in chosen:
-        valid &= (taken[cfg, where] <= 1).all(axis=1)
-    if not valid.all():  # score only possible calendars
-        labels, taken = labels[valid], taken[valid]
-        chosen = [where[valid] for where in chosen]
-        n_cfg = len(labels)
-        cfg = np.arange(n_cfg)[:, None]
-    lags = np.arange(-weeks, weeks + 1)
-    slope, pivot = trend
-    out = np.zeros((3, n_cfg, n_events))
-    for e, (block, where) in enumerate(zip(blocks, chosen, strict=True)):
-        rows = centre + labels[:, e][:, None] + lags  # (B, 2K+1)
-        near = block[rows]  # (B, 2K+1, H)
-        ok = usable[near] & (taken[cfg[:, :, None], near] == 0)
-        count = ok.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(ok, values[near], 0.0).sum(axis=1) / count
-            lag = (ok * lags[None, :, None]).sum(axis=1) / count  # mean distance in weeks
-        if relative:  # the local share per week of a level that grows linearly
-            week = block[centre].mean() / WEEK_HOURS + labels[:, e]
-            local = slope / np.maximum(1 + slope * (week - pivot), 0.05)
-            base = mean / np.maximum(1 + local[:, None] * lag, 0.05)
-        else:
-            base = mean - slope * lag
-        matched = usable[where] & (count > 0)
-        out[0, :, e] = np.where(matched, values[where], 0.0).sum(axis=1)
-        out[1, :, e] = np.where(matched, base, 0.0).sum(axis=1)
-        out[2, :, e] = matched.sum(axis=1)
-        if detail is not None:
-            sides = ok[0] & matched[0][None, :]
-            detail.append(
-                {
-                    "present": int(usable[where[0]].sum()),
-                    "matched": int(matched[0].sum()),
-                    "one_sided": int(
-                        (matched[0] & ~(sides[:weeks].any(0) & sides[weeks + 1 :].any(0))).sum()
-                    ),
-                    "baseline_values": int(sides.sum()),
-                    "positions": near[0][sides],
-                }
-            )
+    if overlaps is None:
+        overlaps = block_overlaps(blocks, weeks=weeks, sink=len(values) - 1)
+    valid = _valid(labels, overlaps, weeks)
+    labels = labels[valid]
+    context = {"blocks": blocks, "overlaps": overlaps, "weeks": weeks, "trend": trend}
+    context |= {"values": values, "usable": usable, "relative": relative}
+    out = np.zeros((3, len(labels), len(blocks)))
+    for e in range(len(blocks) if len(labels) else 0):
+        others = [f for f in range(len(blocks)) if f != e and (e, f) in overlaps]
+        keys, back = np.unique(labels[:, [e, *others]], axis=0, return_inverse=True)
+        out[:, :, e] = _event_sums(e, keys, others, context, detail)[:, back.reshape(-1)]
     return out[0], out[1], out[2], valid
 
 

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from csi_helpers.analysis._matched_baseline import MIN_MATCHED_SHARE, label_sums
+from csi_helpers.analysis._matched_baseline import MIN_MATCHED_SHARE, block_overlaps, label_sums
 
 CELLS = 4_000_000  # cells per work array of labellings: bounds memory for long calendars
 MAX_TRIES = 20  # give up drawing labellings after this many times n_perm (overlaps rejected)
@@ -88,8 +88,10 @@ def randomisation_p(
     sizes = np.array([len(c) for c in candidates])
     log10_combinations = float(np.log10(sizes).sum())
     exact = log10_combinations <= math.log10(n_perm)
+    # The batch size fixes where the MAX_TRIES stop falls, hence the draws kept: unchanged.
     width = max(len(values), max(b.shape[0] * b.shape[1] for b in blocks))
     cap = max(1, CELLS // width)
+    overlaps = block_overlaps(blocks, weeks=weeks, sink=len(values) - 1)
     tolerance = 1e-9 * max(observed, 1e-12)
     extreme = kept = tried = possible = 0
     every = itertools.product(*candidates)
@@ -108,7 +110,14 @@ def randomisation_p(
             draws = (rng.random((size, len(blocks))) * sizes).astype("int64")
             labels = padded[events, draws]
         sy, sb, n, _ = label_sums(
-            blocks, labels, values, usable, weeks=weeks, trend=trend, relative=relative
+            blocks,
+            labels,
+            values,
+            usable,
+            weeks=weeks,
+            trend=trend,
+            relative=relative,
+            overlaps=overlaps,
         )
         t = statistic(sy.sum(1), sb.sum(1), n.sum(1), relative)[
             : n_perm - kept if not exact else None

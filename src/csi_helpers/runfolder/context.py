@@ -126,8 +126,9 @@ class StepContext:
 
         buffer = io.BytesIO()
         # The chart helpers lay their figures out (tight_layout); bbox_inches="tight" would
-        # draw each figure twice more to measure it, for the same picture.
-        figure.savefig(buffer, dpi=dpi, format="png")
+        # draw each figure twice more to measure it, for the same picture. zlib level 1
+        # instead of 6: about 12 ms (a tenth) less per figure, for files a sixth larger.
+        figure.savefig(buffer, dpi=dpi, format="png", pil_kwargs={"compress_level": 1})
         plt.close(figure)
         png = buffer.getvalue()
         path = atomic.write_bytes(self.path(f"figures/{name}.png"), png)
