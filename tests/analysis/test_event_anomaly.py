@@ -37,7 +37,8 @@ def campaigns(rng: np.random.Generator) -> pd.DataFrame:
 
 
 def null_cycle(family: str, seed: int) -> tuple[pd.Series, pd.DataFrame]:
-    """One null cycle of a family: the calendar is there, nothing has any effect."""
+    """One null cycle of a family (additive noise, else multiplicative): the calendar
+    is there, nothing has any effect."""
     rng = np.random.default_rng(seed)
     events = campaigns(rng)
     sigma = scenario.NOISE_SIGMA
@@ -156,19 +157,19 @@ FAMILIES = ("multiplicative", "additive", "campaigns_not_given")
 
 
 @pytest.mark.slow
-def test_false_anomalies_on_null_cycles_stay_near_alpha() -> None:
-    """100 null cycles per family, 300 in all: cycles with any anomaly ≤ 22 of 300
-    (7.3 %; a 5 % method exceeds that with 3 % chance, a 10 % method stays within it
-    with 7 % chance; the old detector fired on every null cycle), and ≤ 10 of 100 in
-    each family."""
+def test_false_episodes_on_null_cycles_stay_near_alpha() -> None:
+    """100 null cycles per family, 300 in all. A cycle counts when it reports any
+    episode, anomaly or event episode (the campaigns have no effect). At most 22 of
+    300 (7.3 %; a 5 % method exceeds that with 3 % chance, a 10 % method stays within
+    it with 7 % chance; the old detector fired on every null cycle), and at most 10
+    of 100 in each family. Measured: 7, 6 and 5 of 100."""
     assert 1 - stats.binom.cdf(22, 300, 0.05) < 0.03 and stats.binom.cdf(22, 300, 0.10) < 0.07
-    fired = {}
+    fired = dict.fromkeys(FAMILIES, 0)
     for family in FAMILIES:
-        fired[family] = 0
         for seed in range(100):
-            series, events = null_cycle("additive" if family == "additive" else "x", seed)
+            series, events = null_cycle(family, seed)
             given = None if family == "campaigns_not_given" else events
             found = event_anomalies(series, given, metric="load", unit="requests", alpha=0.05)
-            fired[family] += bool(anomalies(found))
+            fired[family] += any(f.kind in ("anomaly", "event_episode") for f in found)
     assert sum(fired.values()) <= 22, fired
     assert max(fired.values()) <= 10, fired

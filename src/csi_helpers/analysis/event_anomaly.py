@@ -201,7 +201,8 @@ def event_anomalies(
     if "reason" in fit.attrs:
         return [asked.no_finding(fit.attrs["reason"], f"{metric}: {fit.attrs['detail']}")]
     found = episodes(fit, alpha=alpha)
-    counts = {k: fit.attrs[k] for k in ("power", "scale", "n_scored", "n_event_hours")}
+    keys = ("power", "scale", "held_out_scale", "n_scored", "n_event_hours")
+    counts = {k: fit.attrs[k] for k in keys}
     outside = found[found["event"] < 0].sort_values(["p_value", "start"]).head(max_findings)
     results = [_anomaly(asked, row, counts, alpha) for row in outside.itertuples(index=False)]
     if not results:

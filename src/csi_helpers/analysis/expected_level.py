@@ -20,8 +20,12 @@ campaigns and other calendar windows, changes and the hours after them, outages.
    the transformed, filled series; where a point outside the events lies more than
    :data:`SCREEN_Z` robust standard deviations away, it is masked too and the fit
    repeated once, so a true anomaly does not pull the expected level towards it;
-4. **standardises the residual** by one scale on the transformed axis: the standard
-   deviation of the residuals outside events, within :data:`SCREEN_Z` MADs.
+4. **standardises the residual** on the transformed axis by two scales. A fitted
+   hour lies closer to the fit than an hour the fit never saw (an event hour,
+   filled before fitting), so one day in :data:`HELD_OUT_EVERY` outside events is
+   left out of the fit like an event and gives the scale of unseen hours; the
+   other hours give the scale of fitted ones. Each scale is the standard deviation
+   of its residuals within :data:`SCREEN_Z` MADs.
 
 Every hour with a value, events included, gets a z-score ``(value − expected) /
 scale`` on the transformed axis: within events it measures how far the event moved
@@ -43,6 +47,7 @@ SEASONAL_WINDOW = 13  # weeks the seasonal profile of each hour of the week is s
 SCREEN_Z = 5.0  # robust z beyond which a point is refitted as missing / left out of the scale
 POWERS = (0.0, 0.5, 1.0)  # Box-Cox powers the spread picks from: log, square root, none
 EVENT_COLUMNS = ("start", "end", "event_id", "name", "kind")
+HELD_OUT_EVERY = 8  # one day in 8 outside events is left out of the fit to measure its error
 MIN_WEEKS = 3  # whole weeks of hours outside events needed to learn the profile
 
 
@@ -184,25 +189,30 @@ def expected_level(series: pd.Series, events: pd.DataFrame | None = None) -> pd.
     if float(np.nanstd(t.to_numpy()[outside])) == 0.0:
         frame.attrs.update(reason="constant", detail="the values do not vary outside events")
         return frame
-    fitted = _fit(t, ~outside)
+    held = outside & (np.arange(len(t)) // 24 % HELD_OUT_EVERY == HELD_OUT_EVERY // 2)
+    fitted = _fit(t, ~outside | held)
     residual = t.to_numpy() - fitted
-    screen = outside & (np.abs(residual) > SCREEN_Z * _mad(residual[outside]))
+    fitted_on = outside & ~held
+    screen = fitted_on & (np.abs(residual) > SCREEN_Z * _mad(residual[fitted_on]))
     if screen.any():
-        fitted = _fit(t, ~outside | screen)
+        fitted = _fit(t, ~fitted_on | screen)
         residual = t.to_numpy() - fitted
-    scale = _robust_scale(residual[outside])
+    scale = _robust_scale(residual[fitted_on])
     if scale == 0.0:
         frame.attrs.update(reason="constant", detail="the values follow their profile exactly")
         return frame
-    z = residual / scale
+    held_scale = _robust_scale(residual[held]) if held.sum() >= 2 * 24 else 0.0
+    held_scale = max(held_scale, scale)
+    scales = np.where(fitted_on | screen, scale, held_scale)
     frame["expected"] = special.inv_boxcox(fitted, power)
-    frame["low"] = special.inv_boxcox(fitted - 1.96 * scale, power)
-    frame["high"] = special.inv_boxcox(fitted + 1.96 * scale, power)
-    frame["z"] = z
+    frame["low"] = special.inv_boxcox(fitted - 1.96 * scales, power)
+    frame["high"] = special.inv_boxcox(fitted + 1.96 * scales, power)
+    frame["z"] = residual / scales
     frame.attrs.update(
         power=power,
         scale=scale,
-        n_scored=int(np.isfinite(z).sum()),
+        held_out_scale=held_scale,
+        n_scored=int(np.isfinite(frame["z"]).sum()),
         n_event_hours=int((grid["event"] >= 0).sum()),
     )
     return frame
