@@ -10,7 +10,9 @@ data limits, the statistics (in the ``_``-prefixed modules), and the wording of
 its finding (:mod:`.question`).
 
 - baselines: :mod:`.baseline` (each KPI against target), :mod:`.severity`;
-- series: :mod:`.trend`, :mod:`.changepoint`, :mod:`.anomaly`, :mod:`.forecast`;
+- series: :mod:`.trend`, :mod:`.changepoint`, :mod:`.forecast`; anomalies:
+  :mod:`.event_anomaly` (a cycle with its known events, on :mod:`.expected_level`,
+  what step 5 runs) and :mod:`.anomaly` (online, no calendar: the NAB benchmark);
 - load and events: :mod:`.capacity`, :mod:`.impact`, :mod:`.budget`;
 - tickets: :mod:`.concentration`, :mod:`.drivers` (with :mod:`.ticket_outcomes`);
 - actions: :mod:`.verification` (did an action work?);
@@ -36,6 +38,8 @@ __getattr__, _METHODS = exports(
     {
         "csi_helpers.analysis.anomaly": ("anomaly_episodes", "anomaly_scores", "detect_anomalies",
                                          "merge_episodes"),
+        "csi_helpers.analysis.event_anomaly": ("event_anomalies",),
+        "csi_helpers.analysis.expected_level": ("expected_level",),
         "csi_helpers.analysis.verification": ("before_after",),
         "csi_helpers.analysis.forecast": ("capacity_forecast", "forecast_frame"),
         "csi_helpers.analysis.capacity": ("capacity_threshold",),

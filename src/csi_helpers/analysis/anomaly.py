@@ -1,5 +1,11 @@
 """Anomaly episodes in a monitoring series: robust seasonal forecast, trailing robust scale.
 
+This is the online detector, for a series without a calendar of known events
+(the Numenta Anomaly Benchmark, ``benchmarks/bench_nab.py``). Step 5 reports a
+cycle's anomalies with :mod:`csi_helpers.analysis.event_anomaly`, which learns the
+expected level without the known events and gives each episode a calibrated
+p-value.
+
 Built for operational metrics (latency, CPU, request counts, error rates): few
 false alarms, no crash on gaps, repeated timestamps or NaN, and every score uses
 past data only, as an online monitor would (the one batch step is the choice of

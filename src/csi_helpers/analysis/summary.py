@@ -84,6 +84,7 @@ CHART_DESCRIPTIONS = {
     "trend": "Line chart of the daily {metric} with its 7-day mean and the trend line",
     "change_point": "Line chart of the daily {metric} with the level of each segment",
     "anomaly": "Line chart of the hourly {metric}; anomaly episodes shaded, peaks marked",
+    "event_episode": "Line chart of the hourly {metric}; anomaly episodes shaded, peaks marked",
     "capacity_threshold": "Scatter chart of hourly {metric} by utilisation with the knee marked",
     "event_impact": "Line chart of the hourly {metric} with the event windows shaded",
     "concentration": "Bar chart of the share of SLA breaches beside that of tickets by {dimension}",
@@ -110,8 +111,13 @@ METHODS = {
     "change_point": "Binary segmentation of the daily series over the previous cycle and this "
     "one; each split must pass a permutation test within weekdays that allows for "
     "day-to-day correlation (Bonferroni per round).",
-    "anomaly": "Robust seasonal forecast of each hourly series; hours whose robust z-score "
-    "(median absolute deviation) exceeds 3.5 are grouped into episodes.",
+    "anomaly": "Each hourly series against its expected level, a weekly seasonal-trend "
+    "decomposition (STL) fitted with the known events (campaigns, changes and the hours "
+    "after them, outages) set aside, on a scale where the spread does not grow with the "
+    "level; an episode is reported when a deviation this large would occur by chance in "
+    "at most α of cycles of this length (analysis.alpha; Šidák bound over the hours).",
+    "event_episode": "The same model's episodes that fall inside a known event: attributed "
+    "to that event (its id and name kept) rather than reported as anomalies.",
     "capacity_threshold": "Broken-stick regression of latency and error rate on utilisation; "
     "the knee tested with a wild-bootstrap sup-F test, its interval by bootstrap.",
     "event_impact": "Each hourly KPI during campaigns and changes against the same weekday and "

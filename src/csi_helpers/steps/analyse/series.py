@@ -28,7 +28,7 @@ from csi_helpers.steps.analyse.inputs import (
     slug,
     with_coverage,
 )
-from csi_helpers.steps.analyse.tables import capacity_limit, event_windows
+from csi_helpers.steps.analyse.tables import capacity_limit, event_windows, known_events
 
 __all__ = [
     "analyse_anomalies",
@@ -154,9 +154,14 @@ def analyse_peaks(ctx: StepContext, inputs: Inputs) -> list[Finding]:
 
 
 def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
-    """Anomaly episodes in the hourly monitoring series (load, latency, errors)."""
-    from csi_helpers.analysis.anomaly import detect_anomalies
+    """Anomaly episodes in the hourly monitoring series (load, latency, errors).
 
+    The expected level is learned without the known events (:func:`known_events`);
+    episodes inside an event are attributed to it (kind ``"event_episode"``).
+    """
+    from csi_helpers.analysis.event_anomaly import event_anomalies
+
+    events = known_events(ctx)
     findings = []
     for column in ("requests", "latency_p95_ms", "error_rate"):
         if not present(inputs.hourly, column):
@@ -166,15 +171,17 @@ def analyse_anomalies(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         found = guarded(
             "anomaly",
             metric,
-            detect_anomalies,
+            event_anomalies,
             series,
+            events,
             metric=metric,
             unit=unit,
+            alpha=ctx.params.analysis.alpha,
             max_findings=ctx.params.analysis.max_anomalies,
         )
         path = None
-        if any(f.is_finding for f in found):  # the reported episodes, as the findings hold them
-            episodes = pd.DataFrame([f.evidence for f in found if f.is_finding])
+        if any(f.kind == "anomaly" for f in found):  # the anomalies, as the findings hold them
+            episodes = pd.DataFrame([f.evidence for f in found if f.kind == "anomaly"])
             for when in ("start", "end", "peak_at"):
                 episodes[when] = pd.to_datetime(episodes[when], utc=True)
             fig = charts.anomaly_chart(series, episodes, title=metric.capitalize(), unit=unit)

@@ -41,6 +41,7 @@ __all__ = [
     "capacity_limit",
     "event_windows",
     "hourly_monitoring",
+    "known_events",
 ]
 
 
@@ -309,3 +310,41 @@ def analyse_error_budgets(ctx: StepContext, inputs: Inputs) -> list[Finding]:
                 f = save_finding_figure(ctx, f, f"error_budget_{slug(r.kpi_id)}", fig)
             findings.append(assess(f, card))
     return findings
+
+
+def known_events(ctx: StepContext) -> pd.DataFrame:
+    """Every known event of the sources as one table: calendar windows, changes, outages.
+
+    A change's window runs on for ``analysis.change_window_hours`` after its end.
+    Rows come calendar windows first, then outages, then changes, so where windows
+    overlap an hour is attributed to the campaign before the outage it may have
+    caused, and to an outage before a change's after-window. The columns are
+    :data:`csi_helpers.analysis.expected_level.EVENT_COLUMNS`: ``start``, ``end``,
+    ``event_id``, ``name`` and ``kind`` (``"calendar"``, ``"changes"`` or ``"downtime"``).
+    """
+    after = pd.Timedelta(hours=ctx.params.analysis.change_window_hours)
+    parts = []
+    for source in ctx.params.sources:
+        if source.kind not in ("calendar", "changes", "downtime"):
+            continue
+        table = ctx.read_table(catalogue.canonical_table(source.name))
+        if source.kind == "calendar":
+            ids, names, start, end = table["event_id"], table["name"], table["start"], table["end"]
+        elif source.kind == "changes":
+            ids = table["change_id"]
+            names = "change " + ids.astype(str)
+            start = table["actual_start"].fillna(table["planned_start"])
+            end = table["actual_end"].fillna(table["planned_end"]).fillna(start) + after
+        else:
+            ids, start, end = table["outage_id"], table["start"], table["end"]
+            names = "outage " + ids.astype(str)
+        parts.append(
+            pd.DataFrame(
+                {"start": start, "end": end, "event_id": ids, "name": names, "kind": source.kind}
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["start", "end", "event_id", "name", "kind"])
+    events = pd.concat(parts, ignore_index=True)
+    order = events["kind"].map({"calendar": 0, "downtime": 1, "changes": 2})
+    return events.iloc[order.argsort(kind="stable")].reset_index(drop=True)
