@@ -20,10 +20,10 @@ import pandas as pd
 
 from csi_helpers.analysis.findings import Finding, format_p, no_finding
 
-__all__ = ["MIN_TREND_DAYS", "shifts_within", "trend_or_shift"]
+__all__ = ["MIN_TREND_POINTS", "shifts_within", "trend_or_shift"]
 
-#: Fewest days after a shift on which a trend is tested again (four weekly seasons).
-MIN_TREND_DAYS = 28
+#: Fewest values after a shift on which a trend is tested again (four weeks of days).
+MIN_TREND_POINTS = 28
 
 
 def shifts_within(
@@ -35,7 +35,11 @@ def shifts_within(
 
 
 def trend_or_shift(
-    series: pd.Series, shifts: list[Finding], test: Callable[[pd.Series], Finding]
+    series: pd.Series,
+    shifts: list[Finding],
+    test: Callable[[pd.Series], Finding],
+    *,
+    min_points: int = MIN_TREND_POINTS,
 ) -> Finding:
     """The trend finding of ``series`` given the level shifts reported inside its span.
 
@@ -44,6 +48,7 @@ def trend_or_shift(
         shifts: Change-point findings of the same series dated inside its span
             (:func:`shifts_within`).
         test: The trend test, called on ``series`` or on the days since the last shift.
+        min_points: Fewest values since the last shift to test a trend on them.
 
     Returns:
         ``test(series)`` when there is no shift; otherwise the trend since the last
@@ -65,7 +70,7 @@ def trend_or_shift(
         "to a straight line)"
     )
     evidence = {"explained_by": [f.id for f in shifts], "since": last.evidence["date"]}
-    if after.notna().sum() >= MIN_TREND_DAYS:
+    if after.notna().sum() >= min_points:
         within = test(after)
         if within.is_finding:
             return dataclasses.replace(
@@ -74,11 +79,11 @@ def trend_or_shift(
                 evidence={**within.evidence, **evidence},
             )
         why = (
-            f"and the {after.notna().sum()} days since show no trend of their own "
+            f"and the {after.notna().sum()} values since show no trend of their own "
             f"({format_p(within.p_value) if within.p_value is not None else 'not testable'})"
         )
     else:
-        why = f"and the {after.notna().sum()} days since are too few to test a trend on"
+        why = f"and the {after.notna().sum()} values since are too few to test a trend on"
     whole = test(series)
     return no_finding(
         analysis="trend",

@@ -8,14 +8,16 @@ finding's severity here, with one rule:
 * The finding is linked to the KPI entries its metric bears on (:data:`METRIC_KPIS`:
   daily p95 latency bears on the ``latency_p95`` KPI, load on ``peak_utilisation``,
   SLA breaches on ``sla_compliance`` ...).
-* The finding *worsens* its KPIs when its effect moves the metric the bad way (every
-  metric step 5 analyses is better when lower: load, latency, errors, incidents,
-  downtime, breaches) or when its kind is bad news by nature (a capacity knee, a
-  concentration of breaches, an anomaly episode).
+* The finding *worsens* its KPIs when its effect moves the metric the bad way (a
+  rise for load, latency, errors, incidents, downtime, breaches, time to resolve
+  and backlog; a fall for SLA compliance, :data:`HIGHER_IS_BETTER`) or when its
+  kind is bad news by nature (a capacity knee, a concentration of breaches, an
+  anomaly episode).
 * A worsening finding is **high** when a linked KPI is red, **medium** otherwise; an
   improving one is **low**. Target gaps take their RAG colour (red high, amber
   medium, green low). Capacity forecasts and error budgets are judged against their
-  own limit by their method, and keep that severity.
+  own limit by their method, and a weekly peak describes the load's shape: they
+  keep the severity their method gave.
 """
 
 from __future__ import annotations
@@ -29,21 +31,43 @@ from csi_helpers.analysis.findings import Finding
 
 #: Analysed metric (a series column or outcome) → KPI library ids it bears on.
 METRIC_KPIS: dict[str, tuple[str, ...]] = {
-    "requests": ("peak_utilisation", "mean_utilisation", "hours_above_utilisation"),
-    "utilisation": ("peak_utilisation", "mean_utilisation", "hours_above_utilisation"),
-    "peak_utilisation": ("peak_utilisation", "hours_above_utilisation"),
-    "latency_p95_ms": ("latency_p95", "latency_p99", "error_budget_remaining"),
+    "requests": (
+        "peak_utilisation",
+        "utilisation_p99",
+        "mean_utilisation",
+        "hours_above_utilisation",
+    ),
+    "utilisation": (
+        "peak_utilisation",
+        "utilisation_p99",
+        "mean_utilisation",
+        "hours_above_utilisation",
+    ),
+    "peak_utilisation": ("peak_utilisation", "utilisation_p99", "hours_above_utilisation"),
+    "latency_p95_ms": (
+        "latency_p95",
+        "latency_p95_of_interval_p95",
+        "latency_p99",
+        "error_budget_remaining",
+    ),
     "error_rate": ("error_rate", "error_budget_remaining"),
     "incidents": ("incident_volume", "backlog"),
     "downtime_min": ("downtime_minutes", "availability", "availability_from_samples"),
     "breached": ("sla_compliance", "sla_error_budget_remaining"),
+    # the weekly ticket KPIs (steps.analyse.tickets), by library id
+    "mean_time_to_resolve": ("mean_time_to_resolve",),
+    "sla_compliance": ("sla_compliance",),
+    "backlog": ("backlog",),
 }
+
+#: Analysed metrics that are better when higher: a fall worsens them.
+HIGHER_IS_BETTER = frozenset({"sla_compliance"})
 
 #: Kinds that are bad news whatever the sign of their effect.
 ALWAYS_WORSE = frozenset({"capacity_threshold", "concentration", "anomaly", "drivers"})
 
 #: Kinds whose method judges severity against its own limit.
-SELF_JUDGED = frozenset({"capacity_forecast", "error_budget"})
+SELF_JUDGED = frozenset({"capacity_forecast", "error_budget", "seasonal_peak"})
 
 _RAG_SEVERITY = {"red": "high", "amber": "medium", "green": "low", "grey": "info"}
 
@@ -100,6 +124,7 @@ def assess(finding: Finding, card: pd.DataFrame, *, series: str | None = None) -
     }
     if finding.kind in SELF_JUDGED:
         return dataclasses.replace(finding, evidence=evidence)
-    worsens = finding.kind in ALWAYS_WORSE or (finding.effect or 0) > 0
+    sign = -1 if key in HIGHER_IS_BETTER else 1
+    worsens = finding.kind in ALWAYS_WORSE or sign * (finding.effect or 0) > 0
     severity = ("high" if status == "red" else "medium") if worsens else "low"
     return dataclasses.replace(finding, severity=severity, evidence=evidence)

@@ -17,7 +17,9 @@ import pandas as pd
 from csi_helpers.actions import recommendations
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.errors import DataError
+from csi_helpers.kpis.base import KpiResult
 from csi_helpers.params import Params, Source
+from csi_helpers.params.models import Kpi
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.runfolder.parquet import read_lean
 from csi_helpers.tables import catalogue
@@ -31,6 +33,7 @@ __all__ = [
     "engine_tables",
     "first_source",
     "kpi_table",
+    "measure_entry",
     "pauses_table",
     "prepare_sources",
     "read_findings",
@@ -100,6 +103,31 @@ def kpi_table(
     table = read_lean(ctx.log_input(path), columns=columns)
     table_kind = "tickets" if kind == "tickets" else source.kind
     return check_read(table_kind, table, where=path)
+
+
+def measure_entry(
+    ctx: StepContext,
+    entry: Kpi,
+    table: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    pauses: pd.DataFrame | None = None,
+) -> KpiResult:
+    """A KPI entry of the params over ``[start, end)``, as its entry defines it.
+
+    Its scope, options, service calendar and (with ``pause_clock``) the pauses:
+    step 4 measures the cycle with it and step 5 the weeks.
+    """
+    from csi_helpers.kpis import get_definition
+    from csi_helpers.processing.scope import apply_scope
+
+    reserved = {"calendar": ctx.params.calendar(entry.calendar)}
+    if entry.pause_clock and pauses is not None:
+        reserved["pauses"] = pauses
+    return get_definition(entry.kpi)(
+        apply_scope(table, entry.scope), start=start, end=end, options=entry.options, **reserved
+    )
 
 
 def pauses_table(ctx: StepContext) -> pd.DataFrame | None:

@@ -24,7 +24,6 @@ from csi_helpers.kpis import get_definition
 from csi_helpers.params import Source
 from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
-from csi_helpers.processing.scope import apply_scope
 from csi_helpers.processing.validate import canonical_chunks
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.runfolder.parquet import CHUNK_ROWS, ParquetSink, iter_table
@@ -32,6 +31,7 @@ from csi_helpers.steps.common import (
     engine_tables,
     first_source,
     kpi_table,
+    measure_entry,
     pauses_table,
     ticket_table,
 )
@@ -147,12 +147,7 @@ def kpi_values(
         key = (row.source, d.source_kind)
         if key not in tables:
             tables[key] = kpi_table(ctx, row.source, d.source_kind)
-        reserved = {"calendar": ctx.params.calendar(k.calendar)}
-        if k.pause_clock and pauses is not None:
-            reserved["pauses"] = pauses
-        result = d(
-            apply_scope(tables[key], k.scope), start=start, end=end, options=k.options, **reserved
-        )
+        result = measure_entry(ctx, k, tables[key], start=start, end=end, pauses=pauses)
         uses[key] -= 1
         if not uses[key]:
             del tables[key]  # read once, kept while an entry still needs it

@@ -13,7 +13,8 @@ never stops the step; a programming error (a wrong option) still does.
 
 - :mod:`~csi_helpers.steps.analyse.inputs`: what the step reads once, and the guard;
 - :mod:`~csi_helpers.steps.analyse.series`: analyses of the hourly and daily series;
-- :mod:`~csi_helpers.steps.analyse.tables`: analyses of the canonical tables' rows.
+- :mod:`~csi_helpers.steps.analyse.tables`: analyses of the canonical tables' rows;
+- :mod:`~csi_helpers.steps.analyse.tickets`: the ticket KPIs week by week.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from csi_helpers.steps.analyse.tables import (
     analyse_drivers,
     analyse_error_budgets,
 )
+from csi_helpers.steps.analyse.tickets import analyse_ticket_kpis
 from csi_helpers.tables import catalogue
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "analyse_forecast",
     "analyse_kpis",
     "analyse_peaks",
+    "analyse_ticket_kpis",
     "analyse_trends",
     "guarded",
     "load_inputs",
