@@ -61,6 +61,7 @@ ANALYSES = (
     "analyse_change_points",
     "analyse_trends",
     "analyse_peaks",
+    "analyse_ticket_kpis",
     "analyse_anomalies",
     "analyse_capacity",
     "analyse_events",
