@@ -147,7 +147,13 @@ def _ticket_rate(index: pd.DatetimeIndex) -> np.ndarray:
 def _incidents(
     rng: np.random.Generator, index: pd.DatetimeIndex, template: pd.DataFrame, *, rate: np.ndarray
 ) -> pd.DataFrame:
-    """Demo tickets moved to Poisson opening times, ``made_sla`` shuffled."""
+    """Demo tickets moved to Poisson opening times, ``made_sla`` shuffled.
+
+    Only resolved demo tickets are copied: a copy of a ticket still open at the demo
+    data's end would never be resolved wherever it lands, and the copies would pile
+    up into a backlog that grows through the cycle (a true trend, not a null).
+    """
+    template = template[template["resolved_at"].notna()]
     counts = rng.poisson(rate)
     hour = np.repeat(index.to_numpy(), counts)
     opened = pd.DatetimeIndex(hour).tz_localize(None).tz_localize("UTC") + pd.to_timedelta(
