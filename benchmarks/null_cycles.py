@@ -22,7 +22,8 @@ chance); outages (Poisson, 16 a cycle) fall at random hours.
 **Planted effects** (:data:`PLANTS`), none of which the demo uses, each on the
 ``calendar`` family: a latency knee at 60 % utilisation, a step in daily incidents
 (+50 % from 20 May), a jump in MTTR (resolution times × 1.6 from 13 May), an error
-rate raised by 50 % only during campaigns, and load halved on one day (13 May,
+rate raised by 50 % only during campaigns, and load halved on one day (the first from
+13 May that no campaign or change window touches,
 08–22 h). Each returns the truth to check the reported location and size against.
 """
 
@@ -285,12 +286,33 @@ def campaign_errors(cycle: Cycle, rng: np.random.Generator) -> None:
     cycle.truth = {"location": "campaigns", "size": CAMPAIGN_ERROR_FACTOR - 1}
 
 
+def _quiet_day(cycle: Cycle, stamp: pd.DatetimeIndex) -> pd.Timestamp:
+    """The first day from :data:`DROP_DAY` whose drop hours no known event touches.
+
+    Step 5 attributes an episode inside a campaign, or a change and the day after it,
+    to that event; the calendar family has a change on most working days, so a drop on
+    a fixed day would mostly test the attribution, not the detection.
+    """
+    changes = cycle.tables["changes"]
+    start = changes["actual_start"].fillna(changes["planned_start"])
+    windows = [(s, s + pd.Timedelta(hours=24) + pd.Timedelta(hours=4)) for s in start]
+    campaigns = cycle.tables["campaigns"]
+    windows += list(zip(campaigns["start"], campaigns["end"], strict=True))
+    first, last = DROP_HOURS
+    for day in pd.date_range(DROP_DAY, stamp.max().normalize(), freq="D"):
+        lo, hi = day + pd.Timedelta(hours=first), day + pd.Timedelta(hours=last + 1)
+        if not any(s < hi and e > lo for s, e in windows if pd.notna(s)):
+            return day
+    return DROP_DAY
+
+
 def load_drop(cycle: Cycle, rng: np.random.Generator) -> None:
-    """Load halves on 13 May from 08:00 to 22:59."""
+    """Load halves from 08:00 to 22:59 on the first day from 13 May free of known events."""
     mon = cycle.tables["monitoring"]
     stamp = pd.DatetimeIndex(mon["timestamp"])
     first, last = DROP_HOURS
-    hit = (stamp.normalize() == DROP_DAY) & (stamp.hour >= first) & (stamp.hour <= last)
+    day = _quiet_day(cycle, stamp)
+    hit = (stamp.normalize() == day) & (stamp.hour >= first) & (stamp.hour <= last)
     before = mon["requests"].astype(float)
     after = np.where(hit, np.rint(before * DROP_FACTOR), before)
     cycle.tables["monitoring"] = mon.assign(
@@ -298,7 +320,7 @@ def load_drop(cycle: Cycle, rng: np.random.Generator) -> None:
     ).astype(mon.dtypes.to_dict())
     drop = pd.Series(after - before, index=stamp)
     cycle.truth = {
-        "location": (DROP_DAY + pd.Timedelta(hours=first), DROP_DAY + pd.Timedelta(hours=last + 1)),
+        "location": (day + pd.Timedelta(hours=first), day + pd.Timedelta(hours=last + 1)),
         "size": drop[hit].to_dict(),
     }
 

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 
 from csi_helpers.chain.kernels.spec import kernel_manager_class
 from csi_helpers.chain.runner import run_cycle
-from csi_helpers.demo import planted_truths
+from csi_helpers.demo import planted_truths, scenario
 from csi_helpers.params import load_params
 from csi_helpers.runfolder.layout import STEPS
 from csi_helpers.runfolder.manifest import read_manifest
@@ -156,6 +156,19 @@ def test_step_5_recovers_the_planted_campaign_effect_and_trend_in_both_cycles(de
         slope = truths.trend_slope_requests_per_day_per_day
         assert trend["ci_low"] <= slope <= trend["ci_high"]
         assert (result.run_dir / uplift["figure"]).is_file()
+
+
+def test_the_planted_friday_evening_peak_is_stated_in_both_cycles(demo_runs):
+    """The demo's load peaks on Friday 18-22 h (``FRIDAY_EVENING_FACTOR`` on every Friday
+    evening); campaign hours are set aside so that Q2's Friday campaigns do not make it."""
+    first_hour, last_hour = scenario.EVENING_PEAK_HOURS
+    for result in demo_runs[1:]:
+        [peak] = findings_of(result, "seasonal_peak", metric="request load")
+        assert peak["evidence"]["weekday"] == "Friday"
+        assert peak["evidence"]["hours"] == list(range(first_hour, last_hour + 1))
+        # against other days' same hours, whose shape and weekly factors differ a little
+        assert peak["ci_low"] > 10 and peak["p_value"] < 0.01
+        assert "Friday 18:00–23:00" in peak["statement"]
 
 
 def test_no_anomaly_in_either_cycle_and_campaign_spikes_are_attributed(demo_runs):

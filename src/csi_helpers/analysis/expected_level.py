@@ -30,7 +30,10 @@ campaigns and other calendar windows, changes and the hours after them, outages.
    family an "anomaly". So one day in
    :data:`HELD_OUT_EVERY` outside events is left out of the fit like an event, and
    the standard deviation of its residuals within :data:`SCREEN_Z` MADs (never less
-   than the fitted hours' own) scores every hour.
+   than the fitted hours' own) scores every hour. Event hours, in runs of a day or
+   more that the fit bridges, lie further still: their scale is widened by the robust
+   spread (MAD about their median, so an event that moves all its hours or a few of
+   them does not widen it) of their own z-scores when it is above one.
 
 Every hour with a value, events included, gets a z-score ``(value − expected) /
 scale`` on the transformed axis: within events it measures how far the event moved
@@ -211,6 +214,11 @@ def expected_level(series: pd.Series, events: pd.DataFrame | None = None) -> pd.
     held_scale = _robust_scale(residual[held]) if held.sum() >= 2 * 24 else 0.0
     held_scale = max(held_scale, scale)
     scales = np.full(len(t), held_scale)
+    inside = (grid["event"].to_numpy() >= 0) & y.notna().to_numpy()
+    if inside.sum() >= 2 * 24:  # event hours are further from the fit than held-out days
+        event_z = residual[inside] / held_scale
+        spread = _mad(event_z - np.median(event_z))
+        scales[inside] *= max(1.0, spread)
     frame["expected"] = special.inv_boxcox(fitted, power)
     frame["low"] = special.inv_boxcox(fitted - 1.96 * scales, power)
     frame["high"] = special.inv_boxcox(fitted + 1.96 * scales, power)
