@@ -35,7 +35,10 @@ campaigns and other calendar windows, changes and the hours after them, outages.
    spread (MAD about their median, so an event that moves all its hours or a few of
    them does not widen it) of their own z-scores when it is above one.
 
-Every hour with a value, events included, gets a z-score ``(value − expected) /
+An hour of the week seen outside events in fewer than :data:`MIN_SEEN` weeks (a
+Friday evening when campaigns go out on most Fridays) has no known level: its hours
+get no z-score, neither as anomalies nor inside events. Every other hour with a
+value, events included, gets a z-score ``(value − expected) /
 scale`` on the transformed axis: within events it measures how far the event moved
 the series from what it would have been without it.
 """
@@ -57,6 +60,7 @@ POWERS = (0.0, 0.5, 1.0)  # Box-Cox powers the spread picks from: log, square ro
 EVENT_COLUMNS = ("start", "end", "event_id", "name", "kind")
 HELD_OUT_EVERY = 8  # one day in 8 outside events is left out of the fit to measure its error
 MIN_WEEKS = 3  # whole weeks of hours outside events needed to learn the profile
+MIN_SEEN = 3  # an hour of the week seen outside events in fewer weeks has no known level
 
 
 def event_hours(index: pd.DatetimeIndex, events: pd.DataFrame | None) -> np.ndarray:
@@ -166,9 +170,9 @@ def expected_level(series: pd.Series, events: pd.DataFrame | None = None) -> pd.
         value ± 1.96 scales, back on the series' scale), ``z`` (NaN where the value
         is missing) and ``event`` (row number in ``events``, −1 outside events).
         ``attrs`` holds ``power`` (the Box-Cox power), ``scale`` (on the
-        transformed axis), ``n_scored`` and ``n_event_hours``; or, when the series
-        cannot be fitted, only ``reason`` (``"too_short"`` or ``"constant"``) and
-        ``detail``, with ``expected`` and ``z`` all NaN.
+        transformed axis), ``n_scored``, ``n_event_hours`` and ``n_unknown_hours``;
+        or, when the series cannot be fitted, only ``reason`` (``"too_short"`` or
+        ``"constant"``) and ``detail``, with ``expected`` and ``z`` all NaN.
 
     Raises:
         TypeError: If ``series`` is not a numeric Series with a DatetimeIndex.
@@ -222,8 +226,11 @@ def expected_level(series: pd.Series, events: pd.DataFrame | None = None) -> pd.
     frame["expected"] = special.inv_boxcox(fitted, power)
     frame["low"] = special.inv_boxcox(fitted - 1.96 * scales, power)
     frame["high"] = special.inv_boxcox(fitted + 1.96 * scales, power)
-    frame["z"] = residual / scales
+    how = y.index.day_of_week * 24 + y.index.hour
+    seen = np.bincount(how[outside], minlength=PERIOD)[how]
+    frame["z"] = np.where(seen >= MIN_SEEN, residual / scales, np.nan)
     frame.attrs.update(
+        n_unknown_hours=int(np.count_nonzero(seen < MIN_SEEN)),
         power=power,
         scale=scale,
         held_out_scale=held_scale,
