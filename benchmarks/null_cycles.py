@@ -318,7 +318,7 @@ def load_drop(cycle: Cycle, rng: np.random.Generator) -> None:
     cycle.tables["monitoring"] = mon.assign(
         requests=after, utilisation=np.round(after / CAPACITY, 4)
     ).astype(mon.dtypes.to_dict())
-    drop = pd.Series(after - before, index=stamp)
+    drop = pd.Series(after - before.to_numpy(), index=stamp)
     cycle.truth = {
         "location": (day + pd.Timedelta(hours=first), day + pd.Timedelta(hours=last + 1)),
         "size": drop[hit].to_dict(),
