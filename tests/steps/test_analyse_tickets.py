@@ -88,10 +88,12 @@ def test_weekly_values_are_the_kpi_over_each_week(monkeypatch):
     start, end = PARAMS.cycle_window()
     weekly = step.weekly_values(ctx, entry, table, start=start, end=end)
     assert len(weekly) == 13 and weekly.index[0] == pd.Timestamp("2026-07-01")
-    first = table[(table["resolved_at"] >= start) & (table["resolved_at"] < start + step.WEEK)]
+    # the tickets opened in the week (all resolved by then), as the KPI with that scope
+    first = table[(table["opened_at"] >= start) & (table["opened_at"] < start + step.WEEK)]
     by_hand = ((first["resolved_at"] - first["opened_at"]).dt.total_seconds() / 3600).mean()
     assert weekly.iloc[0] == pytest.approx(by_hand)
-    week = measure_entry(ctx, entry, table, start=start, end=start + step.WEEK)
+    cohort = entry.model_copy(update={"options": {"scope": "opened_in_period"}})
+    week = measure_entry(ctx, cohort, table, start=start, end=start + step.WEEK)
     assert weekly.iloc[0] == week.value
 
 

@@ -25,7 +25,7 @@ from csi_helpers.runfolder.context import StepContext
 from csi_helpers.steps.analyse.inputs import Inputs, guarded, save_figure, slug
 from csi_helpers.steps.common import measure_entry, pauses_table, ticket_table
 
-__all__ = ["MIN_TICKETS", "TICKET_KPIS", "analyse_ticket_kpis", "weekly_values"]
+__all__ = ["COHORT_KPIS", "MIN_TICKETS", "TICKET_KPIS", "analyse_ticket_kpis", "weekly_values"]
 
 #: Library KPIs followed week by week.
 TICKET_KPIS = ("mean_time_to_resolve", "sla_compliance", "backlog")
@@ -35,6 +35,10 @@ MIN_TICKETS = 5
 #: near the data's end) is missing: its value would be biased towards quick tickets.
 MAX_LEFT_OUT = 0.1
 WEEK = pd.Timedelta(days=7)
+#: Time KPIs measured per week of opening (the cohort) unless the entry sets ``scope``:
+#: a change in how tickets are handled then shows from the week it starts, not spread
+#: over the weeks its slow tickets are resolved in.
+COHORT_KPIS = frozenset({"mean_time_to_resolve"})
 
 
 def weekly_values(
@@ -48,10 +52,14 @@ def weekly_values(
 ) -> pd.Series:
     """The KPI entry over each whole week from ``start`` (weeks ending by ``end``).
 
-    Indexed by each week's first day (timezone-naive, as the daily series); a week
+    Mean time to resolve is measured on the tickets opened in the week
+    (:data:`COHORT_KPIS`). Indexed by each week's first day (timezone-naive, as the
+    daily series); a week
     whose value rests on fewer than :data:`MIN_TICKETS` records, or leaves out
     more than :data:`MAX_LEFT_OUT` of them, is NaN.
     """
+    if entry.kpi in COHORT_KPIS and "scope" not in entry.options:
+        entry = entry.model_copy(update={"options": {**entry.options, "scope": "opened_in_period"}})
     weeks = pd.date_range(start, end - WEEK, freq="7D")
     values = []
     for first in weeks:
