@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from csi_helpers.analysis.findings import Finding
+from csi_helpers.analysis.findings import Finding, no_finding
 from csi_helpers.analysis.severity import assess
 from csi_helpers.kpis import get_definition
 from csi_helpers.params.models import Kpi
@@ -93,6 +93,9 @@ def analyse_ticket_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         series = weekly_values(
             ctx, entry, tickets, start=min(first_day, start), end=end, pauses=pauses
         )
+        if series.empty:  # a cycle shorter than a week
+            findings += [_no_week(analysis, metric, unit) for analysis in ("change_point", "trend")]
+            continue
         options = {"metric": metric, "unit": unit, "alpha": a.alpha}
         shifts = guarded(
             "change_point", metric, change_points, series, **options,
@@ -110,3 +113,15 @@ def analyse_ticket_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
             f = f.with_figure(path) if path and f.is_finding else f
             findings.append(assess(f, inputs.card, series=entry.kpi))
     return findings
+
+
+def _no_week(analysis: str, metric: str, unit: str) -> Finding:
+    """The record of a weekly analysis on a cycle that holds no whole week."""
+    return no_finding(
+        analysis=analysis,
+        metric=metric,
+        reason="too_short",
+        detail=f"{metric}: the cycle is too short, it holds no whole week",
+        method=f"{analysis} on weekly values",
+        unit=unit,
+    )
