@@ -16,8 +16,8 @@ finding's severity here, with one rule:
 * A worsening finding is **high** when a linked KPI is red, **medium** otherwise; an
   improving one is **low**. Target gaps take their RAG colour (red high, amber
   medium, green low). Capacity forecasts and error budgets are judged against their
-  own limit by their method, and a weekly peak describes the load's shape: they
-  keep the severity their method gave.
+  own limit by their method, and keep that severity. A weekly peak is load above
+  the mean where capacity is needed most: it ranks with the utilisation KPIs.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ HIGHER_IS_BETTER = frozenset({"sla_compliance"})
 ALWAYS_WORSE = frozenset({"capacity_threshold", "concentration", "anomaly", "drivers"})
 
 #: Kinds whose method judges severity against its own limit.
-SELF_JUDGED = frozenset({"capacity_forecast", "error_budget", "seasonal_peak"})
+SELF_JUDGED = frozenset({"capacity_forecast", "error_budget"})
 
 _RAG_SEVERITY = {"red": "high", "amber": "medium", "green": "low", "grey": "info"}
 
