@@ -329,7 +329,9 @@ def headings_beside_figures(report: ReportHtml, pages: list[tuple[object, str]])
         above = IMAGE.join(pages[page][1].split(IMAGE)[: nth + 1])
         if squeeze(heading)[:40] not in above:
             problems.append(f"figure under {heading[:60]!r} is on page {page + 1} without it")
-    headings = {squeeze(t)[-30:] for k, t in report.outline if k == "heading"}
+    # the end of each heading, long enough that a table cell sharing a method's name
+    # ("... (seasonal Mann-Kendall, period 7)") is not taken for it
+    headings = {squeeze(t)[-80:] for k, t in report.outline if k == "heading"}
     for number, (_, text) in enumerate(pages[:-1]):
         tail = text.rsplit(IMAGE, 1)[-1]
         if any(tail.endswith(h) for h in headings if h):
@@ -346,6 +348,18 @@ def test_heading_check_finds_a_figure_pushed_away_from_its_heading():
         "figure under '1. Downtime doubled' is on page 2 without it",
         "page 1 ends with a heading: 'Intro1.Downtimedoubled'",
     ]
+
+
+def test_heading_check_does_not_take_a_cell_with_the_same_ending_for_the_heading():
+    heading = "1. daily requests is increasing: +7 % over 90 days (seasonal Mann-Kendall, period 7)"
+    report = ReportHtml(outline=[("heading", heading), ("figure", "")])
+    cell = "no significant trend in daily incidents (seasonal Mann-Kendall, period 7)"
+    pages = [
+        ((595.0, 842.0), squeeze(f"{heading} text{IMAGE}")),
+        ((595.0, 842.0), squeeze(f"Appendix {cell}")),
+        ((595.0, 842.0), "end"),
+    ]
+    assert headings_beside_figures(report, pages) == []
 
 
 @pytest.mark.slow
