@@ -49,6 +49,11 @@ import numpy as np
 import pandas as pd
 
 from csi_helpers.analysis import checks
+from csi_helpers.analysis._forecast_evidence import (
+    forecast_evidence,
+    forecast_notes,
+    latest_capacity,
+)
 from csi_helpers.analysis._peak_model import (
     MIN_DAYS_PER_WEEKDAY,
     MIN_HOURS_PER_DAY,
@@ -60,8 +65,6 @@ from csi_helpers.analysis._peak_model import (
     daily_peaks,
     event_days,
     fit_trend,
-    forecast_evidence,
-    latest_capacity,
     screen_spikes,
 )
 from csi_helpers.analysis.findings import Finding, format_number, format_p
@@ -331,7 +334,7 @@ def _answer(
     )
     growth = f"{per_30}; {format_p(p)})"
     share_now = f"{current / cap * 100:.0f} % of the {format_number(cap)} {unit} capacity"
-    tail = "".join(f"; {note}" for note in _notes(fit, evidence, changes))
+    tail = "".join(f"; {note}" for note in forecast_notes(fit, evidence, changes))
     if current >= evidence["threshold_level"]:
         change = "grows" if fit.slope > 0 else "changes"
         return asked.finding(
@@ -361,32 +364,6 @@ def _answer(
         )
     reaches = f"{pct} of the {format_number(cap)} {unit} capacity"
     return _crossing(asked, fit, evidence, growth=growth, reaches=reaches, tail=tail)
-
-
-def _notes(fit: Fit, evidence: dict[str, Any], changes: list[dict[str, Any]]) -> list[str]:
-    """Event and spike days left out, and changes of capacity, for the end of the statement."""
-    notes, cap = [], evidence["capacity"]
-    if fit.evidence["n_event_days"]:
-        uplift = fit.evidence["event_uplift_median"]
-        on_event_days = evidence["crossing_date_on_event_days"]
-        reach = f", from {on_event_days} on such days" if uplift > 0 and on_event_days else ""
-        notes.append(
-            f"{fit.evidence['n_event_days']} days of known events (median {uplift * 100:+.0f} %"
-            f"{reach}) set aside"
-        )
-    if fit.evidence["n_spike_days"]:
-        notes.append(
-            f"{fit.evidence['n_spike_days']} spike days (median "
-            f"{fit.evidence['spike_uplift_median'] * 100:+.0f} %) left out of the fit"
-        )
-    if len(changes) == 1:
-        notes.append(
-            f"capacity changed from {format_number(changes[0]['from'])} to "
-            f"{format_number(cap)} on {changes[0]['at']:%Y-%m-%d}; the latest level is used"
-        )
-    elif changes:
-        notes.append(f"capacity changed {len(changes)} times; the latest level is used")
-    return notes
 
 
 def _crossing(
