@@ -40,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from null_cycles import FAMILIES, PLANTS, Cycle, null_cycle, planted_cycle
 
@@ -224,9 +225,9 @@ def check_load_drop(records: list[Finding], truth: dict[str, Any]) -> dict[str, 
         start, end = pd.Timestamp(f.evidence["start"]), pd.Timestamp(f.evidence["end"])
         return start < last and end >= first
 
-    def sized(f: Finding) -> bool:
-        drop = truth["size"].get(pd.Timestamp(f.evidence.get("peak_at")))
-        return drop is not None and _inside(f, drop)
+    def sized(f: Finding) -> bool:  # the episode's effect is its mean over its hours
+        hours = pd.date_range(f.evidence["start"], f.evidence["end"], freq="h")
+        return _inside(f, float(np.mean([truth["size"].get(h, 0.0) for h in hours])))
 
     return _verdict(hits, located, sized)
 

@@ -119,6 +119,30 @@ def test_a_load_drop_on_one_day_outside_events_is_found_where_it_is() -> None:
     assert "fell to" in f.statement and "expected by chance" in f.statement
 
 
+def test_an_episode_is_sized_by_its_mean_over_its_hours_and_the_interval_holds_it() -> None:
+    """A 40 % drop over 15 hours on 30 seeds: the effect is the mean of value minus
+    expected over the episode's hours, and its interval holds the mean planted drop over
+    those hours in at least 25 of 30 seeds (a 95 % interval falls below that with
+    chance < 1 %). Measured: 30 of 30; sized by its peak hour, as before, 21 of 30 (the
+    peak is the hour where the noise added most)."""
+    assert stats.binom.cdf(24, 30, 0.95) < 0.01
+    held = 0
+    for seed in range(30):
+        series, events = null_cycle("multiplicative", 100 + seed)
+        day = pd.Timestamp("2026-05-20")  # a Wednesday without campaign
+        hit = (HOURS >= day + pd.Timedelta("8h")) & (HOURS < day + pd.Timedelta("23h"))  # noqa: SIM300
+        dropped = series.where(~hit, series * 0.6)
+        [f, *_] = anomalies(event_anomalies(dropped, events, metric="load", unit="requests"))
+        hours = pd.date_range(f.evidence["start"], f.evidence["end"], freq="h")
+        truth = float((dropped - series)[hours].mean())
+        value = float(dropped[hours].mean())
+        assert f.evidence["mean_value"] == pytest.approx(value)
+        assert f.effect == pytest.approx(value - f.evidence["mean_expected"])
+        assert f"fell to a mean of {value:,.0f}" in f.statement.replace("\u202f", ",")
+        held += f.ci_low <= truth <= f.ci_high
+    assert held >= 25, held
+
+
 def test_a_latency_spike_outside_events_is_found_at_its_hours() -> None:
     rng = np.random.default_rng(21)
     latency = pd.Series(

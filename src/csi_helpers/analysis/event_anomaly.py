@@ -15,7 +15,12 @@ learned without the known events. Then:
   "a deviation this large is expected by chance less than once in N cycles".
 - **Episodes.** Around each reported hour, the neighbouring hours that lie on the
   same side at more than :data:`HOLD_Z` form the episode; its peak is its largest
-  deviation.
+  deviation. Its size is the mean over its hours of value minus expected, not the
+  peak's: the peak is the hour where the noise happened to add most to the
+  deviation, so its size overstates the event (on the benchmark's one-day load
+  drop, the peak-hour interval held the planted drop in 70 % of seeds). The
+  interval of the mean adds the hours' expected ranges in quadrature, inflated by
+  ``(1 + ρ)/(1 − ρ)`` for the lag-1 autocorrelation ``ρ`` of the cycle's z-scores.
 - **Known events.** An episode whose peak falls inside a known event (a campaign
   or other calendar window, a change with its after-window, an outage) is not an
   anomaly: it is attributed to that event. The episodes of one event kind make
@@ -85,13 +90,16 @@ def episodes(fit: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
     Returns:
         One row per episode in time order: ``start``, ``end``, ``peak_at``,
         ``peak_value``, ``expected``, ``low``, ``high`` (the expected range at the
-        peak), ``z``, ``p_value`` (cycle level), ``n_points`` and ``event`` (row
-        of the events table at the peak, −1 for none).
+        peak), ``z``, ``p_value`` (cycle level), ``n_points``, ``event`` (row
+        of the events table at the peak, −1 for none), and over the episode's
+        hours ``mean_value``, ``mean_expected`` and the 95 % interval of the mean
+        deviation, ``ci_low`` and ``ci_high``.
     """
     z = fit["z"].to_numpy()
     if not np.isfinite(z).any():
         return pd.DataFrame(columns=_EPISODE_COLUMNS)
     p = cycle_p_values(z, fit.attrs["n_scored"])
+    inflation = _inflation(z)
     sign = np.sign(np.nan_to_num(z))
     held = np.abs(np.nan_to_num(z)) > HOLD_Z
     run = np.r_[0, np.cumsum((held[1:] != held[:-1]) | (sign[1:] != sign[:-1]))]
@@ -100,8 +108,18 @@ def episodes(fit: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
         at = np.flatnonzero(run == label)
         peak = at[np.argmax(np.abs(z[at]))]
         if p[peak] <= alpha:
-            rows.append(_episode_row(fit, at, peak, p[peak]))
+            rows.append(_episode_row(fit, at, peak, p[peak], inflation))
     return pd.DataFrame(rows, columns=_EPISODE_COLUMNS)
+
+
+def _inflation(z: np.ndarray) -> float:
+    """Variance factor ``(1 + ρ)/(1 − ρ)`` of a mean of neighbouring hours, ρ ∈ [0, 0.9]."""
+    pairs = np.isfinite(z[1:]) & np.isfinite(z[:-1])
+    if pairs.sum() < 3:
+        return 1.0
+    a, b = z[1:][pairs], z[:-1][pairs]
+    rho = float(np.clip(np.corrcoef(a, b)[0, 1], 0.0, 0.9)) if a.std() and b.std() else 0.0
+    return (1 + rho) / (1 - rho)
 
 
 _EPISODE_COLUMNS = (
@@ -116,11 +134,23 @@ _EPISODE_COLUMNS = (
     "p_value",
     "n_points",
     "event",
+    "mean_value",
+    "mean_expected",
+    "ci_low",
+    "ci_high",
 )
 
 
-def _episode_row(fit: pd.DataFrame, at: np.ndarray, peak: int, p: float) -> dict[str, Any]:
-    row = fit.iloc[peak]
+def _episode_row(
+    fit: pd.DataFrame, at: np.ndarray, peak: int, p: float, inflation: float
+) -> dict[str, Any]:
+    row, hours = fit.iloc[peak], fit.iloc[at]
+    value, expected = hours["value"].to_numpy(float), hours["expected"].to_numpy(float)
+    # each hour's 95 % range above and below its expected level (asymmetric on the
+    # raw scale), added in quadrature for the mean of the episode's hours
+    above = np.sqrt(inflation * np.sum((hours["high"].to_numpy(float) - expected) ** 2))
+    below = np.sqrt(inflation * np.sum((expected - hours["low"].to_numpy(float)) ** 2))
+    deviation = float(np.mean(value - expected))
     return {
         "start": fit.index[at[0]],
         "end": fit.index[at[-1]],
@@ -133,6 +163,10 @@ def _episode_row(fit: pd.DataFrame, at: np.ndarray, peak: int, p: float) -> dict
         "p_value": float(p),
         "n_points": len(at),
         "event": int(row["event"]),
+        "mean_value": float(np.mean(value)),
+        "mean_expected": float(np.mean(expected)),
+        "ci_low": deviation - above / len(at),
+        "ci_high": deviation + below / len(at),
     }
 
 
@@ -162,8 +196,9 @@ def event_anomalies(
 
     Returns:
         One Finding of kind ``"anomaly"`` per episode outside events (at most
-        ``max_findings``), whose ``effect`` is peak minus expected with the
-        expected range as its interval and ``p_value`` the cycle-level p-value;
+        ``max_findings``), whose ``effect`` is the episode's mean value minus
+        its mean expected level with a 95 % interval, and ``p_value`` the
+        cycle-level p-value;
         one Finding of kind ``"event_episode"`` per event kind with episodes, its
         ``evidence["episodes"]`` listing each with ``event_id``, ``event_name``
         and ``event_kind``. No episode outside events gives one ``"no_finding"``
@@ -247,10 +282,11 @@ def _when(start: pd.Timestamp, end: pd.Timestamp) -> str:
 
 def _moved(row: Any, unit: str) -> str:
     suffix = f" {unit}" if unit else ""
-    verb = "rose to" if row.peak_value >= row.expected else "fell to"
+    verb = "rose to" if row.mean_value >= row.mean_expected else "fell to"
+    mean = "" if row.n_points == 1 else "a mean of "
     return (
-        f"{verb} {format_number(row.peak_value)}{suffix} against an expected "
-        f"{format_number(row.expected)}{suffix}"
+        f"{verb} {mean}{format_number(row.mean_value)}{suffix} against an expected "
+        f"{format_number(row.mean_expected)}{suffix}"
     )
 
 
@@ -266,12 +302,13 @@ def _record(row: Any) -> dict[str, Any]:
         "z": row.z,
         "p_value": row.p_value,
         "n_points": row.n_points,
-        "direction": "above" if row.peak_value >= row.expected else "below",
+        "mean_value": row.mean_value,
+        "mean_expected": row.mean_expected,
+        "direction": "above" if row.mean_value >= row.mean_expected else "below",
     }
 
 
 def _anomaly(asked: Question, row: Any, counts: dict[str, Any], alpha: float) -> Finding:
-    effect = row.peak_value - row.expected
     statement = (
         f"{asked.metric} {_moved(row, asked.unit)} {_when(row.start, row.end)}, outside "
         f"any known event; a deviation this large is expected by chance {_rarity(row.p_value)}"
@@ -279,9 +316,9 @@ def _anomaly(asked: Question, row: Any, counts: dict[str, Any], alpha: float) ->
     return asked.finding(
         statement,
         severity="high" if row.p_value <= alpha / 10 else "medium",
-        effect=effect,
-        ci_low=row.peak_value - row.high,
-        ci_high=row.peak_value - row.low,
+        effect=row.mean_value - row.mean_expected,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
         p_value=row.p_value,
         evidence={**counts, **_record(row)},
         id=f"{asked.id}#{row.start.isoformat()}",
@@ -313,9 +350,9 @@ def _explained(
     return asked.finding(
         statement,
         severity="low",
-        effect=float(top["peak_value"] - top["expected"]),
-        ci_low=float(top["peak_value"] - top["high"]),
-        ci_high=float(top["peak_value"] - top["low"]),
+        effect=float(top["mean_value"] - top["mean_expected"]),
+        ci_low=float(top["ci_low"]),
+        ci_high=float(top["ci_high"]),
         p_value=float(top["p_value"]),
         evidence={**counts, "event_kind": kind, "episodes": listed, **worst},
         id=f"{asked.id}#{kind}",
