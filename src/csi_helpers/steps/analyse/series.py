@@ -83,10 +83,10 @@ def analyse_trends(
         for f in guarded(
             "trend", metric, trend_or_shift, series, inside, partial(trend_test, **options)
         ):
-            slope = f.effect if f.is_finding else None
-            fig = charts.trend_chart(series, title=metric.capitalize(), slope_per_day=slope)
-            f = with_coverage(save_finding_figure(ctx, f, f"trend_{column}", fig), inputs, column)
-            findings.append(assess(f, inputs.card, series=column))
+            if f.is_finding:  # a chart no finding shows is not drawn
+                fig = charts.trend_chart(series, title=metric.capitalize(), slope_per_day=f.effect)
+                f = save_finding_figure(ctx, f, f"trend_{column}", fig)
+            findings.append(assess(with_coverage(f, inputs, column), inputs.card, series=column))
     return findings
 
 
@@ -120,8 +120,10 @@ def analyse_change_points(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         series = covered_part(inputs, column, daily_column(inputs.history, column))
         found = _shifts(ctx, inputs, column)
         breaks = [f.evidence["date"] for f in found if f.is_finding]
-        fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
-        path = save_figure(ctx, f"change_points_{column}", fig)
+        path = None  # a chart no finding shows is not drawn
+        if breaks:
+            fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
+            path = save_figure(ctx, f"change_points_{column}", fig)
         findings += _assessed(found, inputs, series=column, figure=path)
     return findings
 
