@@ -73,6 +73,7 @@ def weekly_values(
 def analyse_ticket_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
     """Level shifts and trends in the weekly values of the ticket KPIs of the strategy."""
     from csi_helpers.analysis.changepoint import change_points
+    from csi_helpers.analysis.cohort_shift import cohort_shift
     from csi_helpers.analysis.explanation import shifts_within, trend_or_shift
     from csi_helpers.analysis.trend import trend_test
 
@@ -97,22 +98,67 @@ def analyse_ticket_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
             findings += [_no_week(analysis, metric, unit) for analysis in ("change_point", "trend")]
             continue
         options = {"metric": metric, "unit": unit, "alpha": a.alpha}
-        shifts = guarded(
-            "change_point", metric, change_points, series, **options,
-            min_size=3, n_perm=a.permutations, seed=a.seed,
-        )  # fmt: skip
+        if _per_ticket(entry):
+            hours, opened = _ticket_hours(ctx, entry, tickets, series.index[0], end, pauses)
+            weeks = series.dropna().index.tz_localize(start.tz).tz_convert("UTC")
+            shifts = guarded(
+                "change_point", metric, cohort_shift, hours, opened, weeks=weeks, **options,
+                n_sim=a.permutations, seed=a.seed,
+            )  # fmt: skip
+        else:
+            shifts = guarded(
+                "change_point", metric, change_points, series, **options,
+                min_size=3, n_perm=a.permutations, seed=a.seed,
+            )  # fmt: skip
         breaks = [f.evidence["date"] for f in shifts if f.is_finding]
-        fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
-        path = save_figure(ctx, f"weekly_{slug(entry.id)}", fig)
         this_cycle = series[series.index >= start.tz_localize(None)]
         inside = shifts_within(shifts, start.tz_localize(None), end.tz_localize(None))
         trend = guarded(
             "trend", metric, trend_or_shift, this_cycle, inside, partial(trend_test, **options)
         )
+        path = None  # a chart no finding shows is not drawn
+        if any(f.is_finding for f in shifts + trend):
+            fig = charts.change_point_chart(series, breaks, title=metric.capitalize(), unit=unit)
+            path = save_figure(ctx, f"weekly_{slug(entry.id)}", fig)
         for f in shifts + trend:
             f = f.with_figure(path) if path and f.is_finding else f
             findings.append(assess(f, inputs.card, series=entry.kpi))
     return findings
+
+
+def _per_ticket(entry: Kpi) -> bool:
+    """Whether the entry's weekly values are means over the tickets opened in the week,
+    so that its shifts are tested with the tickets' own spread
+    (:func:`~csi_helpers.analysis.cohort_shift.cohort_shift`)."""
+    return entry.kpi in COHORT_KPIS and "scope" not in entry.options
+
+
+def _ticket_hours(
+    ctx: StepContext,
+    entry: Kpi,
+    tickets: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    pauses: pd.DataFrame | None,
+) -> tuple[pd.Series, pd.Series]:
+    """Each resolved ticket opened in [start, end): its hours to resolve, as the entry
+    measures them (scope, calendar, pauses, resolution), and its opening time."""
+    from csi_helpers.kpis.incident_times import measure, ticket_times
+    from csi_helpers.processing.scope import apply_scope
+
+    scoped = apply_scope(tickets, entry.scope)
+    durations = measure(
+        scoped,
+        start=start.tz_localize(end.tz) if start.tzinfo is None else start,
+        end=end,
+        until=entry.options.get("resolution", "resolved_at"),
+        scope="opened_in_period",
+        not_ended="unresolved",
+        calendar=ctx.params.calendar(entry.calendar),
+        pauses=pauses if entry.pause_clock else None,
+    )
+    opened = ticket_times(scoped, "opened_at").loc[durations.hours.index]
+    return durations.hours, opened
 
 
 def _no_week(analysis: str, metric: str, unit: str) -> Finding:
