@@ -256,6 +256,45 @@ def test_each_notebook_runs_top_to_bottom_with_its_defaults(demo_runs):
     assert (root / "runs" / "shopfront-2026q3" / "implement" / "actions.parquet").is_file()
 
 
+def test_a_trial_run_and_a_notebook_run_leave_the_register_as_it_was(demo_runs, tmp_path):
+    """Issue 15 point 5. The chain run of Q3 wrote the register; then a run of Q3 under a
+    trial run id, and step 7 run as JupyterLab or papermill runs it (the notebook's own
+    defaults but for the run folder), leave the register file byte for byte as it was,
+    and each says it did not write."""
+    import papermill
+
+    root, _first, second = demo_runs
+    [register] = (root / "registers").glob("*.sqlite")
+    assert json.loads((second.run_dir / "implement/register_sync.json").read_text())["written"]
+    before = register.read_bytes()
+    trial = run_cycle(
+        root / "params" / "demo.yaml",
+        run_id="trial-q3",
+        runs_dir=root / "runs",
+        reports_dir=root / "reports",
+    )
+    sync = json.loads((trial.run_dir / "implement/register_sync.json").read_text())
+    assert sync["written"] is False and "added" in sync["summary"]
+    assert register.read_bytes() == before
+    notebook = REPO / "notebooks" / "07_implement_improvements.ipynb"
+    out = tmp_path / "07_lab.ipynb"
+    papermill.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters={"run_dir": str(second.run_dir), "params_path": str(root / "params/demo.yaml")},
+        kernel_name="python3",
+        cwd=str(REPO / "notebooks"),
+        progress_bar=False,
+    )
+    assert register.read_bytes() == before
+    shown = "".join(
+        o.get("text", "")
+        for c in nbformat.read(out, as_version=4).cells
+        for o in c.get("outputs", [])
+    )
+    assert "The CSI register was not changed" in shown
+
+
 def test_notebooks_written_for_0_1_still_run_and_warn(demo_runs, tmp_path):
     """Analysts' own notebooks copied from 0.1 keep working for one release: the 0.1 step
     notebooks (``tests/fixtures/notebooks/v0_1``, as they were before the package was laid out

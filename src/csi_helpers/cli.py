@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from csi_helpers.errors import CsiError
+from csi_helpers.errors import CsiError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -59,11 +59,28 @@ def run(
         Path | None,
         typer.Option(help="Folder of your own step notebooks (default: the workbook's)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Leave the CSI register as it is; step 7 shows what it would write.",
+        ),
+    ] = False,
+    write_register: Annotated[
+        bool,
+        typer.Option(
+            "--write-register",
+            help="Let step 7 write the CSI register under a --run-id other than the "
+            "params' own (by default only the params' own run id writes it).",
+        ),
+    ] = False,
 ) -> None:
     """Run the seven step notebooks of one cycle into runs/<run-id>/."""
     from csi_helpers.chain.progress import StepProgress
     from csi_helpers.chain.runner import run_cycle
 
+    if dry_run and write_register:
+        raise UsageError("--dry-run and --write-register contradict each other; pass one of them")
     # run_cycle validates the params once its kernels have started to import
     with StepProgress(run_id or str(params)) as progress:
         result = run_cycle(
@@ -75,6 +92,7 @@ def run(
             to_step=to_step,
             notebooks=notebooks,
             on_progress=progress,
+            write_register=False if dry_run else (True if write_register else None),
         )
     total = sum(e.get("seconds", 0) for e in result.manifest["steps"])
     err.print(

@@ -21,6 +21,12 @@ class ParamsError(CsiError):
     exit_code = 2
 
 
+class UsageError(CsiError):
+    """Options of a command that cannot go together (bad input, like a params error)."""
+
+    exit_code = 2
+
+
 class DataError(CsiError):
     """Input data is missing or unusable (names the file, row or column)."""
 

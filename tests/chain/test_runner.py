@@ -28,10 +28,11 @@ def test_full_chain_records_every_step_and_exports_both_reports(tmp_path, params
     assert manifest["status"] == "succeeded"
     assert [s["status"] for s in manifest["steps"]] == ["succeeded"] * 7
     for step in manifest["steps"]:
+        # step 7 also learns that this run, under the params' own run id, writes the register
         assert step["parameters"] == {
             "run_dir": str(result.run_dir),
             "params_path": str(params_file.resolve()),
-        }
+        } | ({"write_register": True} if step["number"] == 7 else {})
         assert step["started"] <= step["ended"]
         [out] = step["outputs"]
         assert out["sha256"] == sha256_file(result.run_dir / out["path"]) and out["rows"] is None
@@ -136,6 +137,13 @@ def test_bad_params_leave_no_run_folder(tmp_path, params_file, chain_dir, capsys
         run_cycle(params_file, runs_dir=tmp_path / "runs", notebooks=chain_dir())
     assert main(["run", str(params_file), "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "cycle" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_and_write_register_together_exit_2_before_any_run(tmp_path, params_file, capsys):
+    args = ["run", str(params_file), "--runs-dir", str(tmp_path / "runs")]
+    assert main([*args, "--dry-run", "--write-register"]) == 2
+    assert "contradict each other" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
 

@@ -810,3 +810,55 @@ def test_postgresql_writers_race_and_bad_password(pg_url, postgres, monkeypatch)
     assert "wrong-pw-never-shown" not in message and postgres.password not in message
     assert message.startswith(f"register postgresql+psycopg://csi:***@127.0.0.1:{postgres.port}/")
     assert "password authentication failed" in message
+
+
+# ---------------------------------------------------------------------- re-runs and trial runs
+
+
+def test_a_rerun_updates_its_own_proposed_entries_and_adds_no_duplicate(seeded):
+    """Re-running web-q2 with a corrected scorecard: the two entries with a KPI get the
+    new baseline, each change in the history; an entry someone approved meanwhile is
+    left as it was; no entry is added."""
+    with open_register(seeded) as register:
+        register.update(f"{RUN}-a2", status="approved", by="ops lead")
+    card = CARD.assign(actual=[500.0, 180.0, 180.0])
+    with open_register(seeded, writer=RUN) as register:
+        result = sync_actions(register, ACTIONS, run_id=RUN, scorecard=card, **Q2)
+        entries = register.entries().set_index("id")
+        history = register.history(f"{RUN}-a1")
+    assert result.added == [] and result.updated == [f"{RUN}-a1"]
+    assert len(entries) == 3
+    assert entries.loc[f"{RUN}-a1", "base_value"] == 500.0
+    assert entries.loc[f"{RUN}-a2", "base_value"] == 193.4  # approved: a person's now
+    changed = history[history["field"] == "base_value"]
+    assert changed[["old", "new"]].values.tolist() == [["566.7", "500"]]
+    with open_register(seeded, writer=RUN) as register:  # the same data again: nothing to do
+        again = sync_actions(register, ACTIONS, run_id=RUN, scorecard=card, **Q2)
+    assert again.added == [] and again.updated == []
+
+
+def test_a_sandbox_holds_the_registers_entries_and_leaves_the_file_byte_identical(seeded, db):
+    from csi_helpers.register.sandbox import sandbox
+
+    with open_register(seeded) as register:
+        register.update(f"{RUN}-a2", status="approved", by="ops lead")
+        real = register.entries()
+    before = db.read_bytes()
+    with sandbox(seeded, writer="trial") as copy:
+        copied = copy.entries()
+        copy.update(f"{RUN}-a1", status="withdrawn", by="trial")
+        sync_actions(copy, ACTIONS.assign(title=ACTIONS["title"] + " (trial)"), run_id="trial",
+                     scorecard=CARD, **Q2)  # fmt: skip
+        assert len(copy.entries()) == 6
+    assert db.read_bytes() == before
+    columns = ["id", "title", "status", "base_value", "review_date", "baseline_run_id"]
+    pd.testing.assert_frame_equal(copied[columns], real[columns])
+
+
+def test_a_sandbox_of_a_register_not_made_yet_is_empty_and_makes_none(tmp_path):
+    from csi_helpers.register.sandbox import sandbox
+
+    url = sqlite_url(tmp_path / "registers" / "new.sqlite")
+    with sandbox(url, writer="trial") as copy:
+        assert copy.entries().empty
+    assert not (tmp_path / "registers").exists()

@@ -46,6 +46,7 @@ class CycleRun:
     manifest: dict[str, Any]
     on_progress: ProgressHook | None = None
     prestart: bool = True
+    write_register: bool = False  # step 7 writes the CSI register (a chain run of the cycle)
 
     def notebook(self, s: Step) -> Path:
         """Step ``s``'s notebook, as the workbook has it."""

@@ -1,11 +1,11 @@
 """Run the seven step notebooks of one cycle with papermill.
 
 Each step runs in a fresh kernel of this interpreter (see
-:mod:`csi_helpers.chain.kernels.spec`), receives only two simple parameters (the run
-folder and the params file) and exchanges data with the other steps through
-files in the run folder. The manifest is updated after every step, so a
-failure leaves an exact record; ``from_step`` resumes after a fix once the
-earlier steps' artefacts are shown unchanged.
+:mod:`csi_helpers.chain.kernels.spec`), receives only simple parameters (the run
+folder and the params file; step 7 also whether it writes the CSI register) and
+exchanges data with the other steps through files in the run folder. The manifest
+is updated after every step, so a failure leaves an exact record; ``from_step``
+resumes after a fix once the earlier steps' artefacts are shown unchanged.
 
 The chain does not wait for kernels (see :mod:`csi_helpers.chain.kernels.pool`): a
 zygote process imports once the libraries the steps share, each step's kernel
@@ -38,6 +38,9 @@ from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
 from csi_helpers.runfolder.manifest import step_entry, utc_now, write_manifest
 from csi_helpers.runfolder.paths import notebooks_dir
+
+#: The step that writes the CSI register, and gets ``write_register`` injected.
+REGISTER_STEP = 7
 
 __all__ = ["RunResult", "run_cycle", "skip_iri_grammars"]
 
@@ -82,6 +85,7 @@ def run_cycle(
     on_progress: ProgressHook | None = None,
     prestart: bool = True,
     zygote: Zygote | None = None,
+    write_register: bool | None = None,
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -102,6 +106,10 @@ def run_cycle(
         zygote: a running zygote (:func:`~csi_helpers.chain.kernels.pool.start_zygote`)
             to fork this cycle's kernels from, kept running afterwards: a batch worker
             keeps one for all its cycles. By default the run starts its own and stops it.
+        write_register: whether step 7 writes to the CSI register. By default it does
+            for a run under the params' own run id (a real cycle) and not under any
+            other (a trial run id), where it shows what it would write; False is
+            ``--dry-run``, True ``--write-register``.
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -128,6 +136,8 @@ def run_cycle(
             selected=selected,
         )
         run.on_progress, run.prestart = on_progress, prestart
+        own_id = run.run_id == run.params.default_run_id
+        run.write_register = own_id if write_register is None else write_register
         return _run_steps(run, pool)
 
 
@@ -192,7 +202,9 @@ def _run_step(
     entry = step_entry(run.manifest, s.number)
     output = run.executed(s)
     output.parent.mkdir(parents=True, exist_ok=True)
-    parameters = {"run_dir": str(run.run_dir), "params_path": str(run.params_path)}
+    parameters: dict[str, Any] = {"run_dir": str(run.run_dir), "params_path": str(run.params_path)}
+    if s.number == REGISTER_STEP:
+        parameters["write_register"] = run.write_register
     entry.update(status="running", started=utc_now(), parameters=parameters)
     write_manifest(run.run_dir, run.manifest)
     run.progress(s, "running", 0.0)
@@ -224,7 +236,7 @@ def _run_step(
 
 
 def _execute(
-    notebook: Path, output: Path, parameters: dict[str, str], km: ProjectKernelManager
+    notebook: Path, output: Path, parameters: dict[str, Any], km: ProjectKernelManager
 ) -> dict[str, Any] | None:
     """Run a notebook with papermill on the kernel ``km``; the failing cell's record, if any."""
     import papermill

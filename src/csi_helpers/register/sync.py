@@ -36,6 +36,7 @@ class SyncResult:
 
     added: list[str] = field(default_factory=list)  # new entry ids
     present: list[str] = field(default_factory=list)  # entries this run had added before
+    updated: list[str] = field(default_factory=list)  # of those, proposed ones given new values
     open_elsewhere: dict[str, str] = field(default_factory=dict)  # title → open entry id
     without_review: list[str] = field(default_factory=list)  # added, but with no baseline
 
@@ -43,6 +44,8 @@ class SyncResult:
         parts = [f"{len(self.added)} added"]
         if self.present:
             parts.append(f"{len(self.present)} already in the register from this run")
+        if self.updated:
+            parts.append(f"{len(self.updated)} of those updated: {', '.join(self.updated)}")
         if self.open_elsewhere:
             ids = ", ".join(sorted(set(self.open_elsewhere.values())))
             parts.append(f"{len(self.open_elsewhere)} already open as {ids}")
@@ -183,8 +186,10 @@ def sync_actions(
             (:func:`next_cycle_end`).
 
     An action this run added before is not added again, whatever its entry's
-    status now; an action whose title is open in the register from another run
-    is left to that entry. Existing entries are never changed.
+    status now; if that entry is still ``proposed`` (nobody has decided on it), a
+    re-run of the cycle brings its baseline, target and review date up to date, each
+    change in its history. An action whose title is open in the register from
+    another run is left to that entry; no other entry is changed.
     """
     review = review_date or next_cycle_end(cycle_start, cycle_end)
     rows = _candidates(actions, scorecard=scorecard, run_id=run_id, review_date=review)
@@ -197,6 +202,8 @@ def sync_actions(
             sa.select(ENTRIES.c.id, ENTRIES.c.title, ENTRIES.c.created_run_id, ENTRIES.c.status)
         ).all()
         mine = {e.title: e.id for e in existing if e.created_run_id == run_id}
+        undecided = {e.id for e in existing if e.status == "proposed"}
+        refresh: dict[str, dict[str, Any]] = {}
         open_titles = {e.title: e.id for e in existing if e.status in lifecycle.OPEN}
         taken = {e.id for e in existing}
         new_rows = []
@@ -204,6 +211,8 @@ def sync_actions(
             title = row["title"]
             if title in mine:
                 present.append(mine[title])
+                if mine[title] in undecided:
+                    refresh[mine[title]] = row
                 continue
             if title in open_titles:
                 elsewhere[title] = open_titles[title]
@@ -216,9 +225,26 @@ def sync_actions(
             if row["review_date"] is None:
                 without.append(row["id"])
         register._insert(conn, new_rows, by=run_id, note=f"proposed by run {run_id}")
+    updated = []
+    for entry_id, row in refresh.items():
+        before = register.get(entry_id)
+        values = {
+            k: row[k] for k in _REFRESHED if row[k] is not None and row[k] != getattr(before, k)
+        }
+        if values:
+            register.update(entry_id, by=run_id, note=f"updated by a re-run of {run_id}", **values)
+            updated.append(entry_id)
     return SyncResult(
-        added=added, present=present, open_elsewhere=elsewhere, without_review=without
+        added=added,
+        present=present,
+        updated=updated,
+        open_elsewhere=elsewhere,
+        without_review=without,
     )
+
+
+#: What a re-run of the cycle brings up to date in its own entries still ``proposed``.
+_REFRESHED = ("base_value", "target_value", "review_date", "baseline_run_id")
 
 
 def _next_id(run_id: str, taken: set[str]) -> str:

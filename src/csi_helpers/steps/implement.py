@@ -10,16 +10,27 @@ one-sided test in the KPI's better direction) and
 records the outcome in the entry's note and history. The workbook never moves
 an entry through its lifecycle: approving and closing stay people's decisions
 (``csi register update``); the review gives them the evidence.
+
+Only a chain run of the cycle writes to the register: ``csi run`` and ``csi batch``
+pass ``write_register=True`` to the notebook for a run under the params' own run
+id (not with ``--dry-run``; ``--write-register`` forces it). Everything else, a
+notebook re-run in JupyterLab, a plain ``papermill`` call, a trial run id, works on
+a throw-away copy (:func:`~csi_helpers.register.sandbox.sandbox`) and says so: the
+tables show what the run would write, and the real register is left as it was.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.analysis.verification import before_after
 from csi_helpers.kpis.scorecard import rag_status
-from csi_helpers.register import OPEN, open_register, register_url, sync_actions
+from csi_helpers.register import OPEN, Register, open_register, register_url, sync_actions
+from csi_helpers.register.sandbox import sandbox
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.steps import common
 from csi_helpers.steps.common import read_findings
@@ -31,6 +42,7 @@ __all__ = [
     "HOURLY_KPIS",
     "REVIEW_COLUMNS",
     "action_plan",
+    "not_written_note",
     "open_entries",
     "read_findings",
     "review_due",
@@ -85,10 +97,39 @@ def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -
     return plan
 
 
-def sync_register(ctx: StepContext, plan: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
-    """Add the action plan to the register; return the register's open entries."""
+@contextmanager
+def _register(ctx: StepContext, write: bool) -> Iterator[Register]:
+    """The real register, locked for this run (``write``), else a throw-away copy."""
+    url, run_id = register_url(ctx.params), ctx.run_dir.name
+    if write:
+        with open_register(url, create=True, writer=run_id) as register:
+            yield register
+        return
+    with sandbox(url, writer=run_id) as copy:
+        yield copy
+
+
+def not_written_note(write: bool) -> str | None:
+    """What step 7 tells the reader when the real register was left alone."""
+    if write:
+        return None
+    return (
+        "The CSI register was not changed: this is not a chain run of the cycle (a notebook "
+        "run in JupyterLab or by papermill, `csi run --dry-run`, or a trial run id). The "
+        "tables show what a chain run would write; `csi run PARAMS` writes it."
+    )
+
+
+def sync_register(
+    ctx: StepContext, plan: pd.DataFrame, card: pd.DataFrame, *, write: bool = False
+) -> pd.DataFrame:
+    """Add the action plan to the register; return the register's open entries.
+
+    With ``write`` False (the default: a notebook run outside the chain) the plan
+    goes into a throw-away copy of the register and the real one is not touched.
+    """
     p = ctx.params
-    with open_register(register_url(p), create=True, writer=ctx.run_dir.name) as register:
+    with _register(ctx, write) as register:
         result = sync_actions(
             register,
             plan,
@@ -98,7 +139,7 @@ def sync_register(ctx: StepContext, plan: pd.DataFrame, card: pd.DataFrame) -> p
             cycle_end=p.cycle.end,
         )
         entries = register.entries()
-    ctx.write_json(catalogue.REGISTER_SYNC, {"summary": str(result)})
+    ctx.write_json(catalogue.REGISTER_SYNC, {"summary": str(result), "written": write})
     return entries
 
 
@@ -107,19 +148,20 @@ def open_entries(entries: pd.DataFrame) -> pd.DataFrame:
     return entries.loc[entries["status"].isin(OPEN), OPEN_ENTRY_COLUMNS]
 
 
-def review_due(ctx: StepContext, card: pd.DataFrame) -> pd.DataFrame:
+def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> pd.DataFrame:
     """Verify every open entry due for review by this cycle's end, and record the outcome.
 
     An entry due for review without a baseline stops the step with the register's
     message (which names the entry and the command that gives it one), before
-    anything is written.
+    anything is written. With ``write`` False the outcome goes into a throw-away
+    copy of the register (see :func:`sync_register`).
     """
     p = ctx.params
     run_id = ctx.run_dir.name
     after = ctx.read_table(catalogue.HOURLY).set_index("hour")
     targets = card.set_index("kpi_id")
     rows = []
-    with open_register(register_url(p), create=True, writer=run_id) as register:
+    with _register(ctx, write) as register:
         due = register.due_for_review(p.cycle.end)
         due = due[due["baseline_run_id"] != run_id]
         for entry in due.itertuples(index=False):
