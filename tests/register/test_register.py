@@ -862,3 +862,9 @@ def test_a_sandbox_of_a_register_not_made_yet_is_empty_and_makes_none(tmp_path):
     with sandbox(url, writer="trial") as copy:
         assert copy.entries().empty
     assert not (tmp_path / "registers").exists()
+
+
+def test_an_empty_register_has_nothing_due_for_review(db):
+    with open_register(sqlite_url(db), create=True) as register:
+        due = register.due_for_review(date(2026, 9, 30))
+    assert due.empty and "base_value" in due.columns

@@ -24,13 +24,21 @@ clustered by day, the unit within which such shocks stay. The estimate and its
 standard error equal statsmodels' ``GLM(..., Poisson).fit(cov_type="cluster")``
 on a dummy design (a test checks it); :func:`_fit` computes them directly.
 
-The verdict compares the estimate with the action's expected change. The action
-named its direction before the data were seen, so the test is one-sided in that
-direction (the interval stays two-sided, 95 %). **Met** when the change is
-significant at ``alpha`` in the expected direction and the expected size is
-reached or lies inside the interval (the data do not reject the promise); **not
-met** otherwise, with the reason: the other way, not significant, or real but
-smaller than promised (the interval excludes the promised size).
+The verdict reads the 95 % interval of the change against the action's promise (a
+direction, and a size when the action named one), in words a service owner can act on:
+
+* **worked**: the interval lies wholly on the promised side of no change (when it
+  also excludes the promised size, the reason says the change is real but smaller);
+* **did not work**: the interval excludes the promised size (or, for a direction
+  alone, lies wholly on the wrong side of no change);
+* **inconclusive**: the interval holds both no change and the promise. The reason
+  gives the smallest change the comparison could have detected (80 % power, with the
+  interval's 2.5 % one-sided level) and how many more weeks of data after the action
+  would make the promised change detectable, from the day-clustered standard error
+  scaling as ``√(1/days before + 1/days after)``.
+
+The p-value stays one-sided in the promised direction, as the action named it before
+the data were seen; the interval, and so the verdict, is two-sided 95 %.
 """
 
 from __future__ import annotations
@@ -166,8 +174,10 @@ def before_after(
 
     Returns:
         A Finding of kind ``"verification"``: effect ``exp(β) − 1`` with its 95 %
-        interval and p-value, and ``evidence["verdict"]`` ``"met"`` or ``"not met"``
-        with the reason; a no-finding when the data cannot support the comparison.
+        interval and p-value, and ``evidence["verdict"]``: ``"worked"``, ``"did not
+        work"`` or ``"inconclusive"`` when a direction was promised (``"changed"`` or
+        ``"no clear change"`` otherwise), with ``evidence["reason"]``; a no-finding when
+        the data cannot support the comparison.
 
     Example:
         >>> hours = pd.date_range("2026-04-01", periods=24 * 28, freq="h", tz="UTC")
@@ -177,7 +187,7 @@ def before_after(
         >>> f = before_after(base, later, metric="incidents", unit="per hour",
         ...                  expected_change=-0.4)
         >>> f.evidence["verdict"], f.ci_low < -0.5 < f.ci_high
-        ('met', True)
+        ('worked', True)
     """
     before, after = _check(before, "before"), _check(after, "after")
     options = {"metric": metric, "unit": unit, "expected_change": expected_change}
@@ -246,8 +256,12 @@ def _estimate(
     else:  # the action named its direction before the data: a one-sided test
         p_value = p_two / 2 if np.sign(beta) == np.sign(promised) else 1 - p_two / 2
     z = 1.959963984540054
+    after = frame["after"].to_numpy() == 1
     return {
         "beta": beta,
+        "se": se,
+        "days_before": int(frame.loc[~after, "day"].nunique()),
+        "days_after": int(frame.loc[after, "day"].nunique()),
         "effect": float(np.expm1(beta)),
         "low": float(np.expm1(beta - z * se)),
         "high": float(np.expm1(beta + z * se)),
@@ -258,33 +272,71 @@ def _estimate(
     }
 
 
+WORKED, DID_NOT_WORK, INCONCLUSIVE, CHANGED, NO_CLEAR_CHANGE = (
+    "worked",
+    "did not work",
+    "inconclusive",
+    "changed",
+    "no clear change",
+)
+_Z_INTERVAL = 1.959963984540054  # the 95 % interval's; its one-sided level is 2.5 %
+_Z_POWER = 0.8416212335729143  # 80 % power
+
+
 def _verdict(
     estimate: dict[str, Any], *, expected_change: float | None, better: str | None, alpha: float
 ) -> tuple[str, str]:
-    """Met or not met, and why."""
-    effect, low, high, promised = (estimate[k] for k in ("effect", "low", "high", "promised"))
-    significant = estimate["p_value"] < alpha
-    if expected_change is None and better is None:
-        verdict = "met" if significant else "not met"
-        return verdict, "a significant change" if significant else "no significant change"
-    if expected_change is None:
-        improved = significant and np.sign(effect) == np.sign(promised)
-        if improved:
-            return "met", "a significant improvement"
-        if np.sign(effect) != np.sign(promised):
-            return "not met", "the change goes the other way"
-        return "not met", "the improvement is not significant"
-    same_way = np.sign(effect) == np.sign(expected_change)
-    reached = abs(effect) >= abs(expected_change) or low <= expected_change <= high
-    verdict = "met" if significant and same_way and reached else "not met"
-    expected = f"the expected {expected_change * 100:+.0f} %"
-    if verdict == "met":
-        return verdict, f"a significant change consistent with {expected}"
-    if not same_way:
-        return verdict, "the change goes the other way"
-    if not significant:
-        return verdict, "the change is not significant"
-    return verdict, f"the change is real but smaller than {expected}, which its interval excludes"
+    """Worked, did not work or inconclusive (with no promise at all: changed or not), and why."""
+    low, high, promised = (estimate[k] for k in ("low", "high", "promised"))
+    if promised is None:  # nothing promised: only whether it changed
+        if estimate["p_value"] < alpha:
+            return CHANGED, "a significant change"
+        return NO_CLEAR_CHANGE, "no significant change"
+    down = promised < 0
+    improved = high < 0 if down else low > 0
+    worsened = low > 0 if down else high < 0
+    sized = expected_change is not None
+    excludes_promise = sized and (low > expected_change if down else high < expected_change)
+    expected = f"the promised {expected_change * 100:+.0f} %" if sized else ""
+    if improved:
+        if excludes_promise:
+            return (
+                WORKED,
+                f"a real improvement, but smaller than {expected}, which its interval excludes",
+            )
+        return WORKED, "a real improvement" + (f", consistent with {expected}" if sized else "")
+    if excludes_promise:
+        return DID_NOT_WORK, f"its interval excludes {expected}" + (
+            ", and the KPI got worse" if worsened else ""
+        )
+    if worsened:
+        return DID_NOT_WORK, "the KPI got worse"
+    return INCONCLUSIVE, _unsettled(estimate, expected_change if sized else None, down)
+
+
+def _unsettled(estimate: dict[str, Any], promised: float | None, down: bool) -> str:
+    """Why the data cannot decide: the smallest detectable change, and the weeks to settle it."""
+    se, days_before, days_after = estimate["se"], estimate["days_before"], estimate["days_after"]
+    detectable = (_Z_INTERVAL + _Z_POWER) * se
+    smallest = np.expm1(-detectable if down else detectable)
+    hoped = "the promise" if promised is not None else "an improvement"
+    reason = (
+        f"the interval holds both no change and {hoped}; "
+        f"this comparison detects a change of {smallest * 100:+.0f} % or more with 80 % power"
+    )
+    if promised is None or abs(np.log1p(promised)) >= detectable:  # detectable already
+        return reason
+    needed = (abs(np.log1p(promised)) / (_Z_INTERVAL + _Z_POWER)) ** 2
+    per_day = se**2 / (1 / days_before + 1 / days_after)  # variance of one day's worth
+    room = needed / per_day - 1 / days_before
+    if room <= 0:
+        return reason + (
+            "; no longer window after the action alone would detect the promised change: "
+            "the baseline before it is too short or too noisy"
+        )
+    weeks = int(np.ceil((1 / room - days_after) / 7))
+    more = f"{weeks} more week{'s' if weeks != 1 else ''}"
+    return reason + f"; about {more} of data after the action would detect the promised change"
 
 
 def _answer(
@@ -314,6 +366,8 @@ def _answer(
         "reason": reason,
         "alpha": options["alpha"],
         "days_clustered": estimate["days_clustered"],
+        "days_before": estimate["days_before"],
+        "days_after": estimate["days_after"],
         "pearson_scale": estimate["pearson_scale"],
     }
     statement = (
@@ -323,7 +377,7 @@ def _answer(
     )
     return asked.finding(
         statement,
-        severity="low" if verdict == "met" else "medium",
+        severity="low" if verdict == WORKED else "medium",
         effect=effect,
         ci_low=min(low, effect),
         ci_high=max(high, effect),

@@ -26,8 +26,10 @@ __all__ = ["sandbox"]
 
 
 @contextmanager
-def sandbox(url: str, *, writer: str) -> Iterator[Register]:
-    """A temporary register holding the entries of the register at ``url``.
+def sandbox(
+    url: str, *, writer: str, path: Path | None = None, fresh: bool = True
+) -> Iterator[Register]:
+    """A register holding the entries of the register at ``url``, to write to instead of it.
 
     The real register is opened to read only (no lock, no creation); a SQLite file
     that does not exist yet gives an empty copy.
@@ -35,6 +37,10 @@ def sandbox(url: str, *, writer: str) -> Iterator[Register]:
     Args:
         url: the real register's URL (as :func:`~csi_helpers.register.register_url` gives it).
         writer: the run id that writes to the copy.
+        path: where to keep the copy, so that later calls of the same step see what
+            earlier ones wrote to it (step 7 keeps it in the run folder); by default a
+            temporary file, removed on exit.
+        fresh: copy the real register again even if ``path`` holds a copy.
 
     Example:
         >>> import tempfile, pathlib
@@ -46,13 +52,18 @@ def sandbox(url: str, *, writer: str) -> Iterator[Register]:
         >>> pathlib.Path(url.removeprefix("sqlite:///")).exists()
         False
     """
-    rows = _entries(url)
     with tempfile.TemporaryDirectory(prefix="csi-register-") as tmp:
-        copy = open_register(sqlite_url(Path(tmp) / "copy.sqlite"), create=True, writer=writer)
+        where = path or Path(tmp) / "copy.sqlite"
+        if fresh or not where.exists():
+            rows = _entries(url)
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.unlink(missing_ok=True)
+            with open_register(sqlite_url(where), create=True) as copy:
+                if rows:
+                    with copy.transaction() as conn:
+                        conn.execute(sa.insert(ENTRIES), rows)
+        copy = open_register(sqlite_url(where), writer=writer)
         try:
-            if rows:
-                with copy.transaction() as conn:
-                    conn.execute(sa.insert(ENTRIES), rows)
             yield copy
         finally:
             copy.close()

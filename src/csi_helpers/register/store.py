@@ -321,7 +321,7 @@ class Register:
         """
         due = self.entries(status=lifecycle.OPEN)
         due = due[due["review_date"].notna()]
-        due = due[[d <= on for d in due["review_date"]]]
+        due = due[due["review_date"].map(lambda d: d <= on).astype(bool)]  # empty stays a frame
         missing = due[due["base_value"].isna() | due["baseline_run_id"].isna()]
         if not missing.empty:
             lines = [

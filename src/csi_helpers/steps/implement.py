@@ -3,11 +3,13 @@
 :func:`sync_register` adds this cycle's candidate actions to the register as
 ``proposed`` entries (the run holds the register's lock while it writes).
 :func:`review_due` takes every open entry whose review date falls inside this
-cycle, compares its KPI's hourly series in the entry's baseline run with this
-run's (:func:`csi_helpers.analysis.verification.before_after`: same weekday and hour, counts
-per unit of volume (incidents per request), a day-clustered interval, a
-one-sided test in the KPI's better direction) and
-records the outcome in the entry's note and history. The workbook never moves
+cycle and that was carried out (an entry still ``proposed`` or ``approved`` is
+listed as not reviewed), compares its KPI's hourly series in the entry's baseline
+run, cut to the hours before this cycle so that the windows never overlap, with
+this run's (:func:`csi_helpers.analysis.verification.before_after`: same weekday
+and hour, counts per unit of volume (incidents per request), a day-clustered
+interval) and records the verdict (worked, did not work, inconclusive) in the
+entry's note and history. The workbook never moves
 an entry through its lifecycle: approving and closing stay people's decisions
 (``csi register update``); the review gives them the evidence.
 
@@ -40,6 +42,7 @@ __all__ = [
     "BETTER",
     "EXPOSURE",
     "HOURLY_KPIS",
+    "NOT_CARRIED_OUT",
     "REVIEW_COLUMNS",
     "action_plan",
     "not_written_note",
@@ -48,6 +51,9 @@ __all__ = [
     "review_due",
     "sync_register",
 ]
+
+#: Statuses that say an entry was never carried out: it is not reviewed as if it had been.
+NOT_CARRIED_OUT = ("proposed", "approved")
 
 #: The columns of the register's open entries, as step 7 shows them.
 OPEN_ENTRY_COLUMNS = [
@@ -83,7 +89,7 @@ REVIEW_COLUMNS = [
     "ci_low_pct",
     "ci_high_pct",
     "p_value",
-    "improvement",
+    "verdict",
     "target",
     "target_met",
     "evidence",
@@ -98,14 +104,20 @@ def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -
 
 
 @contextmanager
-def _register(ctx: StepContext, write: bool) -> Iterator[Register]:
-    """The real register, locked for this run (``write``), else a throw-away copy."""
+def _register(ctx: StepContext, write: bool, *, fresh: bool) -> Iterator[Register]:
+    """The real register, locked for this run (``write``), else the step's copy of it.
+
+    The copy is kept in the run folder (``.csi/register-copy.sqlite``): the plan's sync
+    makes it ``fresh`` from the real register, and the review then sees what the sync
+    would have added.
+    """
     url, run_id = register_url(ctx.params), ctx.run_dir.name
     if write:
         with open_register(url, create=True, writer=run_id) as register:
             yield register
         return
-    with sandbox(url, writer=run_id) as copy:
+    path = ctx.run_dir / ".csi" / "register-copy.sqlite"
+    with sandbox(url, writer=run_id, path=path, fresh=fresh) as copy:
         yield copy
 
 
@@ -129,7 +141,7 @@ def sync_register(
     goes into a throw-away copy of the register and the real one is not touched.
     """
     p = ctx.params
-    with _register(ctx, write) as register:
+    with _register(ctx, write, fresh=True) as register:
         result = sync_actions(
             register,
             plan,
@@ -161,16 +173,37 @@ def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> 
     after = ctx.read_table(catalogue.HOURLY).set_index("hour")
     targets = card.set_index("kpi_id")
     rows = []
-    with _register(ctx, write) as register:
+    with _register(ctx, write, fresh=False) as register:
         due = register.due_for_review(p.cycle.end)
         due = due[due["baseline_run_id"] != run_id]
         for entry in due.itertuples(index=False):
+            if entry.status in NOT_CARRIED_OUT:  # nothing was done: nothing to verify
+                rows.append(_not_carried_out(entry))
+                continue
             row = _review(ctx, entry, after, targets)
             rows.append(row)
             register.update(entry.id, note=f"review in {run_id}: {row['evidence']}", by=run_id)
     review = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
     ctx.write_table(catalogue.REVIEW, review)
     return review
+
+
+def _not_carried_out(entry) -> dict:
+    """The review row of an entry whose status says it was never carried out."""
+    return {
+        "entry_id": entry.id,
+        "title": entry.title,
+        "kpi_id": entry.kpi_id,
+        "baseline_run": entry.baseline_run_id,
+        "before": entry.base_value,
+        "target": entry.target_value,
+        "verdict": "not reviewed",
+        "evidence": (
+            f"not reviewed: the entry is still {entry.status}, so nobody has reported carrying "
+            f"it out; once it is under way, `csi register update {entry.id} --status "
+            "in_progress` has the next cycle review it"
+        ),
+    }
 
 
 def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame) -> dict:
@@ -202,6 +235,14 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
         row["evidence"] = f"baseline run {entry.baseline_run_id} has no hourly series ({baseline})"
         return row
     before = pd.read_parquet(ctx.log_input(baseline)).set_index("hour")
+    overlap = int((before.index >= after.index.min()).sum())
+    before = before[before.index < after.index.min()]  # the two windows never overlap
+    if before.empty:
+        row["evidence"] = (
+            f"baseline run {entry.baseline_run_id} covers no hour before this cycle; "
+            "a before/after comparison needs a baseline window before the action"
+        )
+        return row
     if column not in before or column not in after:
         row["evidence"] = f"no {column} in the hourly series of both runs"
         return row
@@ -219,13 +260,15 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
         alpha=ctx.params.analysis.alpha,
         scope={"entry": entry.id},
     )
-    row["evidence"] = f.statement
+    row["evidence"] = f.statement + (
+        f" ({overlap} baseline hours inside this cycle left out)" if overlap else ""
+    )
     if f.is_finding:
         row |= {
             "change_pct": 100 * f.effect,
             "ci_low_pct": 100 * f.ci_low,
             "ci_high_pct": 100 * f.ci_high,
             "p_value": f.p_value,
-            "improvement": "verified" if f.evidence["verdict"] == "met" else "not verified",
+            "verdict": f.evidence["verdict"],
         }
     return row

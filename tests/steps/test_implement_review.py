@@ -1,0 +1,57 @@
+"""Step 7's review of one register entry: windows that never overlap, verdicts by the rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from csi_helpers.steps import implement
+
+START = pd.Timestamp("2026-04-01", tz="UTC")
+
+
+def hourly(start: pd.Timestamp, weeks: int, level: float, seed: int) -> pd.DataFrame:
+    hours = pd.date_range(start, periods=24 * 7 * weeks, freq="h")
+    counts = np.random.default_rng(seed).poisson(level, len(hours)).astype(float)
+    return pd.DataFrame({"hour": hours, "incidents": counts, "requests": 1000.0})
+
+
+def review(tmp_path: Path, before: pd.DataFrame, after: pd.DataFrame, status: str) -> dict:
+    (tmp_path / "base" / "process").mkdir(parents=True, exist_ok=True)
+    before.to_parquet(tmp_path / "base" / "process" / "hourly.parquet")
+    ctx = SimpleNamespace(
+        run_dir=tmp_path / "this",
+        log_input=lambda path: path,
+        params=SimpleNamespace(analysis=SimpleNamespace(alpha=0.05)),
+    )
+    entry = SimpleNamespace(
+        id="base-a1", title="Fix the flaky deploys", kpi_id="incidents",
+        kpi="incident_volume", baseline_run_id="base", base_value=2.0, target_value=1.0,
+        status=status,
+    )  # fmt: skip
+    if status in implement.NOT_CARRIED_OUT:
+        return implement._not_carried_out(entry)
+    card = pd.DataFrame({"kpi_id": ["incidents"], "actual": [1.0], "direction": ["lower"]})
+    return implement._review(ctx, entry, after.set_index("hour"), card.set_index("kpi_id"))
+
+
+def test_a_baseline_that_overlaps_the_cycle_is_cut_to_the_hours_before_it(tmp_path):
+    """The baseline run's series runs 4 weeks into the reviewed cycle, where the level is
+    already the new one: those hours are left out (and counted), so the halving is seen
+    whole instead of diluted."""
+    before = pd.concat([hourly(START, 8, 2.0, 1), hourly(START + pd.Timedelta(weeks=8), 4, 1.0, 2)])
+    after = hourly(START + pd.Timedelta(weeks=8), 8, 1.0, 3)
+    row = review(tmp_path, before, after, "in_progress")
+    assert f"{24 * 7 * 4} baseline hours inside this cycle left out" in row["evidence"]
+    assert abs(row["change_pct"] + 50) < 5
+    assert row["verdict"] == "worked"
+
+
+def test_an_entry_never_carried_out_is_not_reviewed(tmp_path):
+    for status in ("proposed", "approved"):
+        row = review(tmp_path, hourly(START, 8, 2.0, 1), hourly(START, 8, 1.0, 2), status)
+        assert row["verdict"] == "not reviewed" and f"still {status}" in row["evidence"]
+        assert "change_pct" not in row
