@@ -190,13 +190,7 @@ def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> 
 
 def _not_carried_out(entry) -> dict:
     """The review row of an entry whose status says it was never carried out."""
-    return {
-        "entry_id": entry.id,
-        "title": entry.title,
-        "kpi_id": entry.kpi_id,
-        "baseline_run": entry.baseline_run_id,
-        "before": entry.base_value,
-        "target": entry.target_value,
+    return _row_head(entry) | {
         "verdict": "not reviewed",
         "evidence": (
             f"not reviewed: the entry is still {entry.status}, so nobody has reported carrying "
@@ -206,8 +200,9 @@ def _not_carried_out(entry) -> dict:
     }
 
 
-def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame) -> dict:
-    row = {
+def _row_head(entry) -> dict:
+    """The review row's columns that come from the register entry."""
+    return {
         "entry_id": entry.id,
         "title": entry.title,
         "kpi_id": entry.kpi_id,
@@ -215,6 +210,10 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
         "before": entry.base_value,
         "target": entry.target_value,
     }
+
+
+def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame) -> dict:
+    row = _row_head(entry)
     if entry.kpi_id in targets.index:
         kpi = targets.loc[entry.kpi_id]
         row["after"] = kpi["actual"]
