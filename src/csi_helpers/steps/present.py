@@ -39,6 +39,7 @@ __all__ = [
     "measurement_gaps",
     "provenance",
     "read_findings",
+    "top_issues",
 ]
 
 
@@ -60,6 +61,32 @@ def coverage_warnings(ctx: StepContext) -> Markdown:
         return Markdown("")
     lines = "\n".join(f"> - {escape_markdown(w)}" for w in found)
     return Markdown(f"> **Warning: part of this cycle has no data.**\n>\n{lines}")
+
+
+def top_issues(ctx: StepContext, *, limit: int = 3) -> Markdown:
+    """The cycle's main issues (step 5's ``analyse/issues``), each in one sentence.
+
+    A run made before issues existed has none: nothing is shown then.
+    """
+    if not ctx.has(catalogue.ISSUES, suffix=".json"):
+        return Markdown("")
+    issues = ctx.read_json(catalogue.ISSUES)[:limit]
+    if not issues:
+        return Markdown("")
+    lines = [
+        f"{n}. **{escape_markdown(i['headline'])}** ({_how_sure(i)})"
+        + (f" Still unexplained: {escape_markdown(i['unexplained'])}." if i["unexplained"] else "")
+        for n, i in enumerate(issues, 1)
+    ]
+    return Markdown("**The main issues of the cycle**\n\n" + "\n".join(lines))
+
+
+def _how_sure(issue: dict) -> str:
+    """How sure the report is of an issue, in words."""
+    n = len(issue["findings"])
+    if issue["confidence"] == "measured":
+        return "measured against its target"
+    return f"{issue['confidence']} confidence; {n} finding{'s' if n != 1 else ''} as evidence"
 
 
 def executive_summary(

@@ -25,6 +25,7 @@ from csi_helpers.analysis.findings import Finding, findings_to_frame, rank_findi
 from csi_helpers.kpis.scorecard import build_scorecard
 from csi_helpers.runfolder.context import PreviousRun, StepContext
 from csi_helpers.steps.analyse.inputs import Inputs, guarded, load_inputs
+from csi_helpers.steps.analyse.issues import issues_frame, save_issues
 from csi_helpers.steps.analyse.series import (
     analyse_anomalies,
     analyse_change_points,
@@ -56,8 +57,10 @@ __all__ = [
     "analyse_ticket_kpis",
     "analyse_trends",
     "guarded",
+    "issues_frame",
     "load_inputs",
     "save_findings",
+    "save_issues",
     "scorecard",
 ]
 
