@@ -221,6 +221,20 @@ def test_q2_top_issue_tells_the_campaign_story_in_one_headline(demo_runs):
     assert html.index("The main issues of the cycle") < html.index("KPI scorecard")
 
 
+def test_q2_plans_few_actions_led_by_the_campaign_one_and_q3_does_not_repeat_it(demo_runs):
+    """Issue 15 point 3: one action per issue, at most five, the capacity/stagger action
+    first (on downtime, the red KPI it must move); Q3 does not propose it again, as it is
+    in progress in the register."""
+    _root, first, second = demo_runs
+    q2 = pd.read_parquet(first.run_dir / "implement" / "actions.parquet")
+    assert 1 <= len(q2) <= 5 and q2["issue_id"].is_unique
+    assert q2["title"].iloc[0].startswith("Stagger campaigns")
+    assert q2["kpi"].iloc[0] == "downtime_minutes"
+    q3 = pd.read_parquet(second.run_dir / "implement" / "actions.parquet")
+    assert len(q3) <= 5 and not q3["title"].str.startswith("Stagger campaigns").any()
+    assert not q3["title"].str.startswith("Revise the capacity plan").any()  # forecast: enough
+
+
 def test_breaches_are_traced_to_the_planted_group(demo_runs):
     _root, first, _second = demo_runs
     named = [f["scope"].get("value") for f in findings_of(first, "concentration")]

@@ -37,20 +37,7 @@ class Rule:
 STAGGER = "Stagger campaigns away from the evening peak and add capacity before each one"
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        "capacity_threshold",
-        "latency",
-        "Add capacity before campaigns so peak utilisation stays below {threshold_pct} %",
-        "p95 latency back under target at peak",
-        kpi="latency_p95",
-    ),
-    Rule(
-        "capacity_forecast",
-        "",
-        "Plan a capacity increase before {crossing}",
-        "peak load stays below the usable capacity",
-        kpi="peak_utilisation",
-    ),
+    # The campaign/capacity action first: where it applies it is the root-cause action.
     Rule(
         "event_impact",
         "downtime",
@@ -66,6 +53,32 @@ RULES: tuple[Rule, ...] = (
         "p95 latency during campaigns back to its matched baseline (now {effect_text} above it)",
         rising_only=True,
         kpi="latency_p95",
+    ),
+    Rule(
+        "target_gap",
+        "availability",
+        STAGGER,
+        "halve downtime minutes",
+    ),
+    Rule(
+        "target_gap",
+        "downtime",
+        STAGGER,
+        "halve downtime minutes",
+    ),
+    Rule(
+        "capacity_threshold",
+        "latency",
+        "Add capacity before campaigns so peak utilisation stays below {threshold_pct} %",
+        "p95 latency back under target at peak",
+        kpi="latency_p95",
+    ),
+    Rule(
+        "capacity_forecast",
+        "",
+        "Plan a capacity increase before {crossing}",
+        "peak load stays below the usable capacity",
+        kpi="peak_utilisation",
     ),
     Rule(
         "event_impact",
@@ -122,18 +135,6 @@ RULES: tuple[Rule, ...] = (
         "",
         "Review the causes of the {metric} anomalies and alert on them",
         "episodes caught by alerts before customers notice",
-    ),
-    Rule(
-        "target_gap",
-        "availability",
-        STAGGER,
-        "halve downtime minutes",
-    ),
-    Rule(
-        "target_gap",
-        "downtime",
-        STAGGER,
-        "halve downtime minutes",
     ),
     Rule(
         "target_gap",

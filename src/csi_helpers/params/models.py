@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from csi_helpers.errors import ParamsError
 from csi_helpers.params.base import SLUG, StrictModel, resolve_path
 from csi_helpers.params.settings import (
+    ActionsSettings,
     Analysis,
     EngineSettings,
     RegisterSettings,
@@ -222,6 +223,7 @@ class Params(StrictModel):
     strategy: Strategy = Field(default_factory=Strategy)
     analysis: Analysis = Field(default_factory=Analysis)
     report: Report = Field(default_factory=Report)
+    actions: ActionsSettings = Field(default_factory=ActionsSettings)
     # The CSI register: `register` in the file. The attribute has another name because a
     # field called `register` would shadow ABCMeta.register (pydantic warns); `dict` as the
     # default so that the default, too, resolves against the params file.

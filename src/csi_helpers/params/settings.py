@@ -10,7 +10,14 @@ from pydantic import Field, field_validator
 
 from csi_helpers.params.base import StrictModel, resolve_path
 
-__all__ = ["Analysis", "EngineSettings", "RegisterSettings", "Report", "SparkSettings"]
+__all__ = [
+    "ActionsSettings",
+    "Analysis",
+    "EngineSettings",
+    "RegisterSettings",
+    "Report",
+    "SparkSettings",
+]
 
 
 class Analysis(StrictModel):
@@ -24,6 +31,12 @@ class Analysis(StrictModel):
     capacity_limit: float = Field(0.75, gt=0, le=1.5)  # utilisation counted as full when no knee
     max_anomalies: int = Field(5, ge=1, le=50)  # anomaly episodes reported per series
     history: bool = True  # change points over the previous cycle and this one
+
+
+class ActionsSettings(StrictModel):
+    """The action plan: one action per issue, the most pressing first."""
+
+    max: int = Field(5, ge=1, le=50, description="most actions proposed per cycle")
 
 
 class Report(StrictModel):

@@ -125,6 +125,9 @@ def _candidates(
         metric, kpi = _text(a.get("metric")), _text(a.get("kpi"))
         card = by_id.get(metric or "") or by_kpi.get(kpi or "")
         base = _number(card.get("actual")) if card else None
+        target = _number(card.get("target")) if card else None
+        if not _better(target, base, card.get("direction") if card else None):
+            target = None  # a target no better than now is no target for an action
         rows.append(
             {
                 "title": str(a["title"]),
@@ -137,7 +140,7 @@ def _candidates(
                 "due": _date(a.get("due")),
                 "expected": _text(a.get("expected")),
                 "base_value": base,
-                "target_value": _number(card.get("target")) if card else None,
+                "target_value": target,
                 "review_date": review_date if base is not None else None,
                 "baseline_run_id": run_id if base is not None else None,
                 "created_run_id": run_id,
@@ -245,6 +248,13 @@ def sync_actions(
 
 #: What a re-run of the cycle brings up to date in its own entries still ``proposed``.
 _REFRESHED = ("base_value", "target_value", "review_date", "baseline_run_id")
+
+
+def _better(target: float | None, base: float | None, direction: Any) -> bool:
+    """Whether ``target`` improves on ``base`` in the KPI's direction (unknown: yes)."""
+    if target is None or base is None or direction not in ("lower", "higher"):
+        return True
+    return target < base if direction == "lower" else target > base
 
 
 def _next_id(run_id: str, taken: set[str]) -> str:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from csi_helpers.actions import recommendations
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.errors import DataError
 from csi_helpers.kpis.base import KpiResult
@@ -167,7 +166,47 @@ def read_findings(ctx: StepContext) -> tuple[pd.DataFrame, list[Finding]]:
 
 
 def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -> pd.DataFrame:
-    """The cycle's action plan (:func:`csi_helpers.actions.recommendations`): step 6 shows it,
-    step 7 puts it into the CSI register, so the report and the register never disagree."""
+    """The cycle's action plan (:func:`csi_helpers.actions.plan.plan_actions`): one action per
+    issue of step 5, at most ``actions.max``, none already open or verified in the register.
+
+    Step 6 shows it, step 7 puts it into the CSI register, so the report and the register
+    never disagree. A run made before issues existed groups its findings here.
+    """
+    from csi_helpers.actions.plan import plan_actions
+    from csi_helpers.analysis.synthesis import build_issues
+
+    if ctx.has(catalogue.ISSUES, suffix=".json"):
+        issues = ctx.read_json(catalogue.ISSUES)
+    else:
+        issues = [i.to_dict() for i in build_issues(findings, card)]
     cycle = ctx.params.cycle
-    return recommendations(findings, card, cycle_end=cycle.end, cycle_id=cycle.id)
+    return plan_actions(
+        findings,
+        issues,
+        card,
+        cycle_start=cycle.start,
+        cycle_end=cycle.end,
+        cycle_id=cycle.id,
+        limit=ctx.params.actions.max,
+        taken=register_titles(ctx),
+    )
+
+
+def register_titles(ctx: StepContext) -> set[str]:
+    """Titles of the register's entries open or verified (closed successfully) that other
+    runs added: the plan does not propose them again. Read only; none without a register."""
+    from csi_helpers.errors import RegisterError
+    from csi_helpers.register import OPEN, open_register, register_url
+
+    url = register_url(ctx.params)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return set()
+    try:
+        with open_register(url) as register:
+            entries = register.entries()
+    except RegisterError as exc:  # unreachable: the plan is made without it, and says so
+        ctx.warn(f"the register could not be read, so open actions may be proposed again: {exc}")
+        return set()
+    alive = entries["status"].isin([*OPEN, "closed_successful"])
+    other = entries["created_run_id"] != ctx.run_dir.name
+    return set(entries.loc[alive & other, "title"].astype(str))

@@ -1,0 +1,155 @@
+"""Issues → a short, ranked action plan: one action per issue, at most ``actions.max``.
+
+Actions follow from issues (:mod:`csi_helpers.analysis.synthesis`), not from single
+findings: each issue, in its rank, gets the action of the best rule that matches one
+of its findings (:data:`~csi_helpers.actions.rules.RULES`, in their order, a rule that
+moves a red KPI first), and the plan stops at ``limit`` actions. Left out:
+
+* findings that explain nothing: anomalies (no known cause to act on);
+* findings of an earlier cycle: a change point dated before this cycle;
+* actions a forecast of the same report contradicts: capacity planning for load
+  growth when the capacity forecast reaches no limit within its horizon;
+* actions already open or verified in the CSI register (``taken``): the register
+  carries them, the plan does not propose them again;
+* good news and issues no rule knows how to act on (they stay in the report as
+  issues; a generic "find the causes" action is not an action).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from csi_helpers.actions.rules import (
+    ACTION_COLUMNS,
+    RULES,
+    Rule,
+    _Blank,
+    _fields,
+    _kpi_of,
+    _subject,
+    owners_of,
+)
+from csi_helpers.analysis.findings import Finding
+
+__all__ = ["PLAN_COLUMNS", "plan_actions"]
+
+#: The plan's columns: those of the rules' table and the issue each action answers.
+PLAN_COLUMNS = [*ACTION_COLUMNS, "issue_id"]
+#: Rules whose action a capacity forecast that reaches no limit contradicts.
+_CAPACITY_PLANNING = frozenset({"trend", "capacity_forecast"})
+
+
+def plan_actions(
+    findings: Iterable[Finding],
+    issues: Iterable[Mapping[str, Any]],
+    card: pd.DataFrame,
+    *,
+    cycle_start: date,
+    cycle_end: date,
+    cycle_id: str,
+    limit: int = 5,
+    taken: Iterable[str] = (),
+) -> pd.DataFrame:
+    """The cycle's action plan, one action per issue in the issues' order.
+
+    Args:
+        findings: step 5's findings (after the report-wide control).
+        issues: step 5's issues, ranked (``id``, ``findings``).
+        card: the scorecard (``kpi_id``, ``kpi``, ``status``, ``owner``).
+        cycle_start, cycle_end: the cycle; actions are due 30 days after its end.
+        cycle_id: prefix of the action ids.
+        limit: most actions to propose.
+        taken: titles of actions open or verified in the register (from other runs).
+
+    Returns:
+        The plan (:data:`PLAN_COLUMNS`), at most ``limit`` rows.
+    """
+    by_id = {f.id: f for f in findings}
+    owners = owners_of(card)
+    red = set(card.loc[card["status"] == "red", "kpi"].astype(str))
+    red |= set(card.loc[card["status"] == "red", "kpi_id"].astype(str))
+    contradicted = _forecast_reaches_no_limit(by_id.values())
+    titles = set(taken)
+    rows: list[dict[str, Any]] = []
+    for issue in issues:
+        if len(rows) >= limit:
+            break
+        members = [by_id[i] for i in issue["findings"] if i in by_id]
+        choice = _best_action(members, red, titles, cycle_start, contradicted)
+        if choice is None:
+            continue
+        rule, f, fields = choice
+        title, kpi = rule.title.format_map(fields), rule.kpi or _kpi_of(f)
+        titles.add(title)
+        rows.append(
+            {
+                "action_id": f"{cycle_id}-a{len(rows) + 1}",
+                "title": title,
+                "finding_id": f.id,
+                "metric": f.metric,
+                "kpi": kpi,
+                "expected": rule.expected.format_map(fields),
+                "owner": owners.get(f.metric) or owners.get(kpi, ""),
+                "due": (cycle_end + timedelta(days=30)).isoformat(),
+                "status": "proposed",
+                "issue_id": issue["id"],
+            }
+        )
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _best_action(
+    members: list[Finding],
+    red: set[str],
+    taken: set[str],
+    cycle_start: date,
+    contradicted: bool,
+) -> tuple[Rule, Finding, _Blank] | None:
+    """The first rule (a red KPI's first) that matches an actionable finding of the issue."""
+    candidates = []
+    for f in members:
+        if not _actionable(f, cycle_start):
+            continue
+        fields = _Blank(_fields(f))
+        for rank, rule in enumerate(RULES):
+            if not _matches(rule, f) or (contradicted and rule.kind in _CAPACITY_PLANNING):
+                continue
+            if rule.title.format_map(fields) in taken:
+                continue
+            moves_red = (rule.kpi or _kpi_of(f)) in red or f.metric in red
+            candidates.append((not moves_red, rank, rule, f, fields))
+    if not candidates:
+        return None
+    _, _, rule, f, fields = min(candidates, key=lambda c: (c[0], c[1]))
+    return rule, f, fields
+
+
+def _matches(rule: Rule, f: Finding) -> bool:
+    return (
+        f.kind == rule.kind
+        and rule.subject_contains in _subject(f)
+        and not (rule.rising_only and (f.effect or 0) <= 0)
+        and (not rule.scope_key or rule.scope_key in f.scope)
+    )
+
+
+def _actionable(f: Finding, cycle_start: date) -> bool:
+    """A finding an action may follow from: a problem of this cycle with a known shape."""
+    if not f.is_finding or f.severity in ("low", "info") or f.kind == "anomaly":
+        return False
+    if f.kind == "change_point" and f.evidence.get("date"):
+        return str(f.evidence["date"])[:10] >= cycle_start.isoformat()
+    return True
+
+
+def _forecast_reaches_no_limit(findings: Iterable[Finding]) -> bool:
+    """Whether a capacity forecast of the report sees no limit reached within its horizon."""
+    for f in findings:
+        forecast = f.kind == "capacity_forecast" or f.metric == "peak load"
+        if forecast and (f.kind == "no_finding" or not f.evidence.get("crossing_date")):
+            return f.evidence.get("reason") != "too_short"
+    return False
