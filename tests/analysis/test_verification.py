@@ -224,7 +224,6 @@ def test_demo_downtime_halved_between_the_cycles(tmp_path):
     )["downtime_min"]
     f = compare(before, after, metric="downtime minutes", unit="min/h", expected_change=-0.5)
     assert f.effect == pytest.approx(-0.5, abs=0.05)  # the 50 % ± 5 points
-    # 16 outages against 10: the interval (-78 % to +11 %) holds both no change and the
-    # promise, so the verdict says it cannot tell, and that the baseline is too noisy
-    assert f.evidence["verdict"] == "inconclusive", f.statement
-    assert "the baseline before it is too short or too noisy" in f.evidence["reason"]
+    # 30 outages against 15: the interval lies below no change and holds the promise
+    assert f.evidence["verdict"] == "worked", f.statement
+    assert f.ci_high < 0 and f.ci_low <= -0.5

@@ -78,28 +78,28 @@ peak_utilisation_cycle1                1.0757                utilisation        
 peak_utilisation_cycle2                0.4487                utilisation        R
 hours_above_threshold_cycle1           33                    hours              R
 hours_above_threshold_cycle2           0                     hours              R
-outages_cycle1                         16                    outages            P
-outages_cycle2                         10                    outages            P
-outage_minutes_cycle1                  566.7                 minutes            R
-outage_minutes_cycle2                  283.4                 minutes            R
-outage_minutes_ratio                   0.500088              cycle 2 / cycle 1  P
-availability_pct_cycle1                99.5675               %                  R
-availability_pct_cycle2                99.7861               %                  R
+outages_cycle1                         30                    outages            P
+outages_cycle2                         15                    outages            P
+outage_minutes_cycle1                  483.7                 minutes            R
+outage_minutes_cycle2                  241.8                 minutes            R
+outage_minutes_ratio                   0.499897              cycle 2 / cycle 1  P
+availability_pct_cycle1                99.6309               %                  R
+availability_pct_cycle2                99.8175               %                  R
 outage_peak_window                     17-23                 start hour [17,23) P
-outage_minutes_share_peak_window       0.8371                fraction           R
+outage_minutes_share_peak_window       0.8451                fraction           R
 sla_target_hours                       P1 4, P2 8, P3 24,    hours (24x7)       P
                                        P4 72
-incidents_total                        2721                  tickets            R
-incidents_cycle1                       1357                  tickets            R
-incidents_cycle2                       1364                  tickets            R
+incidents_total                        2740                  tickets            R
+incidents_cycle1                       1371                  tickets            R
+incidents_cycle2                       1369                  tickets            R
 incidents_open_at_end                  11                    tickets            R
-sla_compliance_cycle1                  0.7782                fraction           R
-sla_compliance_cycle2                  0.8109                fraction           R
+sla_compliance_cycle1                  0.7805                fraction           R
+sla_compliance_cycle2                  0.8115                fraction           R
 worst_sla_group                        Web Platform          group              P
 worst_group_breach_share               0.6476                fraction           R
-worst_group_ticket_share               0.3535                fraction           R
-reassigned_share                       0.0882                fraction           R
-reopened_share                         0.0375                fraction           R
+worst_group_ticket_share               0.3544                fraction           R
+reassigned_share                       0.0876                fraction           R
+reopened_share                         0.0372                fraction           R
 incidents_caused_by_changes            9                     tickets            R
 csat_surveys                           2563                  surveys            R
 csat_response_rate                     0.2825                fraction           R

@@ -43,8 +43,8 @@ def _pick_start_hours(utilisation: np.ndarray, count: int, rng: np.random.Genera
 
 
 def _durations_tenths(count: int, rng: np.random.Generator) -> np.ndarray:
-    """Outage durations in tenths of a minute: lognormal, median 35 min, 6-150 min."""
-    minutes = np.clip(rng.lognormal(np.log(35.0), 0.55, size=count), 6.0, 150.0)
+    """Outage durations in tenths of a minute: lognormal, median 16 min, 3-150 min."""
+    minutes = np.clip(rng.lognormal(np.log(sc.OUTAGE_MEDIAN_MIN), 0.55, size=count), 3.0, 150.0)
     return np.rint(minutes * 10).astype(np.int64)
 
 

@@ -60,8 +60,12 @@ ERROR_RATE_SLOPE = 0.08  # error rate = base + slope x (u - threshold) above the
 ERROR_NOISE_SIGMA = 0.10
 
 # 5. Downtime.
-OUTAGES_CYCLE1 = 16
-OUTAGES_CYCLE2 = 10
+# 30 outages then 15: Q3's review of Q2's action can detect the planted halving. Redrawn
+# 100 times on the demo's own load, the review said "worked" in 90 with 30 and 15 outages,
+# in none with 16 and 10 (tests/demo/test_review_power.py)
+OUTAGES_CYCLE1 = 30
+OUTAGES_CYCLE2 = 15
+OUTAGE_MEDIAN_MIN = 16.0  # median outage duration: about 560 minutes of downtime in Q2
 DOWNTIME_RATIO = 0.50  # cycle-2 outage minutes / cycle-1 outage minutes
 OUTAGE_PEAK_WINDOW = (17, 23)  # start hour in [17, 23): 17:00 to 22:59 UTC
 OUTAGE_LOAD_EXPONENT = 6.0  # outage start chance per hour grows with utilisation**exponent
