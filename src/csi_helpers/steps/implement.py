@@ -78,9 +78,11 @@ BETTER = {"downtime_min": "lower", "incidents": "lower", "latency_p95_ms": "lowe
 #: worsening if the incidents per request stayed the same.
 EXPOSURE = {"incidents": "requests"}
 
+#: The verdict right after the title, so that a narrow page still shows it.
 REVIEW_COLUMNS = [
     "entry_id",
     "title",
+    "verdict",
     "kpi_id",
     "baseline_run",
     "before",
@@ -89,7 +91,6 @@ REVIEW_COLUMNS = [
     "ci_low_pct",
     "ci_high_pct",
     "p_value",
-    "verdict",
     "target",
     "target_met",
     "evidence",
