@@ -15,6 +15,7 @@ __all__ = [
     "FINDINGS",
     "FINDINGS_TABLE",
     "HOURLY",
+    "IMPACT",
     "KPI_TREE",
     "KPI_VALUES",
     "LEDGER",
@@ -53,6 +54,7 @@ TICKETS_DAILY_BY_GROUP = "process/tickets_daily_by_group"
 SCORECARD = "analyse/scorecard"  # KPI against target and the previous cycle
 FINDINGS = "analyse/findings"  # the ranked findings, as JSON records
 FINDINGS_TABLE = "analyse/findings_table"  # the same, as a table
+IMPACT = "analyse/impact"  # money at stake on each red KPI (params' business section)
 # step 6, present
 SUMMARY = "present/summary"  # the executive summary's sentences
 # step 7, implement
