@@ -256,3 +256,13 @@ def test_the_appendix_shows_money_only_when_step_5_priced_some():
     shown = money_at_stake(ctx(IMPACTS.iloc[2:])).data
     assert shown.startswith("**Money at stake.**")
     assert "- P1 SLA: 50 × €500 = €25,000 (penalty per breach)." in shown
+    assert "do not add" not in shown and "time zone" not in shown  # one amount, no minutes
+
+
+def test_two_sla_amounts_are_not_to_be_added():
+    from csi_helpers.analysis.summary import money_formulas
+
+    both = pd.concat([IMPACTS.iloc[2:], IMPACTS.iloc[2:].assign(kpi_name="SLA")])
+    assert money_formulas(both, timezone="UTC")[-1] == (
+        "SLA entries whose scopes overlap count the same breaches: do not add them."
+    )

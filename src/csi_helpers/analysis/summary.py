@@ -132,6 +132,8 @@ def money_formulas(impacts: pd.DataFrame, *, timezone: str) -> list[str]:
     lines = [f"{r.kpi_name}: {r.formula} ({r.assumption})." for r in impacts.itertuples()]
     if (impacts["unit"] == "min of downtime").sum() > 1:
         lines.append("KPIs priced on minutes of downtime count the same outages: do not add them.")
+    if (impacts["unit"] == "breaches").sum() > 1:
+        lines.append("SLA entries whose scopes overlap count the same breaches: do not add them.")
     if (impacts["unit"] == "min of downtime").any():
         lines.append(f"Weekdays and hours are those of the service's time zone, {timezone}.")
     return lines
