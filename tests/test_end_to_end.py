@@ -117,6 +117,44 @@ def test_present_report_has_every_section_each_chart_described_and_its_provenanc
     assert plan["title"].iloc[0] in html  # the recommendations are step 7's actions
 
 
+def lost_revenue_second_by_second(root: Path, lo: str, hi: str) -> float:
+    """The demo's outages in [lo, hi) priced second by second at the params' revenue profile
+    (UTC hours), overlapping records counted once: a sum independent of the money model."""
+    import yaml
+
+    profile = yaml.safe_load((root / "params" / "demo.yaml").read_text())["business"]
+    rates = profile["revenue_profile"]
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    outages = pd.read_csv(root / "data" / "demo" / "outages.csv", parse_dates=["start", "end"])
+    start, end = pd.Timestamp(lo, tz="UTC"), pd.Timestamp(hi, tz="UTC")
+    seconds: set[pd.Timestamp] = set()
+    for r in outages.itertuples():
+        first, last = max(r.start, start), min(r.end, end)
+        if last > first:
+            seconds |= set(pd.date_range(first, last, freq="s", inclusive="left"))
+    return sum(rates[days[t.weekday()]][t.hour] for t in seconds) / 3600
+
+
+def test_each_cycle_states_the_money_at_stake_on_its_red_downtime(demo_runs):
+    root, first, second = demo_runs
+    for result, (lo, hi) in (
+        (first, ("2026-04-01", "2026-07-01")),
+        (second, ("2026-07-01", "2026-10-01")),
+    ):
+        impact = pd.read_parquet(result.run_dir / "analyse" / "impact.parquet").set_index("kpi_id")
+        expected = lost_revenue_second_by_second(root, lo, hi)
+        assert impact.loc["downtime", "amount"] == pytest.approx(expected, rel=1e-9)
+        money = f"€{expected:,.0f}"
+        summary = json.loads((result.run_dir / "present" / "summary.json").read_text())
+        assert f"Downtime (red) puts {money} at stake this cycle" in summary[1]
+        html = result.reports[6].read_text(encoding="utf-8")
+        assert "Money at stake." in html and f"on average at the hours they fell in = {money}" in (
+            html
+        )
+        breaches = impact.loc["p1-sla", "quantity"]  # €150 per breach in the demo params
+        assert impact.loc["p1-sla", "amount"] == pytest.approx(150 * breaches)
+
+
 def test_second_cycle_compares_with_the_first(demo_runs):
     _root, _first, second = demo_runs
     card = pd.read_parquet(second.run_dir / "analyse" / "scorecard.parquet").set_index("kpi_id")

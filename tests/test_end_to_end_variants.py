@@ -8,6 +8,7 @@ params; the demo data is generated beside them on the first run.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -69,3 +70,22 @@ def test_a_short_cycle_records_why_each_analysis_gave_nothing(root):
     assert "too short" in html  # the methodology appendix says why
     warnings = read_manifest(result.run_dir)["steps"][3]["warnings"]  # no campaign in 6 days:
     assert any("source 'campaigns' (calendar" in w for w in warnings)  # a warning, not an error
+
+
+def test_without_business_figures_the_report_names_no_money(root):
+    """The demo without its `business:` section: no amount, currency or "at stake" anywhere."""
+    text = (root / "params" / "demo.yaml").read_text()
+    text = text.replace("previous_run: shopfront-2026q2", "")
+    start, end = text.index("business:"), text.index("analysis:")
+    path = root / "params" / "no_business.yaml"
+    path.write_text(text[:start] + text[end:])
+    result = run_cycle(
+        path, run_id="no-business", runs_dir=root / "runs", reports_dir=root / "reports", to_step=6
+    )
+    assert pd.read_parquet(result.run_dir / "analyse" / "impact.parquet").empty
+    card = pd.read_parquet(result.run_dir / "analyse" / "scorecard.parquet")
+    assert (card["status"] == "red").any()  # red KPIs there are, but nothing prices them
+    html = result.reports[6].read_text(encoding="utf-8")
+    words = re.sub(r"<[^>]+>", " ", re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html))
+    for money in ("€", "EUR", "at stake", "Money at stake", "revenue", "penalt"):
+        assert money not in words, money

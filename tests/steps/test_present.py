@@ -189,3 +189,80 @@ def test_the_methodology_appendix_defines_each_kpi_and_its_revision():
     latency = shown.loc["latency-p95"]
     assert latency["library KPI"].endswith("(p95 of hourly p95 response times)")
     assert "95th percentile (linear interpolation) of latency_p95_ms" in latency["how"]
+
+
+IMPACTS = pd.DataFrame(
+    {
+        "kpi_id": ["downtime", "availability", "p1-sla"],
+        "kpi_name": ["Downtime", "Availability", "P1 SLA"],
+        "basis": ["lost revenue", "lost revenue", "SLA penalties"],
+        "quantity": [283.4, 283.4, 50.0],
+        "unit": ["min of downtime", "min of downtime", "breaches"],
+        "amount": [65_315.2, 65_315.2, 25_000.0],
+        "currency": ["EUR"] * 3,
+        "formula": ["283.4 min × €230.47/min = €65,315"] * 2 + ["50 × €500 = €25,000"],
+        "assumption": ["every sale lost"] * 2 + ["penalty per breach"],
+    }
+)
+
+
+def test_the_summary_states_the_money_at_stake_after_the_kpi_count():
+    card = pd.DataFrame({"status": ["green", "red", "red", "red"]})
+    summary = executive_summary(card, FINDINGS, impacts=IMPACTS)
+    assert summary == [
+        "1 of 4 measured KPIs meet their target; 0 are amber and 3 red.",
+        "Downtime and Availability (red) put €65,315 at stake this cycle: lost revenue on "
+        "283.4 min of downtime.",
+        "P1 SLA (red) puts €25,000 at stake this cycle: SLA penalties on 50 breaches.",
+        "statement gap-red",
+        "statement trend",
+    ]
+
+
+def test_without_money_at_stake_the_summary_names_no_money():
+    card = pd.DataFrame({"status": ["green", "red"]})
+    plain = executive_summary(card, FINDINGS)
+    assert executive_summary(card, FINDINGS, impacts=IMPACTS.iloc[:0]) == plain
+    assert not any("€" in s or "at stake" in s for s in plain)
+
+
+def test_the_methodology_lists_each_formula_and_warns_against_adding_the_same_outages():
+    from csi_helpers.analysis.summary import money_formulas
+
+    lines = money_formulas(IMPACTS, timezone="Europe/Amsterdam")
+    assert lines == [
+        "Downtime: 283.4 min × €230.47/min = €65,315 (every sale lost).",
+        "Availability: 283.4 min × €230.47/min = €65,315 (every sale lost).",
+        "P1 SLA: 50 × €500 = €25,000 (penalty per breach).",
+        "KPIs priced on minutes of downtime count the same outages: do not add them.",
+        "Weekdays and hours are those of the service's time zone, Europe/Amsterdam.",
+    ]
+
+
+def test_the_appendix_shows_money_only_when_step_5_priced_some():
+    from types import SimpleNamespace
+
+    from csi_helpers.steps.present import money_at_stake
+
+    def ctx(impacts: pd.DataFrame | None) -> SimpleNamespace:
+        return SimpleNamespace(
+            has=lambda ref: impacts is not None,
+            read_table=lambda ref: impacts,
+            params=SimpleNamespace(service=SimpleNamespace(timezone="UTC")),
+        )
+
+    assert money_at_stake(ctx(None)).data == ""  # a run made before step 5 priced anything
+    assert money_at_stake(ctx(IMPACTS.iloc[:0])).data == ""  # no business section
+    shown = money_at_stake(ctx(IMPACTS.iloc[2:])).data
+    assert shown.startswith("**Money at stake.**")
+    assert "- P1 SLA: 50 × €500 = €25,000 (penalty per breach)." in shown
+    assert "do not add" not in shown and "time zone" not in shown  # one amount, no minutes
+
+
+def test_two_sla_amounts_are_not_to_be_added():
+    from csi_helpers.analysis.summary import money_formulas
+
+    both = pd.concat([IMPACTS.iloc[2:], IMPACTS.iloc[2:].assign(kpi_name="SLA")])
+    assert money_formulas(both, timezone="UTC")[-1] == (
+        "SLA entries whose scopes overlap count the same breaches: do not add them."
+    )

@@ -16,6 +16,7 @@ its finding (:mod:`.question`).
 - load and events: :mod:`.capacity`, :mod:`.impact`, :mod:`.budget`;
 - tickets: :mod:`.concentration`, :mod:`.drivers` (with :mod:`.ticket_outcomes`);
 - actions: :mod:`.verification` (did an action work?);
+- money at stake (downtime, SLA penalties, agent time): :mod:`.business`;
 - error control across the report: :mod:`.multiplicity`;
 - the report's view of the findings: :mod:`.summary`; large cycles: :mod:`.sampling`.
 

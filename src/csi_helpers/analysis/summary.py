@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csi_helpers.analysis.business import format_money
 from csi_helpers.analysis.findings import Finding
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "figure_alt",
     "key_findings",
     "methodology",
+    "money_formulas",
+    "money_sentences",
     "skipped_analyses",
 ]
 
@@ -48,6 +51,7 @@ def executive_summary(
     *,
     actions: pd.DataFrame | None = None,
     top: int = 3,
+    impacts: pd.DataFrame | None = None,
 ) -> list[str]:
     """Three to five sentences: how the KPIs stand, the top findings, what is proposed.
 
@@ -55,7 +59,8 @@ def executive_summary(
     (:func:`key_findings`) follow with their numbers; the last names how many
     actions are recommended (``actions``, from :func:`csi_helpers.actions.recommendations`) and the
     first of them. With no key finding, a sentence says so, so that a quiet cycle
-    still reads as a summary rather than a gap.
+    still reads as a summary rather than a gap. With ``impacts`` (step 5's money at
+    stake), one sentence per priced red KPI follows the first (:func:`money_sentences`).
     """
     counts = card["status"].value_counts()
     measured = int(len(card) - counts.get("grey", 0))
@@ -76,7 +81,62 @@ def executive_summary(
                 f"{n} improvement action{'s are' if n > 1 else ' is'} proposed, "
                 f"first: {actions['title'].iloc[0]}."
             )
-    return sentences[:5]
+    money = money_sentences(impacts) if impacts is not None else []
+    return [*sentences[:1], *money, *sentences[1:5]]
+
+
+def money_sentences(impacts: pd.DataFrame) -> list[str]:
+    """One sentence per amount at stake (step 5's ``analyse/impact``), largest first; red
+    KPIs priced on the same quantity (availability and downtime) share one.
+
+    Example:
+        >>> impacts = pd.DataFrame({"kpi_name": ["Downtime", "Availability"],
+        ...     "basis": ["lost revenue"] * 2, "quantity": [283.4] * 2,
+        ...     "unit": ["min of downtime"] * 2, "amount": [65315.2] * 2, "currency": ["EUR"] * 2})
+        >>> money_sentences(impacts)
+        ['Downtime and Availability (red) put €65,315 at stake this cycle: lost revenue on 283.4 min of downtime.']
+    """  # noqa: E501
+    same = ["basis", "quantity", "unit", "amount", "currency"]
+    sentences = []
+    for (basis, quantity, unit, amount, currency), group in impacts.groupby(same, sort=False):
+        names = list(group["kpi_name"])
+        who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "puts" if len(names) == 1 else "put"
+        sentences.append(
+            f"{who} (red) {verb} {format_money(amount, currency)} at stake this cycle: "
+            f"{basis} on {_quantity(quantity, unit)}."
+        )
+    return sentences
+
+
+def _quantity(quantity: float, unit: str) -> str:
+    """``283.4 min of downtime``, ``50 breaches``, ``1 breach``."""
+    if unit.startswith("min"):
+        return f"{quantity:,.1f} {unit}"
+    if unit == "breaches" and quantity == 1:
+        unit = "breach"
+    return f"{quantity:,.0f} {unit}" if float(quantity).is_integer() else f"{quantity:,.1f} {unit}"
+
+
+def money_formulas(impacts: pd.DataFrame, *, timezone: str) -> list[str]:
+    """How each amount at stake was reached, for the methodology appendix: the KPI, its
+    formula and what the formula assumes; a note when two amounts price the same minutes.
+
+    Example:
+        >>> impacts = pd.DataFrame({"kpi_name": ["SLA"], "unit": ["breaches"],
+        ...     "formula": ["2 breaches × €250 per breach = €500"],
+        ...     "assumption": ["the penalty per breach of the params"]})
+        >>> money_formulas(impacts, timezone="UTC")
+        ['SLA: 2 breaches × €250 per breach = €500 (the penalty per breach of the params).']
+    """
+    lines = [f"{r.kpi_name}: {r.formula} ({r.assumption})." for r in impacts.itertuples()]
+    if (impacts["unit"] == "min of downtime").sum() > 1:
+        lines.append("KPIs priced on minutes of downtime count the same outages: do not add them.")
+    if (impacts["unit"] == "breaches").sum() > 1:
+        lines.append("SLA entries whose scopes overlap count the same breaches: do not add them.")
+    if (impacts["unit"] == "min of downtime").any():
+        lines.append(f"Weekdays and hours are those of the service's time zone, {timezone}.")
+    return lines
 
 
 #: What each analysis' chart shows, for its text alternative.

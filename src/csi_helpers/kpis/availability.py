@@ -77,8 +77,21 @@ class _Outages(NamedTuple):
         return KpiResult(hours, self.records, self.excluded, note, self.details())
 
 
-def _merged_outages(downtime: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Merge overlapping or touching outage records; also return the unusable-record mask."""
+def merged_outages(downtime: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Merge overlapping or touching outage records; also return the unusable-record mask.
+
+    Every downtime KPI here measures these merged outages; the money model prices them
+    (:func:`csi_helpers.analysis.business.downtime_by_hour`).
+
+    Example:
+        >>> d = pd.DataFrame({"start": pd.to_datetime(["2026-01-01 10:00", "2026-01-01 10:30",
+        ...                                            None], utc=True),
+        ...                   "end": pd.to_datetime(["2026-01-01 11:00", "2026-01-01 11:30",
+        ...                                          "2026-01-01 12:00"], utc=True)})
+        >>> merged, unusable = merged_outages(d)
+        >>> merged[["start", "end", "records"]].astype(str).values.tolist(), unusable.tolist()
+        ([['2026-01-01 10:00:00+00:00', '2026-01-01 11:30:00+00:00', '2']], [False, False, True])
+    """
     begin, finish = downtime["start"], downtime["end"]
     unusable = (begin.isna() | finish.isna() | (finish <= begin)).fillna(True).astype(bool)
     usable = pd.DataFrame({"start": begin[~unusable], "end": finish[~unusable]})
@@ -95,7 +108,7 @@ def _merged_outages(downtime: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 def _measure(
     downtime: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, calendar: ServiceCalendar
 ) -> _Outages:
-    merged, unusable = _merged_outages(downtime)
+    merged, unusable = merged_outages(downtime)
     begin, finish = downtime["start"], downtime["end"]
     touches = ((begin.isna() | (begin < end)) & (finish.isna() | (finish > start))).fillna(True)
     excluded = int((unusable & touches.astype(bool)).sum())

@@ -3,6 +3,7 @@
 - :mod:`~csi_helpers.params.models`: the schema (service, cycle, strategy, and the
   whole file), as frozen pydantic models; :mod:`~csi_helpers.params.sources` and
   :mod:`~csi_helpers.params.settings` the sources and the settings sections,
+  :mod:`~csi_helpers.params.business` the optional business figures (money),
   :mod:`~csi_helpers.params.base` what they share;
 - :mod:`~csi_helpers.params.loading`: a YAML file in, typed params out
   (:func:`load_params`), or one message that lists every problem;
@@ -23,6 +24,7 @@ Example:
     90
 """
 
+from csi_helpers.params.business import Business
 from csi_helpers.params.loading import (
     check_sources,
     load_params,
@@ -55,6 +57,7 @@ from csi_helpers.params.sources import SERVICENOW_STATES, EventStates, Source
 __all__ = [
     "SERVICENOW_STATES",
     "Analysis",
+    "Business",
     "Calendar",
     "CriticalSuccessFactor",
     "Cycle",

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from csi_helpers.errors import ParamsError
 from csi_helpers.params.base import SLUG, StrictModel, resolve_path
+from csi_helpers.params.business import Business
 from csi_helpers.params.settings import (
     ActionsSettings,
     Analysis,
@@ -234,6 +235,11 @@ class Params(StrictModel):
     )
     engine: EngineSettings = Field(
         default_factory=EngineSettings, description="where the KPI series are aggregated"
+    )
+    business: Business | None = Field(
+        None,
+        description="what the service earns by the hour and what failures cost; without it, "
+        "no report states money",
     )
 
     @model_validator(mode="after")

@@ -2,12 +2,13 @@
 
 The notebook ``06_present_findings.ipynb`` shows, in order: a warning when a source
 covers less than half of the cycle (:func:`coverage_warnings`), the executive summary
-(:func:`csi_helpers.analysis.summary.executive_summary`), the scorecard
+(:func:`csi_helpers.analysis.summary.executive_summary`, with the money at stake on
+red KPIs when the params give business figures), the scorecard
 (:func:`csi_helpers.report.tables.styled_scorecard`), the key findings with their
 charts (:func:`display_findings`), the recommended actions
 (:func:`csi_helpers.actions.recommendations`), the measurement gaps, data quality,
-methodology and provenance (:func:`provenance`). nbconvert turns the executed
-notebook into the HTML report (:mod:`csi_helpers.report.html`).
+methodology (with :func:`money_at_stake`) and provenance (:func:`provenance`).
+nbconvert turns the executed notebook into the HTML report (:mod:`csi_helpers.report.html`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "executive_summary",
     "kpi_definitions",
     "measurement_gaps",
+    "money_at_stake",
     "provenance",
     "read_findings",
     "top_issues",
@@ -92,11 +94,31 @@ def _how_sure(issue: dict) -> str:
 def executive_summary(
     ctx: StepContext, card: pd.DataFrame, findings: list[Finding], plan: pd.DataFrame
 ) -> list[str]:
-    """The report's opening sentences (:func:`csi_helpers.analysis.summary.executive_summary`);
-    written for the record."""
-    sentences = summary.executive_summary(card, findings, actions=plan)
+    """The report's opening sentences (:func:`csi_helpers.analysis.summary.executive_summary`),
+    with the money at stake on red KPIs when step 5 priced any; written for the record."""
+    impacts = _impacts(ctx)
+    sentences = summary.executive_summary(card, findings, actions=plan, impacts=impacts)
     ctx.write_json(catalogue.SUMMARY, sentences)
     return sentences
+
+
+def _impacts(ctx: StepContext) -> pd.DataFrame | None:
+    """Step 5's money at stake (None: a run made before step 5 priced anything)."""
+    return ctx.read_table(catalogue.IMPACT) if ctx.has(catalogue.IMPACT) else None
+
+
+def money_at_stake(ctx: StepContext) -> Markdown:
+    """How the money at stake on each red KPI was reached, for the methodology appendix
+    (:func:`csi_helpers.analysis.summary.money_formulas`); empty when nothing was priced."""
+    impacts = _impacts(ctx)
+    if impacts is None or impacts.empty:
+        return Markdown("")
+    lines = summary.money_formulas(impacts, timezone=ctx.params.service.timezone)
+    listed = "\n".join(f"- {escape_markdown(line)}" for line in lines)
+    return Markdown(
+        "**Money at stake.** Each red KPI with a money model, priced with the business "
+        f"figures of the params:\n\n{listed}"
+    )
 
 
 def display_findings(findings: list[Finding], *, run_dir: Path, limit: int = 8) -> None:

@@ -15,6 +15,7 @@ __all__ = [
     "FINDINGS",
     "FINDINGS_TABLE",
     "HOURLY",
+    "IMPACT",
     "ISSUES",
     "KPI_TREE",
     "KPI_VALUES",
@@ -54,6 +55,7 @@ TICKETS_DAILY_BY_GROUP = "process/tickets_daily_by_group"
 SCORECARD = "analyse/scorecard"  # KPI against target and the previous cycle
 FINDINGS = "analyse/findings"  # the ranked findings, as JSON records
 FINDINGS_TABLE = "analyse/findings_table"  # the same, as a table
+IMPACT = "analyse/impact"  # money at stake on each red KPI (params' business section)
 ISSUES = "analyse/issues"  # the findings grouped into issues, as JSON records
 # step 6, present
 SUMMARY = "present/summary"  # the executive summary's sentences

@@ -14,7 +14,8 @@ never stops the step; a programming error (a wrong option) still does.
 - :mod:`~csi_helpers.steps.analyse.inputs`: what the step reads once, and the guard;
 - :mod:`~csi_helpers.steps.analyse.series`: analyses of the hourly and daily series;
 - :mod:`~csi_helpers.steps.analyse.tables`: analyses of the canonical tables' rows;
-- :mod:`~csi_helpers.steps.analyse.tickets`: the ticket KPIs week by week.
+- :mod:`~csi_helpers.steps.analyse.tickets`: the ticket KPIs week by week;
+- :mod:`~csi_helpers.steps.analyse.business`: the money at stake on each red KPI.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from csi_helpers.analysis.findings import Finding, findings_to_frame, rank_findings
 from csi_helpers.kpis.scorecard import build_scorecard
 from csi_helpers.runfolder.context import PreviousRun, StepContext
+from csi_helpers.steps.analyse.business import business_impact
 from csi_helpers.steps.analyse.inputs import Inputs, guarded, load_inputs
 from csi_helpers.steps.analyse.issues import issues_frame, save_issues
 from csi_helpers.steps.analyse.series import (
@@ -56,6 +58,7 @@ __all__ = [
     "analyse_peaks",
     "analyse_ticket_kpis",
     "analyse_trends",
+    "business_impact",
     "guarded",
     "issues_frame",
     "load_inputs",
