@@ -255,8 +255,10 @@ def test_q2_top_issue_tells_the_campaign_story_in_one_headline(demo_runs):
     assert (
         "latency budget is spent" in headline and "downtime minutes fall in those hours" in headline
     )
+    assert top["numbers"]["money"]["kpi_id"] in ("downtime", "availability")  # priced
     html = first.reports[6].read_text(encoding="utf-8")
     assert html.index("The main issues of the cycle") < html.index("KPI scorecard")
+    assert "at stake this cycle" in html[: html.index("KPI scorecard")]
 
 
 def test_q2_plans_few_actions_led_by_the_campaign_one_and_q3_does_not_repeat_it(demo_runs):

@@ -97,3 +97,27 @@ def test_findings_sit_on_the_chain_by_their_kpi_or_words():
     assert node_of(finding("target_gap", "x", evidence={"kpi": "availability"})) == "downtime"
     assert node_of(finding("concentration", "breached")) == "sla"
     assert node_of(finding("trend", "weekly mean time to resolve")) == "tickets"
+
+
+def test_an_issue_takes_its_costliest_kpis_money_never_the_sum_and_ranks_by_it():
+    """Downtime and availability price the same outages: the issue takes the larger amount.
+    A medium issue with money comes before a high one without."""
+    from csi_helpers.analysis.synthesis import Issue, price_issues
+
+    outages = Issue("issue:a", "outages", "medium", "high", ["downtime", "availability"], ["f1"])
+    tickets = Issue("issue:b", "tickets", "high", "high", ["csat"], ["f2", "f3"])
+    impact = pd.DataFrame(
+        {
+            "kpi_id": ["downtime", "availability"],
+            "amount": [50_756.0, 48_000.0],
+            "currency": ["EUR", "EUR"],
+            "formula": ["283.4 min × …", "…"],
+        }
+    )
+    ranked = price_issues([tickets, outages], impact)
+    assert [i.id for i in ranked] == ["issue:a", "issue:b"]
+    assert ranked[0].numbers["money"]["amount"] == 50_756.0
+    assert ranked[0].numbers["money"]["kpi_id"] == "downtime"
+    assert "money" not in ranked[1].numbers
+    unpriced = Issue("issue:a", "outages", "medium", "high", ["downtime"], ["f1"])
+    assert [i.id for i in price_issues([unpriced, tickets], None)] == ["issue:b", "issue:a"]

@@ -35,7 +35,7 @@ import pandas as pd
 
 from csi_helpers.analysis.findings import Finding, format_number
 
-__all__ = ["CHAIN", "Issue", "build_issues", "node_of"]
+__all__ = ["CHAIN", "Issue", "build_issues", "node_of", "price_issues"]
 
 #: The service chain, upstream first; a finding sits on one node.
 CHAIN = ("load", "utilisation", "latency", "errors", "downtime", "tickets", "sla")
@@ -349,3 +349,31 @@ def _sentence(parts: list[str]) -> str:
         + (" and " if len(parts) > 2 else "")
         + (parts[-1] + ".")
     )
+
+
+def price_issues(issues: list[Issue], impact: pd.DataFrame | None) -> list[Issue]:
+    """Attach to each issue the money at stake on the KPIs it hurts, and rank by it.
+
+    ``impact`` is step 5's money table (``kpi_id``, ``amount``, ``currency``,
+    ``formula``). An issue takes the largest amount among its KPIs, never their sum:
+    KPIs such as downtime and availability price the same outages. Issues are ranked by
+    that amount (none counts as zero), then by severity, then by their evidence.
+    """
+    if impact is not None and not impact.empty:
+        priced = impact.set_index("kpi_id")
+        for issue in issues:
+            mine = priced.loc[[k for k in issue.kpis if k in priced.index]]
+            if not mine.empty:
+                top = mine.sort_values("amount", ascending=False).iloc[0]
+                issue.numbers["money"] = {
+                    "kpi_id": str(top.name),
+                    "amount": float(top["amount"]),
+                    "currency": str(top["currency"]),
+                    "formula": str(top["formula"]),
+                }
+    money = [i.numbers.get("money", {}).get("amount", 0.0) for i in issues]
+    order = sorted(
+        range(len(issues)),
+        key=lambda n: (-money[n], _SEVERITY.get(issues[n].severity, 9), -len(issues[n].findings)),
+    )
+    return [issues[n] for n in order]

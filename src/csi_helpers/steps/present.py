@@ -76,11 +76,22 @@ def top_issues(ctx: StepContext, *, limit: int = 3) -> Markdown:
     if not issues:
         return Markdown("")
     lines = [
-        f"{n}. **{escape_markdown(i['headline'])}** ({_how_sure(i)})"
+        f"{n}. **{escape_markdown(i['headline'].rstrip('.') + '.')}**{_money(i)} ({_how_sure(i)})"
         + (f" Still unexplained: {escape_markdown(i['unexplained'])}." if i["unexplained"] else "")
         for n, i in enumerate(issues, 1)
     ]
     return Markdown("**The main issues of the cycle**\n\n" + "\n".join(lines))
+
+
+def _money(issue: dict) -> str:
+    """The money at stake on the issue's costliest KPI, if the params priced it."""
+    from csi_helpers.analysis.business import format_money
+
+    money = issue.get("numbers", {}).get("money")
+    if not money:
+        return ""
+    amount = format_money(money["amount"], money["currency"])
+    return f" **{escape_markdown(amount)} at stake this cycle** (on {money['kpi_id']})"
 
 
 def _how_sure(issue: dict) -> str:
