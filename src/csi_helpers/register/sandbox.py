@@ -2,10 +2,10 @@
 
 Only a full chain run of a cycle writes to the CSI register. A notebook re-run in
 JupyterLab, a plain ``papermill`` call, ``csi run --dry-run`` and a run under a
-trial run id still do everything step 7 does, but against a copy: a temporary
-SQLite register holding the real one's entries, thrown away afterwards, so the
-step shows what it *would* write and the real register is left byte for byte as
-it was.
+trial run id still do everything step 7 does, but against a copy: a SQLite
+register holding the real one's entries (temporary, or kept in the run folder for
+the rest of the step), so the step shows what it *would* write and the real
+register is left byte for byte as it was.
 """
 
 from __future__ import annotations
