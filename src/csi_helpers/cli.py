@@ -126,6 +126,13 @@ def batch(
         Path | None,
         typer.Option(help="Folder of your own step notebooks (default: the workbook's)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Leave the CSI register as it is; each cycle's step 7 shows what it would write.",
+        ),
+    ] = False,
 ) -> None:
     """Run many cycles in parallel, each into its own run folder; exit code = failed + skipped.
 
@@ -155,7 +162,7 @@ def batch(
 
     result = run_batch(
         planned,
-        Workspace.at(runs_dir, reports_dir, notebooks),
+        Workspace.at(runs_dir, reports_dir, notebooks, write_register=False if dry_run else None),
         max_jobs=max_jobs,
         scheduler=scheduler,
         on_progress=progress,

@@ -360,3 +360,18 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
             jobs, Workspace.at(tmp_path / "runs", tmp_path / "r"), scheduler="tcp://127.0.0.1:9"
         )
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_a_dry_run_batch_tells_step_7_not_to_write_the_register(tmp_path, capsys):
+    """`csi batch --dry-run`: each cycle's step 7 gets write_register False (without the
+    flag, a cycle under its own run id gets True)."""
+    notebooks = print_only_notebooks(tmp_path / "notebooks")
+    cycle = write_params(tmp_path / "params", "web-q1.yaml", service="web", cycle="q1")
+    common = ["--jobs", "1", "--reports-dir", str(tmp_path / "reports")]
+    common += ["--notebooks", str(notebooks)]
+    for flags, runs, expected in (([], "real", True), (["--dry-run"], "dry", False)):
+        code = main(["batch", str(cycle), "--runs-dir", str(tmp_path / runs), *common, *flags])
+        assert code == 0, capsys.readouterr().err
+        manifest = json.loads((tmp_path / runs / "web-q1" / "manifest.json").read_text())
+        assert manifest["steps"][6]["parameters"]["write_register"] is expected

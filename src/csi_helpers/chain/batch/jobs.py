@@ -44,15 +44,22 @@ class Workspace:
     runs_dir: Path
     reports_dir: Path
     notebooks: Path | None = None
+    write_register: bool | None = None  # None: each cycle under its own run id writes it
 
     @classmethod
     def at(
-        cls, runs_dir: str | Path, reports_dir: str | Path, notebooks: str | Path | None = None
+        cls,
+        runs_dir: str | Path,
+        reports_dir: str | Path,
+        notebooks: str | Path | None = None,
+        *,
+        write_register: bool | None = None,
     ) -> Workspace:
         return cls(
             Path(runs_dir).resolve(),
             Path(reports_dir).resolve(),
             Path(notebooks).resolve() if notebooks else None,
+            write_register,
         )
 
 
@@ -123,6 +130,7 @@ def run_job(job: BatchJob, workspace: Workspace) -> JobResult:
             reports_dir=workspace.reports_dir,
             notebooks=workspace.notebooks,
             zygote=_worker_zygote(workspace.notebooks),
+            write_register=workspace.write_register,
         )
         result.status = "succeeded"
         result.reports = {str(n): str(p) for n, p in sorted(run.reports.items())}
