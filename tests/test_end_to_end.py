@@ -292,7 +292,7 @@ def test_second_cycle_verifies_the_first_cycles_capacity_and_campaign_action(dem
     assert stagger.change_pct == pytest.approx(-50.0, abs=5.0)  # the 50 % ± 5 points
     # 30 outages against 15 (sized for the review's power): the interval excludes no change
     assert stagger.ci_high_pct < 0 and stagger.verdict == "worked"
-    assert "worked, a real improvement" in stagger.evidence
+    assert "worked, a real improvement, consistent with the promised -50 %" in stagger.evidence
     # the other Q2 actions are still proposed: nobody carried them out, nothing to review
     others = review[review["entry_id"] != stagger.entry_id]
     assert len(others) and set(others["verdict"]) == {"not reviewed"}

@@ -67,6 +67,7 @@ def test_an_issue_takes_the_action_that_moves_its_red_kpi():
     issues = [issue("c", LATENCY_DURING, DOWNTIME_GAP)]
     [action] = plan([LATENCY_DURING, DOWNTIME_GAP], issues).itertuples()
     assert action.title == STAGGER and action.kpi == "downtime_minutes"
+    assert action.expected_change == -0.5  # "halve downtime minutes", as a number to review
     assert action.owner == "Head of E-commerce" and action.due == "2026-07-30"
 
 

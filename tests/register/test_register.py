@@ -208,7 +208,7 @@ def test_a_new_register_records_its_schema_version(seeded, db):
         rows = con.execute("select key, value from csi_meta").fetchall()
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
     con.close()
-    assert rows == [("schema_version", "1")]
+    assert rows == [("schema_version", "2")]
     assert tables == {"csi_meta", "csi_entries", "csi_history", "csi_lock"}
 
 
@@ -219,32 +219,60 @@ def test_a_newer_register_is_refused_and_left_byte_identical(seeded, db, create)
     with pytest.raises(RegisterError) as caught:
         open_register(seeded, create=create, writer="web-q3")
     assert str(caught.value) == (
-        f"register {seeded} has schema version 7, newer than this workbook knows (1); "
+        f"register {seeded} has schema version 7, newer than this workbook knows (2); "
         "it was left untouched. Upgrade csi-workbook to open it"
     )
     assert db.read_bytes() == before
     assert sorted(p.name for p in db.parent.iterdir()) == ["web.sqlite"]  # no journal left
 
 
-def _v1_to_v2(connection):
+def _v2_to_v3(connection):
     connection.execute(sa.text("ALTER TABLE csi_entries ADD COLUMN priority VARCHAR(16)"))
     connection.execute(sa.text("UPDATE csi_entries SET priority = 'normal'"))
 
 
 def test_an_older_register_is_migrated_in_one_transaction(seeded, db, monkeypatch):
-    monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS, _v1_to_v2])
+    monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS, _v2_to_v3])
     with open_register(seeded) as register:
-        assert register.schema_version == 2
+        assert register.schema_version == 3
         assert len(register.entries()) == 3
     with sqlite3.connect(db) as con:
-        assert con.execute("select value from csi_meta").fetchone() == ("2",)
+        assert con.execute("select value from csi_meta").fetchone() == ("3",)
         assert {r[0] for r in con.execute("select priority from csi_entries")} == {"normal"}
     con.close()
 
 
+def test_a_version_1_register_gets_the_promised_change_column_empty(tmp_path):
+    """A register made before version 2 (no expected_change) opens migrated: its entries
+    keep every value and have no promised change."""
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as con:
+        con.executescript(
+            "create table csi_meta (key varchar(64) primary key, value varchar(200) not null);"
+            "insert into csi_meta values ('schema_version', '1');"
+        )
+    con.close()
+    engine = sa.create_engine(sqlite_url(path))
+    metadata = sa.MetaData()
+    _meta, entries, history, lock = register_schema._tables_v1(metadata)
+    with engine.begin() as conn:
+        for table in (entries, history, lock):
+            table.create(conn)
+        conn.execute(sa.insert(entries).values(
+            id="q2-a1", title="Stagger campaigns", status="proposed", base_value=566.7,
+            created_at=pd.Timestamp("2026-07-01").to_pydatetime(),
+            updated_at=pd.Timestamp("2026-07-01").to_pydatetime(),
+        ))  # fmt: skip
+    engine.dispose()
+    with open_register(sqlite_url(path)) as register:
+        assert register.schema_version == 2
+        entry = register.get("q2-a1")
+    assert entry.base_value == 566.7 and entry.expected_change is None
+
+
 def test_a_failing_migration_leaves_the_register_as_it_was(seeded, db, monkeypatch):
     def broken(connection):
-        _v1_to_v2(connection)  # DDL and data change made, then the step fails
+        _v2_to_v3(connection)  # DDL and data change made, then the step fails
         raise sa.exc.OperationalError("ALTER", {}, Exception("no space left on device"))
 
     before = db.read_bytes()
@@ -254,7 +282,7 @@ def test_a_failing_migration_leaves_the_register_as_it_was(seeded, db, monkeypat
     assert db.read_bytes() == before
     monkeypatch.undo()
     with open_register(seeded) as register:
-        assert register.schema_version == 1
+        assert register.schema_version == 2
         assert "priority" not in register.entries().columns
 
 
@@ -264,7 +292,7 @@ def test_a_register_from_nothing_is_migrated_from_version_zero(tmp_path):
         open_register(url)
     assert not (tmp_path / "deep").exists()
     with open_register(url, create=True) as register:
-        assert register.schema_version == 1 and register.entries().empty
+        assert register.schema_version == 2 and register.entries().empty
 
 
 def test_damaged_or_foreign_databases_are_named(db, seeded):
@@ -687,7 +715,7 @@ def test_a_duckdb_register_works_too(tmp_path):
             register.update("web-q2-a1", status="monitoring", by="alice")
         assert register.history("web-q2-a1")["new"].tolist() == ["proposed", "approved"]
     with open_register(url) as register:
-        assert register.schema_version == 1 and register.lock() is None
+        assert register.schema_version == 2 and register.lock() is None
         assert len(register.due_for_review(date(2026, 10, 1))) == 2
 
 
@@ -772,16 +800,16 @@ def test_postgresql_failures_roll_back_whole(pg_url, monkeypatch):
     assert pg_rows(pg_url) == before
 
     def broken(connection):
-        _v1_to_v2(connection)
+        _v2_to_v3(connection)
         raise RuntimeError("migration failed half way")
 
     monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS, broken])
     with pytest.raises(RuntimeError, match="half way"):
         open_register(pg_url)
     assert pg_rows(pg_url) == before  # DDL rolled back too: no priority column
-    monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS[:1], _v1_to_v2])
+    monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS[:2], _v2_to_v3])
     with open_register(pg_url) as register:
-        assert register.schema_version == 2 and len(register.entries()) == 3
+        assert register.schema_version == 3 and len(register.entries()) == 3
 
 
 @pytest.mark.slow

@@ -185,12 +185,12 @@ def test_a_newer_register_is_refused_untouched(params):
 
     database = params.parent.parent / "registers" / "web.sqlite"
     with sqlite3.connect(database) as con:
-        con.execute("update csi_meta set value = '2' where key = 'schema_version'")
+        con.execute("update csi_meta set value = '3' where key = 'schema_version'")
     con.close()
     before = database.read_bytes()
     code, out, err = cli("register", "list", "--params", str(params))
     assert code == 2 and out == ""
-    assert "has schema version 2, newer than this workbook knows (1)" in err
+    assert "has schema version 3, newer than this workbook knows (2)" in err
     assert database.read_bytes() == before
 
 

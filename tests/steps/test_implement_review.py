@@ -19,7 +19,13 @@ def hourly(start: pd.Timestamp, weeks: int, level: float, seed: int) -> pd.DataF
     return pd.DataFrame({"hour": hours, "incidents": counts, "requests": 1000.0})
 
 
-def review(tmp_path: Path, before: pd.DataFrame, after: pd.DataFrame, status: str) -> dict:
+def review(
+    tmp_path: Path,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    status: str,
+    promise: float | None = None,
+) -> dict:
     (tmp_path / "base" / "process").mkdir(parents=True, exist_ok=True)
     before.to_parquet(tmp_path / "base" / "process" / "hourly.parquet")
     ctx = SimpleNamespace(
@@ -30,7 +36,7 @@ def review(tmp_path: Path, before: pd.DataFrame, after: pd.DataFrame, status: st
     entry = SimpleNamespace(
         id="base-a1", title="Fix the flaky deploys", kpi_id="incidents",
         kpi="incident_volume", baseline_run_id="base", base_value=2.0, target_value=1.0,
-        status=status,
+        status=status, expected_change=promise,
     )  # fmt: skip
     if status in implement.NOT_CARRIED_OUT:
         return implement._not_carried_out(entry)
@@ -55,3 +61,14 @@ def test_an_entry_never_carried_out_is_not_reviewed(tmp_path):
         row = review(tmp_path, hourly(START, 8, 2.0, 1), hourly(START, 8, 1.0, 2), status)
         assert row["verdict"] == "not reviewed" and f"still {status}" in row["evidence"]
         assert "change_pct" not in row
+
+
+def test_the_review_holds_the_action_to_the_change_it_promised(tmp_path):
+    """An action that promised to halve incidents: no change at all did not work (the
+    interval excludes -50 %); a real -25 % worked, but less than promised."""
+    before = hourly(START, 8, 2.0, 1)
+    later = START + pd.Timedelta(weeks=8)
+    row = review(tmp_path, before, hourly(later, 8, 2.0, 4), "in_progress", promise=-0.5)
+    assert row["verdict"] == "did not work" and "excludes the promised -50 %" in row["evidence"]
+    row = review(tmp_path, before, hourly(later, 8, 1.5, 5), "monitoring", promise=-0.5)
+    assert row["verdict"] == "worked" and "smaller than the promised -50 %" in row["evidence"]

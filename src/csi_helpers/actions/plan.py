@@ -37,8 +37,9 @@ from csi_helpers.analysis.findings import Finding
 
 __all__ = ["PLAN_COLUMNS", "plan_actions"]
 
-#: The plan's columns: those of the rules' table and the issue each action answers.
-PLAN_COLUMNS = [*ACTION_COLUMNS, "issue_id"]
+#: The plan's columns: those of the rules' table, the change the action promises (a
+#: fraction, when its rule names one) and the issue it answers.
+PLAN_COLUMNS = [*ACTION_COLUMNS, "expected_change", "issue_id"]
 #: Rules whose action a capacity forecast that reaches no limit contradicts.
 _CAPACITY_PLANNING = frozenset({"trend", "capacity_forecast"})
 
@@ -96,6 +97,7 @@ def plan_actions(
                 "owner": owners.get(f.metric) or owners.get(kpi, ""),
                 "due": (cycle_end + timedelta(days=30)).isoformat(),
                 "status": "proposed",
+                "expected_change": rule.promise,
                 "issue_id": issue["id"],
             }
         )

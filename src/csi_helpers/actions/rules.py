@@ -32,6 +32,7 @@ class Rule:
     rising_only: bool = False  # applies only when the finding's effect is positive
     scope_key: str = ""  # applies only when the finding's scope names this key (e.g. events)
     kpi: str = ""  # the KPI library id the action should move (default: the finding's)
+    promise: float | None = None  # the KPI change it promises, as a fraction (−0.5: halve it)
 
 
 STAGGER = "Stagger campaigns away from the evening peak and add capacity before each one"
@@ -59,12 +60,14 @@ RULES: tuple[Rule, ...] = (
         "availability",
         STAGGER,
         "halve downtime minutes",
+        promise=-0.5,
     ),
     Rule(
         "target_gap",
         "downtime",
         STAGGER,
         "halve downtime minutes",
+        promise=-0.5,
     ),
     Rule(
         "capacity_threshold",

@@ -88,6 +88,14 @@ def _tables_v1(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.
     return meta, entries, history, lock
 
 
+def _tables_v2(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+    """Version 2: an entry also holds the change its action promised, as a fraction."""
+    meta, entries, history, lock = _tables_v1(metadata)
+    # −0.5 for "halve downtime": the review judges the action against it
+    entries.append_column(sa.Column("expected_change", sa.Float))
+    return meta, entries, history, lock
+
+
 def _v0_to_v1(connection: sa.Connection) -> None:
     """Create the version 1 tables."""
     metadata = sa.MetaData()
@@ -95,12 +103,17 @@ def _v0_to_v1(connection: sa.Connection) -> None:
     metadata.create_all(connection)
 
 
+def _v1_to_v2(connection: sa.Connection) -> None:
+    """Add the promised change of an action (empty for the entries made before)."""
+    connection.execute(sa.text(f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN expected_change FLOAT"))
+
+
 Migration = Callable[[sa.Connection], None]
-MIGRATIONS: list[Migration] = [_v0_to_v1]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
 
 # The current shape, used by every query.
 METADATA = sa.MetaData()
-META, ENTRIES, HISTORY, LOCK = _tables_v1(METADATA)
+META, ENTRIES, HISTORY, LOCK = _tables_v2(METADATA)
 
 
 def current_version() -> int:

@@ -52,6 +52,7 @@ class Entry:
     outcome_note: str | None
     created_at: datetime
     updated_at: datetime
+    expected_change: float | None = None  # the change the action promised (−0.5: halve it)
 
     @property
     def has_baseline(self) -> bool:

@@ -201,6 +201,12 @@ def _not_carried_out(entry) -> dict:
     }
 
 
+def _promise(entry) -> float | None:
+    """The change the entry's action promised, as a fraction, if it named one."""
+    value = getattr(entry, "expected_change", None)
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def _row_head(entry) -> dict:
     """The review row's columns that come from the register entry."""
     return {
@@ -256,6 +262,7 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
         unit=f"per {volume.rstrip('s')}" if volume else "per hour",
         exposure_before=before[volume] if volume else None,
         exposure_after=after[volume] if volume else None,
+        expected_change=_promise(entry),
         better=BETTER[column],
         alpha=ctx.params.analysis.alpha,
         scope={"entry": entry.id},
