@@ -118,3 +118,19 @@ def test_a_target_no_better_than_the_baseline_is_not_given_to_an_action():
     [row] = proposed_entries(actions, scorecard=CARD, run_id="r",
                              review_date=date(2026, 9, 30)).itertuples()  # fmt: skip
     assert row.target_value == 60.0
+
+
+def test_an_action_on_a_knee_issue_says_how_much_capacity_it_needs():
+    """Busiest hour at 107.6 % of capacity, knee at 75.1 %: capacity ×1.43 (107.6 / 75.1)."""
+    card = CARD.assign(actual=[566.7, 193.4, 77.8, 107.6])
+    knee_issue = issue("capacity", DOWNTIME_GAP) | {"numbers": {"knee_pct": 75.1}}
+    [action] = plan_actions(
+        [DOWNTIME_GAP], [knee_issue], card, **CYCLE
+    ).itertuples()  # fmt: skip
+    assert action.expected == (
+        "halve downtime minutes; estimate: the busiest hour ran at 107.6 % of capacity, so "
+        "capacity ×1.43 or more (or that much less peak load) keeps it below the 75.1 % knee "
+        "where latency and errors rise"
+    )
+    [plain] = plan([DOWNTIME_GAP], [issue("other", DOWNTIME_GAP)]).itertuples()
+    assert plain.expected == "halve downtime minutes"

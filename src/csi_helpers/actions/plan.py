@@ -86,6 +86,7 @@ def plan_actions(
         rule, f, fields = choice
         title, kpi = rule.title.format_map(fields), rule.kpi or _kpi_of(f)
         titles.add(title)
+        expected = rule.expected.format_map(fields) + _capacity_estimate(issue, card)
         rows.append(
             {
                 "action_id": f"{cycle_id}-a{len(rows) + 1}",
@@ -93,7 +94,7 @@ def plan_actions(
                 "finding_id": f.id,
                 "metric": f.metric,
                 "kpi": kpi,
-                "expected": rule.expected.format_map(fields),
+                "expected": expected,
                 "owner": owners.get(f.metric) or owners.get(kpi, ""),
                 "due": (cycle_end + timedelta(days=30)).isoformat(),
                 "status": "proposed",
@@ -102,6 +103,25 @@ def plan_actions(
             }
         )
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _capacity_estimate(issue: Mapping[str, Any], card: pd.DataFrame) -> str:
+    """How much capacity the action needs, for an issue built around a utilisation knee.
+
+    The busiest hour's utilisation over the knee is the factor by which capacity must
+    grow (or the peak load shrink, by staggering) for the busiest hour to stay below the
+    knee, where latency and errors start to rise. Empty for other issues.
+    """
+    knee = (issue.get("numbers") or {}).get("knee_pct")
+    peak = card.loc[card["kpi"].astype(str) == "peak_utilisation", "actual"].dropna()
+    if knee is None or peak.empty or float(peak.iloc[0]) <= knee:
+        return ""
+    busiest = float(peak.iloc[0])
+    return (
+        f"; estimate: the busiest hour ran at {busiest:.1f} % of capacity, so capacity "
+        f"×{busiest / knee:.2f} or more (or that much less peak load) keeps it below the "
+        f"{knee:.1f} % knee where latency and errors rise"
+    )
 
 
 def _best_action(
