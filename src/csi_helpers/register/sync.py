@@ -230,8 +230,19 @@ def sync_actions(
             if row["review_date"] is None:
                 without.append(row["id"])
         register._insert(conn, new_rows, by=run_id, note=f"proposed by run {run_id}")
+    return SyncResult(
+        added=added,
+        present=present,
+        updated=_refresh(register, refresh, run_id),
+        open_elsewhere=elsewhere,
+        without_review=without,
+    )
+
+
+def _refresh(register: Register, rows: dict[str, dict[str, Any]], run_id: str) -> list[str]:
+    """Bring a re-run's own ``proposed`` entries up to date; the ids of those changed."""
     updated = []
-    for entry_id, row in refresh.items():
+    for entry_id, row in rows.items():
         before = register.get(entry_id)
         values = {
             k: row[k] for k in _REFRESHED if row[k] is not None and row[k] != getattr(before, k)
@@ -239,13 +250,7 @@ def sync_actions(
         if values:
             register.update(entry_id, by=run_id, note=f"updated by a re-run of {run_id}", **values)
             updated.append(entry_id)
-    return SyncResult(
-        added=added,
-        present=present,
-        updated=updated,
-        open_elsewhere=elsewhere,
-        without_review=without,
-    )
+    return updated
 
 
 #: What a re-run of the cycle brings up to date in its own entries still ``proposed``.
