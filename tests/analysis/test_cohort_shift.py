@@ -56,10 +56,10 @@ def test_the_weeks_are_the_tickets_means_and_a_missing_week_is_not_merged() -> N
 def test_a_jump_is_found_in_its_week_sized_and_survives_a_reports_28_tests() -> None:
     """×1.6 from week 7, 30 seeds: the shift is reported, in the week of the jump or
     the next, with p below Benjamini–Hochberg's bar for one true finding among 28
-    tests, and its interval holds the planted size, in at least 15 seeds. Measured:
-    17 (the benchmark's tickets, less heavy-tailed, give 15 of 20 in the whole of
-    step 5). The permutation test of the 13 weekly means (what step 5 used before)
-    reached that bar in 8 and is held to at most 11 here."""
+    tests, and its interval holds the planted size, in at least 23 seeds. Measured:
+    26 with the ranks' test; 17 when the test ran on the weeks' mean hours (before
+    the normal scores); the permutation test of the 13 weekly means (what step 5
+    used before that) reached the bar in 8 and is held to at most 11 here."""
     good = weekly_good = 0
     for seed in range(30):
         hours, opened = cohort(seed, jump=1.6)
@@ -71,7 +71,7 @@ def test_a_jump_is_found_in_its_week_sized_and_survives_a_reports_28_tests() -> 
             weekly_means(hours, opened), metric="m", unit="h", min_size=3, n_perm=1999
         )
         weekly_good += bool(w.is_finding and w.p_value <= FIRST_OF_28)
-    assert good >= 15, good
+    assert good >= 23, good
     assert weekly_good <= 11 < good, (weekly_good, good)
 
 
@@ -80,7 +80,8 @@ def test_no_shift_reports_one_in_about_alpha_of_cohorts(week_sd: float) -> None:
     """500 null cohorts, with no week effect and with weeks off by 15 % of their own
     (a level the ticket spread alone does not explain): at most 35 findings at alpha
     0.05 (a 5 % method exceeds that with chance 2 %; a 10 % one stays within it
-    with chance 1 %). Measured: 21 and 32."""
+    with chance 1 %). Measured: 11 and 21 (21 and 32 when
+    the test ran on the weeks' mean hours)."""
     assert stats.binom.sf(35, 500, 0.05) < 0.02 and stats.binom.cdf(35, 500, 0.10) < 0.02
     fired = 0
     for seed in range(500):
@@ -100,6 +101,25 @@ def test_a_steady_rise_is_gradual_not_a_step() -> None:
         reasons.append(f.evidence.get("reason", "step"))
     assert reasons.count("gradual_change") >= 12, reasons
     assert reasons.count("step") <= 6, reasons
+
+
+def test_times_that_move_while_their_mean_does_not_are_no_shift() -> None:
+    """From week 7 the typical ticket is quicker and the slow ones slower (lognormal
+    sigma 1 → 1.3 at the same mean of 20 h): the ranks shift, the KPI does not. In at
+    least 14 of 20 seeds the record says so (``weak_change``, its interval includes no
+    change) rather than report a shift of MTTR. Measured: 16 (3 seeds' mean hours did
+    move, by the heavy tail's chance)."""
+    records = []
+    for seed in range(20):
+        rng = np.random.default_rng(3000 + seed)
+        days = rng.uniform(0, 91, 910)
+        opened = pd.Series(START + pd.to_timedelta(days, unit="D"))
+        sigma = np.where(opened >= JUMP_AT, 1.3, 1.0)
+        hours = pd.Series(20.0 * rng.lognormal(-(sigma**2) / 2, sigma))
+        records += cohort_shift(hours, opened, weeks=WEEKS, metric="m", unit="h", n_sim=499)
+    weak = [f for f in records if f.evidence.get("reason") == "weak_change"]
+    assert len(weak) >= 14, [f.evidence.get("reason", "step") for f in records]
+    assert all("includes no change" in f.statement for f in weak)
 
 
 def test_too_few_weeks_is_a_reason() -> None:
