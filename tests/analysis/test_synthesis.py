@@ -79,6 +79,23 @@ def test_downtime_mostly_outside_the_hot_hours_stays_an_issue_of_its_own():
     assert any(i.findings == ["target_gap:downtime"] for i in issues)
 
 
+def test_an_anomaly_joins_the_capacity_issue_only_when_its_hours_are_hot():
+    """Episodes are linked by time: one inside a campaign evening joins; one at 3 a.m.
+    on a quiet day (utilisation 50 %, no event) stays an issue of its own, and the
+    capacity issue says it leaves it unexplained."""
+    at = lambda hour: {"start": str(HOURS[hour]), "end": str(HOURS[hour + 1])}  # noqa: E731
+    evening = finding("anomaly", "p95 latency", evidence={"episodes": [at(24 * 7 + 19)]})
+    night = finding("anomaly", "error rate", evidence={"episodes": [at(24 * 3 + 3)]})
+    issues = build_issues([*CAPACITY, evening, night], CARD, hourly=hourly(300, 100), events=EVENTS)
+    capacity = next(i for i in issues if i.id == "issue:capacity")
+    assert evening.id in capacity.findings and night.id not in capacity.findings
+    assert any(i.findings == [night.id] for i in issues)
+    assert "1 anomaly finding(s) of error rate fall outside the hot hours" in capacity.unexplained
+    # without the hourly series nothing says which hours are hot: the chain alone links
+    blind = build_issues([*CAPACITY, night], CARD)
+    assert night.id in next(i for i in blind if i.id == "issue:capacity").findings
+
+
 def test_without_a_knee_or_a_cause_the_findings_stay_single():
     alone = CAPACITY[1:] + TICKETS[1:]
     issues = build_issues(alone, CARD, hourly=hourly(300, 100), events=EVENTS)
