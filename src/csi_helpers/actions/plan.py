@@ -86,7 +86,7 @@ def plan_actions(
         rule, f, fields = choice
         title, kpi = rule.title.format_map(fields), rule.kpi or _kpi_of(f)
         titles.add(title)
-        expected = rule.expected.format_map(fields) + _capacity_estimate(issue, card)
+        expected = rule.expected.format_map(fields) + _estimate(issue, f, card)
         rows.append(
             {
                 "action_id": f"{cycle_id}-a{len(rows) + 1}",
@@ -103,6 +103,47 @@ def plan_actions(
             }
         )
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _estimate(issue: Mapping[str, Any], f: Finding, card: pd.DataFrame) -> str:
+    """How big the action's effect should be and how that was estimated, where the
+    evidence allows it: a knee issue's capacity, a concentration's breaches."""
+    if f.kind == "concentration":
+        return _concentration_estimate(f)
+    return _capacity_estimate(issue, card)
+
+
+def _concentration_estimate(f: Finding) -> str:
+    """The outcome rate the cycle would have had if the value that concentrates the
+    outcome (a group, say) had the rest's rate: its excess outcomes removed.
+
+    Example:
+        >>> from csi_helpers.analysis.findings import Finding
+        >>> f = Finding(id="c", kind="concentration", statement="s", metric="breached",
+        ...     method="m", severity="high", evidence={"value": "Web Platform",
+        ...     "n_tickets": 1371, "overall_rate": 0.2195, "tickets": 511, "rate": 0.403,
+        ...     "rest_rate": 0.110})
+        >>> text = _concentration_estimate(f)
+        >>> "150 fewer of the 1,371 tickets breached, 11.0 % instead of 21.9 %" in text
+        True
+        >>> text.endswith("(SLA compliance 89.0 % instead of 78.0 %)")
+        True
+    """
+    e = f.evidence
+    needed = ("value", "n_tickets", "overall_rate", "tickets", "rate", "rest_rate")
+    if any(e.get(k) is None for k in needed) or not e["n_tickets"]:
+        return ""
+    fewer = float(e["tickets"]) * (float(e["rate"]) - float(e["rest_rate"]))
+    before = float(e["overall_rate"])
+    after = before - fewer / float(e["n_tickets"])
+    text = (
+        f"; estimate: at the rest's rate ({100 * float(e['rest_rate']):.1f} %) {e['value']} "
+        f"would have had {fewer:,.0f} fewer of the {int(e['n_tickets']):,} "
+        f"tickets {f.metric}, {100 * after:.1f} % instead of {100 * before:.1f} %"
+    )
+    if f.metric == "breached":
+        text += f" (SLA compliance {100 * (1 - after):.1f} % instead of {100 * (1 - before):.1f} %)"
+    return text
 
 
 def _capacity_estimate(issue: Mapping[str, Any], card: pd.DataFrame) -> str:
