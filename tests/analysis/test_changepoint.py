@@ -289,7 +289,7 @@ def test_unsorted_index_is_sorted_and_gives_the_same_answer():
         (daily(noise(0, days=13)), {}, "too_short", "13 values, need ≥ 14"),
         (daily(noise(0, days=30)), {"min_size": 20}, "too_short", "need ≥ 40"),
         (daily(noise(0, days=13)), {"period": 7, "min_size": 3}, "too_short", "two periods"),
-        (daily(np.full(90, 4.0)), {}, "constant", "constant at 4.00 tickets"),
+        (daily(np.full(90, 4.0)), {}, "constant", "constant at 4 tickets"),
         (daily([]), {}, "empty", "empty"),
         (daily(np.full(DAYS, np.nan)), {}, "mostly_missing", "0 of 182 expected values"),
         (

@@ -48,7 +48,7 @@ def test_tiny_closed_period_by_hand():
     assert ev["exhaustion_outlook"] == "not before period end"
     assert f.severity == "low"  # 0.5x, but the interval reaches 2.2x
     assert f.kind == "error_budget" and f.id == "error_budget:latency"
-    assert "1 bad hours of a budget of 2.00 (50 % consumed, 100 % of the period elapsed)" in (
+    assert "1 bad hours of a budget of 2 (50 % consumed, 100 % of the period elapsed)" in (
         f.statement
     )
     assert "budget lasts to the period end (2026-07-11)" in f.statement

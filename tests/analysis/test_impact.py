@@ -268,7 +268,7 @@ def test_constant_series_is_a_no_finding():
     f = impact(flat, windows(["2026-01-20", "2026-02-04", "2026-02-19"], hours=24))
     assert (f.evidence["reason"], f.statement) == (
         "constant",
-        "requests is constant at 5.00 requests",
+        "requests is constant at 5 requests",
     )
 
 

@@ -96,9 +96,9 @@ def test_a_finding_whose_interval_includes_no_effect_is_withdrawn() -> None:
     assert [f.is_finding for f in out] == [False, True, False, True, False, False]
     gated = out[0]
     assert gated.evidence["reason"] == "interval_includes_no_effect"
-    assert gated.statement.startswith("interval includes no effect (-2.00 to 5.00 ms contains 0")
+    assert gated.statement.startswith("interval includes no effect (-2 to 5 ms contains 0")
     assert gated.evidence["reported_as"] == "shift rises"
-    assert "contains 1.00" in out[2].statement and "contains 0.5" in out[4].statement
+    assert "contains 1)" in out[2].statement and "contains 0.5" in out[4].statement
 
 
 def test_no_tests_and_wrong_input() -> None:

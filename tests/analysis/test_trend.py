@@ -88,7 +88,7 @@ def test_constant_series_gives_no_finding_with_reason():
     f = trend_test(series, period=7, metric="m", unit="tickets")
     assert f.kind == "no_finding"
     assert f.evidence["reason"] == "constant"
-    assert f.statement == "series is constant at 4.00 tickets"
+    assert f.statement == "series is constant at 4 tickets"
 
 
 def test_mostly_missing_series_gives_no_finding():

@@ -42,7 +42,7 @@ def test_summary_counts_statuses_then_quotes_key_findings():
 def test_empty_table_becomes_a_sentence_and_text_is_left_aligned():
     assert table(pd.DataFrame(), empty="Nothing to show.").data == "Nothing to show."
     html = table(pd.DataFrame({"kpi": ["a<b>"], "value": [1.5]})).to_html()
-    assert "text-align: left" in html and "1.50" in html
+    assert "text-align: left" in html and ">1.5<" in html
     assert "a&lt;b&gt;" in html and "a<b>" not in html
 
 
@@ -64,6 +64,45 @@ def test_scorecard_colours_status_and_escapes_notes():
     html = styled_scorecard(card).to_html()
     assert "background-color: #c62828" in html and "text-align: left" in html
     assert "&lt;b&gt;11&lt;/b&gt; unresolved" in html and "▼" in html
+
+
+def test_tables_write_numbers_and_headers_for_people():
+    """Counts whole, no exponent, snake_case headers in words (issue 16 point 2)."""
+    frame = pd.DataFrame(
+        {
+            "source_rows": [65533.0, 2.0],
+            "error_share": [24920.4, 0.0000123],
+            "made_sla": [True, False],
+        }
+    )
+    html = table(frame).to_html()
+    assert ">65,533<" in html and "65,533.00" not in html
+    assert ">24,920<" in html and ">0.0000123<" in html and "e+" not in html and "e-0" not in html
+    assert ">Source rows<" in html and ">SLA met<" in html and "made_sla" not in html
+
+
+def test_scorecard_puts_red_first_and_colours_the_change_by_the_kpis_direction():
+    from csi_helpers.report.tables import styled_scorecard
+
+    card = pd.DataFrame(
+        {
+            "objective": ["Sales", "Sales", "Sales", "Support"],
+            "kpi_name": ["Availability", "Downtime", "SLA compliance", "CSAT"],
+            "target": [99.9, 60.0, 90.0, 4.2],
+            "actual": [99.82, 241.8, 81.15, 3.896],
+            "previous": [99.63, 483.7, 78.05, 3.885],
+            "direction": ["higher", "lower", "higher", "higher"],
+            "status": ["amber", "red", "amber", "amber"],
+            "unit": ["%", "min", "%", "score"],
+            "note": ["", "", "", ""],
+        }
+    )
+    html = styled_scorecard(card).to_html()
+    order = [html.index(name) for name in ("Downtime", "Availability", "SLA compliance", "CSAT")]
+    assert order == sorted(order)  # red first inside its objective, objectives kept
+    assert "▼</span> -242 min (better)" in html  # downtime fell: good for a lower-is-better KPI
+    assert "▲</span> +3.1 pp (better)" in html and "▶ unchanged" in html  # CSAT +0.01
+    assert "242 min" in html and "99.8 %" in html and "e+" not in html
 
 
 def test_key_findings_keep_at_most_two_of_a_kind():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from csi_helpers.analysis.findings import Finding, finding_id, no_finding
+from csi_helpers.report import formatting
 
 __all__ = ["kpi_findings"]
 
@@ -42,22 +43,22 @@ def kpi_findings(card: pd.DataFrame) -> list[Finding]:
             continue
         change = ""
         if not pd.isna(r.previous):
+            moved = formatting.change(float(r.previous), float(r.actual), r.unit)
             delta = float(r.actual) - float(r.previous)
             better = (delta > 0) == (r.direction == "higher")
-            verb = "unchanged" if abs(delta) < 1e-12 else "improved" if better else "worsened"
-            change = f"; previous cycle {r.previous:,.4g} {r.unit}"
-            if verb != "unchanged":
-                change += f" ({verb} by {abs(delta):,.4g} {r.unit})"
-            else:
-                change += " (unchanged)"
+            verb = "unchanged" if moved == "unchanged" else "improved" if better else "worsened"
+            change = f"; previous cycle {formatting.quantity(r.previous, r.unit)}"
+            change += (
+                f" ({verb} by {moved.lstrip('+-')})" if verb != "unchanged" else " (unchanged)"
+            )
         gap = r.status in ("amber", "red")
         findings.append(
             Finding(
                 id=finding_id("target_gap", r.kpi_id),
                 kind="target_gap" if gap else "baseline",
                 statement=(
-                    f"{r.kpi_name} is {r.actual:,.4g} {r.unit} against a target of "
-                    f"{r.target:,.4g} {r.unit} ({r.status}){change}."
+                    f"{r.kpi_name} is {formatting.quantity(r.actual, r.unit)} against a target "
+                    f"of {formatting.quantity(r.target, r.unit)} ({r.status}){change}."
                 ),
                 metric=r.kpi_id,
                 method="actual vs target with RAG thresholds",

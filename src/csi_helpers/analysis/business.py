@@ -22,7 +22,6 @@ model (:data:`MONEY_MODELS`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -33,6 +32,7 @@ from csi_helpers.analysis import checks
 from csi_helpers.kpis.availability import merged_outages
 from csi_helpers.kpis.clock import TWENTY_FOUR_SEVEN, ServiceCalendar
 from csi_helpers.params.business import WEEKDAYS, Business
+from csi_helpers.report import formatting
 
 __all__ = [
     "IMPACT_COLUMNS",
@@ -61,7 +61,6 @@ IMPACT_COLUMNS = [
     "assumption",
 ]  # fmt: skip
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _LOST_SALES = (
     "every sale the service would have taken in those minutes counts as lost, none as "
     "deferred to later, so this is an upper bound"
@@ -82,23 +81,13 @@ class Impact:
 
 
 def format_money(amount: float, currency: str) -> str:
-    """An amount as a report shows it: the currency's sign, thousands separators, no exponent.
-
-    Whole units from 1,000 up and for whole amounts; cents below.
+    """An amount as a report shows it (:func:`csi_helpers.report.formatting.money`).
 
     Example:
         >>> [format_money(a, "EUR") for a in (65315.2, 230.467, 250, 0.5)]
         ['€65,315', '€230.47', '€250', '€0.50']
-        >>> format_money(1234567.8, "CHF")
-        'CHF 1,234,568'
     """
-    if not math.isfinite(amount):
-        raise ValueError(f"amount must be a finite number, got {amount}")
-    whole = abs(amount) >= 1000 or float(amount).is_integer()
-    digits = f"{abs(amount):,.0f}" if whole else f"{abs(amount):,.2f}"
-    sign = "-" if amount < 0 else ""
-    symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{currency} {digits}"
+    return formatting.money(amount, currency)
 
 
 def downtime_by_hour(

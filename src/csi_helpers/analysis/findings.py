@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from csi_helpers.errors import DataError
+from csi_helpers.report import formatting
 
 Severity = Literal["high", "medium", "low", "info"]
 
@@ -365,22 +366,14 @@ def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def format_number(value: float | None) -> str:
-    """Format a number for a statement: about three significant figures, no exponent.
+    """Format a number for a statement: about three significant figures, no exponent
+    (:func:`csi_helpers.report.formatting.number`, the reports' one formatting rule).
 
     Example:
-        >>> [format_number(v) for v in (2163.4, 12.07, 1.234, 0.01234, None)]
-        ['2,163', '12.1', '1.23', '0.0123', 'n/a']
+        >>> [format_number(v) for v in (2163.4, 12.07, 1.234, 0.01234, 0.0000123, None)]
+        ['2,163', '12.1', '1.23', '0.0123', '0.0000123', 'n/a']
     """
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:.1f}"
-    if size >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
+    return formatting.number(value)
 
 
 def format_p(p: float) -> str:

@@ -8,33 +8,61 @@ right, dashes for missing values, user-written text HTML-escaped) or Markdown.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from csi_helpers.report import formatting
 from csi_helpers.report.style import RAG_COLOURS
 
-__all__ = ["ARROWS", "SCORECARD_COLUMNS", "bullets", "escape_markdown", "styled_scorecard", "table"]
+__all__ = [
+    "ARROWS",
+    "SCORECARD_COLUMNS",
+    "bullets",
+    "escape_markdown",
+    "styled_scorecard",
+    "table",
+]
 
 #: The scorecard's trend, as an arrow.
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", None: ""}
 
 SCORECARD_COLUMNS = {
     "kpi_name": "KPI",
-    "target": "Target",
-    "actual": "Actual",
-    "previous": "Previous cycle",
-    "trend": "Trend",
     "status": "Status",
-    "unit": "Unit",
+    "actual": "Actual",
+    "target": "Target",
+    "previous": "Previous cycle",
+    "change": "Change",
     "note": "Data note",
 }
+#: Row order of the scorecard inside an objective: what needs attention first.
+STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, "grey": 3}
+#: Colour of a change: better in the KPI's direction, worse, or neither.
+CHANGE_COLOURS = {"better": RAG_COLOURS["green"], "worse": RAG_COLOURS["red"], None: "#616161"}
 
 
 def styled_scorecard(card: pd.DataFrame) -> Styler:
-    """The scorecard as a table with RAG colours and trend arrows, ready for the report."""
-    shown = card.assign(trend=card["trend"].map(ARROWS).fillna(""))
+    """The scorecard as a manager reads it: per objective, red and amber rows first;
+    values with their unit; the change since the last cycle as an arrow coloured by
+    whether it is good in the KPI's direction, with the amount ("▼ -242 min")."""
+    card = _in_reading_order(card)
+    unit = card.get("unit", pd.Series("", index=card.index)).fillna("")
+    shown = pd.DataFrame(index=card.index)
+    for column in ("kpi_name", "status", "note"):
+        shown[column] = card.get(column, "")
+    for column in ("actual", "target", "previous"):
+        values = card[column] if column in card else pd.Series(float("nan"), index=card.index)
+        shown[column] = [
+            "–" if pd.isna(v) else formatting.quantity(float(v), u)
+            for v, u in zip(values, unit, strict=True)
+        ]
+    shown["change"] = [
+        _change_cell(row, u) for row, u in zip(card.to_dict("records"), unit, strict=True)
+    ]
     shown = shown[list(SCORECARD_COLUMNS)].rename(columns=SCORECARD_COLUMNS)
 
     def colour(status: str) -> str:
@@ -43,15 +71,54 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
 
     return (
         shown.style.hide(axis="index")
-        .format({"Target": "{:,.4g}", "Actual": "{:,.4g}", "Previous cycle": "{:,.4g}"}, na_rep="–")
-        .format(subset=["KPI", "Unit", "Data note"], escape="html", na_rep="")
+        .format(subset=["KPI", "Data note"], escape="html", na_rep="")
         .map(colour, subset=["Status"])
-        .set_properties(subset=["KPI", "Unit", "Data note"], **{"text-align": "left"})
+        .set_properties(subset=["KPI", "Data note"], **{"text-align": "left"})
     )
 
 
-def table(frame: pd.DataFrame, *, precision: int = 2, empty: str = "None.") -> Styler | Markdown:
-    """A table for a report: no index column, text left and numbers right, dashes for missing.
+def _in_reading_order(card: pd.DataFrame) -> pd.DataFrame:
+    """Objectives in their params order; inside each, red, amber, green, then grey."""
+    if "status" not in card:
+        return card
+    objective = card["objective"] if "objective" in card else pd.Series("", index=card.index)
+    first_seen = {o: i for i, o in enumerate(dict.fromkeys(objective))}
+    keys = pd.DataFrame(
+        {
+            "objective": objective.map(first_seen),
+            "status": card["status"].map(STATUS_ORDER).fillna(len(STATUS_ORDER)),
+            "row": range(len(card)),
+        },
+        index=card.index,
+    )
+    return card.loc[keys.sort_values(["objective", "status", "row"]).index]
+
+
+def _change_cell(row: dict[str, Any], unit: str) -> str:
+    """The arrow (coloured: better or worse in the KPI's direction) and the amount."""
+    before, after = row.get("previous"), row.get("actual")
+    if before is None or after is None or pd.isna(before) or pd.isna(after):
+        return "–"
+    moved = formatting.change(float(before), float(after), unit)
+    if moved == "unchanged":
+        return f'<span style="color: {CHANGE_COLOURS[None]}">▶ unchanged</span>'
+    rising = float(after) > float(before)
+    direction = row.get("direction")
+    good = None if direction not in ("higher", "lower") else rising == (direction == "higher")
+    judged = None if good is None else "better" if good else "worse"
+    arrow = ARROWS["up" if rising else "down"]
+    words = f" ({judged})" if judged else ""
+    return (
+        f'<span style="color: {CHANGE_COLOURS[judged]}; font-weight: bold">{arrow}</span> '
+        f"{html.escape(moved)}{words}"
+    )
+
+
+def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
+    """A table for a report: no index column, text left and numbers right, dashes for
+    missing, numbers and headers written for people (:mod:`~csi_helpers.report.formatting`:
+    counts whole, other numbers to about three significant figures, ``snake_case``
+    headers in words).
 
     Text is HTML-escaped: ticket descriptions and other user-written text show as text.
 
@@ -59,12 +126,30 @@ def table(frame: pd.DataFrame, *, precision: int = 2, empty: str = "None.") -> S
     """
     if frame.empty:
         return Markdown(empty)
+    frame = frame.rename(columns={c: _header(c) for c in frame.columns if isinstance(c, str)})
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    numbers = {c: _number_format(frame[c]) for c in frame.columns if c not in text}
     return (
         frame.style.hide(axis="index")
-        .format(precision=precision, thousands=",", na_rep="–", escape="html")
+        .format(numbers, na_rep="–")
+        .format(subset=text, na_rep="–", escape="html")
         .set_properties(subset=text, **{"text-align": "left"})
     )
+
+
+def _header(name: str) -> str:
+    """A column name as a table header: in words, first letter capital."""
+    words = formatting.label(name)
+    return words[:1].upper() + words[1:]
+
+
+def _number_format(column: pd.Series) -> Callable[[Any], str]:
+    """Counts (whole-number columns) as integers, other numbers by magnitude."""
+    if pd.api.types.is_bool_dtype(column):
+        return lambda v: "yes" if v else "no"
+    values = column.dropna()
+    whole = pd.api.types.is_integer_dtype(column) or bool((values == values.round()).all())
+    return formatting.count if whole else formatting.number
 
 
 def bullets(items: list[str], *, empty: str = "None.") -> Markdown:
