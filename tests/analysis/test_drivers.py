@@ -121,7 +121,7 @@ def test_planted_worst_group_is_named_with_its_ratio_in_the_interval():
     assert abs(f.effect - 3.0) < 0.6
     assert f.p_value < 0.001
     assert f.evidence["rank"] == 1 and f.evidence["n_tests"] == 15
-    assert f.statement.startswith("Web Platform (assignment_group) holds ")
+    assert f.statement.startswith("Web Platform (assignment group) holds ")
     assert "of SLA breaches with" in f.statement and "p < 0.001" in f.statement
     # the two other attributes are examined and found unremarkable
     quiet = {f.scope["by"]: f.evidence["reason"] for f in findings if not f.is_finding}

@@ -45,6 +45,7 @@ from csi_helpers.analysis.ticket_outcomes import (
     outcome_values,
     percent,
 )
+from csi_helpers.report import formatting
 
 CONCENTRATION = "concentration"
 MIN_TICKETS = 30  # tickets with a known outcome, for a concentration test
@@ -305,7 +306,8 @@ def _concentrated(
     """The finding of one value that holds a disproportionate share of the outcomes."""
     where = {**asked.scope, "by": dim, "value": row["value"]}
     statement = (
-        f"{row['value']} ({dim}) holds {percent(row['outcome_share'])} of {label} with "
+        f"{row['value']} ({formatting.label(dim)}) holds {percent(row['outcome_share'])} "
+        f"of {label} with "
         f"{percent(row['ticket_share'])} of tickets (rate {percent(row['rate'])} vs "
         f"{percent(row['rest_rate'])} elsewhere; rate ratio {_ratio(row)}; Holm-adjusted "
         f"{format_p(row['p_holm'])}, {m} values tested)"

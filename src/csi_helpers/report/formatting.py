@@ -65,6 +65,7 @@ _LABELS = {
     "action_id": "action",
     "entry_id": "entry",
     "p1": "P1",
+    "sha256": "SHA-256",
 }
 
 

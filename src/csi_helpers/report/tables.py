@@ -27,6 +27,8 @@ __all__ = [
     "table",
 ]
 
+#: A word longer than this many characters may break anywhere in a table cell.
+LONG_TOKEN = 32
 #: The scorecard's trend, as an arrow.
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", None: ""}
 
@@ -54,6 +56,8 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
     shown = pd.DataFrame(index=card.index)
     for column in ("kpi_name", "status", "note"):
         shown[column] = card.get(column, "")
+    grey = shown["status"] == "grey"  # how to close the gap is for analysts: Appendix A
+    shown.loc[grey, "note"] = "not measurable with today's data (see Appendix A)"
     for column in ("actual", "target", "previous"):
         values = card[column] if column in card else pd.Series(float("nan"), index=card.index)
         shown[column] = [
@@ -74,7 +78,13 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
         .format(subset=["KPI", "Data note"], escape="html", na_rep="")
         .map(colour, subset=["Status"])
         .set_properties(subset=["KPI", "Data note"], **{"text-align": "left"})
+        .set_table_styles(_left_headers(["KPI", "Data note"]), overwrite=False)
     )
+
+
+def _left_headers(columns: list[Any]) -> dict[Any, list[dict[str, str]]]:
+    """Styles that put the headers of text columns on the left, above their text."""
+    return {c: [{"selector": "th", "props": "text-align: left"}] for c in columns}
 
 
 def _in_reading_order(card: pd.DataFrame) -> pd.DataFrame:
@@ -134,7 +144,19 @@ def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
         .format(numbers, na_rep="–")
         .format(subset=text, na_rep="–", escape="html")
         .set_properties(subset=text, **{"text-align": "left"})
+        .set_properties(subset=_long_tokens(frame, text), **{"word-break": "break-all"})
+        .set_table_styles(_left_headers(text), overwrite=False)
     )
+
+
+def _long_tokens(frame: pd.DataFrame, text: list[Any]) -> list[Any]:
+    """Text columns holding words too long for a narrow page (hashes, paths): those may
+    break anywhere, so that the table stays as wide as the page."""
+
+    def longest(column: pd.Series) -> int:
+        return max((len(w) for v in column.dropna() for w in str(v).split()), default=0)
+
+    return [c for c in text if longest(frame[c]) > LONG_TOKEN]
 
 
 def _header(name: str) -> str:

@@ -36,6 +36,8 @@ __all__ = [
     "pauses_table",
     "prepare_sources",
     "read_findings",
+    "register_entries",
+    "register_titles",
     "table_path",
     "ticket_table",
 ]
@@ -195,18 +197,26 @@ def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -
 def register_titles(ctx: StepContext) -> set[str]:
     """Titles of the register's entries open or verified (closed successfully) that other
     runs added: the plan does not propose them again. Read only; none without a register."""
+    return set(register_entries(ctx)["title"].astype(str))
+
+
+def register_entries(ctx: StepContext) -> pd.DataFrame:
+    """The register's entries open or verified (closed successfully) that other runs
+    added (``title``, ``kpi_id``, ``status`` and the rest), read only; none without a
+    register or when it cannot be read (with a warning)."""
     from csi_helpers.errors import RegisterError
     from csi_helpers.register import OPEN, open_register, register_url
 
+    none = pd.DataFrame(columns=["title", "kpi_id", "status"])
     url = register_url(ctx.params)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return set()
+        return none
     try:
         with open_register(url) as register:
             entries = register.entries()
     except RegisterError as exc:  # unreachable: the plan is made without it, and says so
         ctx.warn(f"the register could not be read, so open actions may be proposed again: {exc}")
-        return set()
+        return none
     alive = entries["status"].isin([*OPEN, "closed_successful"])
     other = entries["created_run_id"] != ctx.run_dir.name
-    return set(entries.loc[alive & other, "title"].astype(str))
+    return entries.loc[alive & other]

@@ -1,13 +1,15 @@
 """Step 6 (present): the management report's findings and its provenance.
 
 The notebook ``06_present_findings.ipynb`` shows, in order: a warning when a source
-covers less than half of the cycle (:func:`coverage_warnings`), the executive summary
-(:func:`csi_helpers.analysis.summary.executive_summary`, with the money at stake on
-red KPIs when the params give business figures), the scorecard
-(:func:`csi_helpers.report.tables.styled_scorecard`), the key findings with their
-charts (:func:`display_findings`), the recommended actions
-(:func:`csi_helpers.actions.recommendations`), the measurement gaps, data quality,
-methodology (with :func:`money_at_stake`) and provenance (:func:`provenance`).
+covers less than half of the cycle (:func:`coverage_warnings`), the KPI tiles and the
+top issues with their money and actions (:mod:`csi_helpers.steps.story`), the
+scorecard (:func:`csi_helpers.report.tables.styled_scorecard`), one section per issue
+with its chart and findings (:mod:`csi_helpers.steps.story`), the recommended actions
+(:func:`action_table`), the measurement gaps, data quality, methodology (with
+:func:`money_at_stake` and each cited finding's statistics) and provenance
+(:func:`provenance`). The executive summary's sentences
+(:func:`csi_helpers.analysis.summary.executive_summary`) are written to the run folder
+for other tools.
 nbconvert turns the executed notebook into the HTML report (:mod:`csi_helpers.report.html`).
 """
 
@@ -24,6 +26,7 @@ from csi_helpers.analysis import summary
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.analysis.summary import figure_alt, key_findings
 from csi_helpers.params import Analysis
+from csi_helpers.report import formatting
 from csi_helpers.report.tables import escape_markdown, table
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.steps.common import action_plan, read_findings
@@ -41,7 +44,6 @@ __all__ = [
     "money_at_stake",
     "provenance",
     "read_findings",
-    "top_issues",
 ]
 
 
@@ -63,43 +65,6 @@ def coverage_warnings(ctx: StepContext) -> Markdown:
         return Markdown("")
     lines = "\n".join(f"> - {escape_markdown(w)}" for w in found)
     return Markdown(f"> **Warning: part of this cycle has no data.**\n>\n{lines}")
-
-
-def top_issues(ctx: StepContext, *, limit: int = 3) -> Markdown:
-    """The cycle's main issues (step 5's ``analyse/issues``), each in one sentence.
-
-    A run made before issues existed has none: nothing is shown then.
-    """
-    if not ctx.has(catalogue.ISSUES, suffix=".json"):
-        return Markdown("")
-    issues = ctx.read_json(catalogue.ISSUES)[:limit]
-    if not issues:
-        return Markdown("")
-    lines = [
-        f"{n}. **{escape_markdown(i['headline'].rstrip('.') + '.')}**{_money(i)} ({_how_sure(i)})"
-        + (f" Still unexplained: {escape_markdown(i['unexplained'])}." if i["unexplained"] else "")
-        for n, i in enumerate(issues, 1)
-    ]
-    return Markdown("**The main issues of the cycle**\n\n" + "\n".join(lines))
-
-
-def _money(issue: dict) -> str:
-    """The money at stake on the issue's costliest KPI, if the params priced it."""
-    from csi_helpers.analysis.business import format_money
-
-    money = issue.get("numbers", {}).get("money")
-    if not money:
-        return ""
-    amount = format_money(money["amount"], money["currency"])
-    return f" **{escape_markdown(amount)} at stake this cycle** (on {money['kpi_id']})"
-
-
-def _how_sure(issue: dict) -> str:
-    """How sure the report is of an issue, in words."""
-    n = len(issue["findings"])
-    if issue["confidence"] == "measured":
-        return "measured against its target"
-    return f"{issue['confidence']} confidence; {n} finding{'s' if n != 1 else ''} as evidence"
 
 
 def executive_summary(
@@ -140,9 +105,10 @@ def display_findings(findings: list[Finding], *, run_dir: Path, limit: int = 8) 
     for i, f in enumerate(shown, start=1):
         numbers = []
         if f.effect is not None:
-            numbers.append(f"effect {f.effect:+,.4g} {f.unit}".rstrip())
+            numbers.append(f"effect {formatting.signed(f.effect)} {f.unit}".rstrip())
         if f.ci_low is not None and f.ci_high is not None:
-            numbers.append(f"95 % CI {f.ci_low:,.4g} to {f.ci_high:,.4g}")
+            low, high = formatting.number(f.ci_low), formatting.number(f.ci_high)
+            numbers.append(f"95 % CI {low} to {high}")
         if f.p_value is not None:
             numbers.append(f"p = {f.p_value:.2g}" if f.p_value >= 1e-4 else "p < 0.0001")
         display(
@@ -191,9 +157,15 @@ def _workbook_text(info: dict) -> str:
     return text
 
 
-def action_table(plan: pd.DataFrame) -> Styler | Markdown:
-    """The action plan as the report shows it: action, KPI, expected effect, owner, due."""
-    shown = plan[list(RECOMMENDATION_COLUMNS)].rename(columns=RECOMMENDATION_COLUMNS)
+def action_table(plan: pd.DataFrame, card: pd.DataFrame | None = None) -> Styler | Markdown:
+    """The action plan as the report shows it: action, KPI (by its name on the
+    scorecard), expected effect, owner, due."""
+    shown = plan[list(RECOMMENDATION_COLUMNS)].copy()
+    if card is not None and {"kpi", "kpi_name"} <= set(card.columns):
+        names = dict(zip(card["kpi"].astype(str), card["kpi_name"].astype(str), strict=True))
+        names |= dict(zip(card["kpi_id"].astype(str), card["kpi_name"].astype(str), strict=True))
+        shown["kpi"] = shown["kpi"].map(lambda k: names.get(str(k), formatting.label(str(k))))
+    shown = shown.rename(columns=RECOMMENDATION_COLUMNS)
     return table(shown, empty="No action is proposed: no finding of this cycle calls for one.")
 
 
