@@ -1,13 +1,20 @@
-"""Shared fixtures: a minimal params file and tiny step notebooks for runner tests."""
+"""Shared fixtures: a minimal params file and tiny step notebooks for runner tests; a
+real headless Chromium and the check of a report as a manager reads it."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from csi_helpers.errors import CsiError
+from csi_helpers.report import browser
 from csi_helpers.runfolder.layout import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,3 +70,69 @@ def chain_dir(tmp_path: Path):
         return folder
 
     return make
+
+
+# The real browser ---------------------------------------------------------------
+
+INSTALL_TIMEOUT_S = 900
+#: A number in scientific notation, which no report may show.
+SCIENTIFIC = re.compile(r"\b\d(?:\.\d+)?e[+-]?\d+\b", re.IGNORECASE)
+#: A code name (``assignment_group``), which no report shows before its appendices.
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+WIDTHS = (1280, 768)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """A Chromium binary: installs Debian's package when none is found."""
+    try:
+        return browser.find_chromium()
+    except CsiError:
+        if os.environ.get(browser.CHROMIUM_ENV):
+            raise
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("no Chromium and not root, so apt cannot install it: apt-get install chromium")
+    if not shutil.which("apt-get"):
+        pytest.skip("no Chromium and no apt-get to install it: install chromium or Chrome")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
+        )
+        assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-500:]}"
+    return browser.find_chromium()
+
+
+@pytest.fixture(scope="session")
+def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots are kept: ``$CSI_TEST_ARTEFACTS``, else the pytest temp folder."""
+    configured = os.environ.get("CSI_TEST_ARTEFACTS")
+    folder = Path(configured) if configured else tmp_path_factory.getbasetemp() / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def read_as_a_manager(chromium: Path, artefacts: Path):
+    """Check a report as a manager reads it (issue 16 point 6), at 1280 and 768 px: no
+    horizontal overflow and no table or figure cut off; no scientific notation; no code
+    name before the appendices; each figure once; ``first_screen`` texts in the first
+    1280 × 900 window. Screenshots of the first screen are kept in ``artefacts``."""
+
+    def check(html: Path, *, first_screen: tuple[str, ...] = (), label: str = "") -> None:
+        for width in WIDTHS:
+            page = browser.check_page(html, width=width, height=900)
+            where = f"{html.name} at {width} px"
+            assert page.overflow_px == 0, f"{where}: page {page.overflow_px} px too wide"
+            assert page.clipped_px == 0, f"{where}: a table or figure {page.clipped_px} px cut off"
+            png = artefacts / f"{label or html.parent.name}-{html.stem}-{width}.png"
+            browser.screenshot(html, png, width=width, height=900)
+            if width == 1280:
+                for text in first_screen:
+                    assert text in page.first_screen, f"{where}: {text!r} not on the first screen"
+        assert not SCIENTIFIC.findall(page.text), SCIENTIFIC.findall(page.text)[:5]
+        before_appendices = re.split(r"\nAppendi(?:x|ces)\b", page.text)[0]
+        assert not SNAKE_CASE.findall(before_appendices), SNAKE_CASE.findall(before_appendices)
+        assert len(page.images) == len(set(page.images)), "a figure is shown twice"
+
+    return check

@@ -17,6 +17,7 @@ from csi_helpers.chain.kernels.spec import kernel_manager_class
 from csi_helpers.chain.runner import run_cycle
 from csi_helpers.demo import planted_truths, scenario
 from csi_helpers.params import load_params
+from csi_helpers.report import formatting
 from csi_helpers.runfolder.layout import STEPS
 from csi_helpers.runfolder.manifest import read_manifest
 
@@ -98,17 +99,19 @@ def test_present_report_has_every_section_each_chart_described_and_its_provenanc
     html = second.reports[6].read_text(encoding="utf-8")
     headings = [re.sub("<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html)]
     assert headings == [
-        "Executive summary",
+        "At a glance",
+        "What is wrong, what it costs, what we do",
         "KPI scorecard",
-        "Key findings",
+        "The issues",
         "Recommendations",
+        "Appendices",
         "Appendix A: measurement gap",
         "Appendix B: data quality and warnings",
         "Appendix C: methodology",
         "Appendix D: provenance",
     ]
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
-    assert len(alts) == html.count("<img ") >= 3
+    assert len(alts) == html.count("<img ") >= 2  # one per issue that has a chart
     assert all(a.startswith(("Line chart", "Bar chart", "Scatter chart")) for a in alts), alts
     manifest = read_manifest(second.run_dir)
     assert manifest["params"]["sha256"] in html
@@ -257,8 +260,14 @@ def test_q2_top_issue_tells_the_campaign_story_in_one_headline(demo_runs):
     )
     assert top["numbers"]["money"]["kpi_id"] in ("downtime", "availability")  # priced
     html = first.reports[6].read_text(encoding="utf-8")
-    assert html.index("The main issues of the cycle") < html.index("KPI scorecard")
-    assert "at stake this cycle" in html[: html.index("KPI scorecard")]
+    first_screen = html[html.index("What is wrong, what it costs") : html.index("KPI scorecard")]
+    assert "On the 7 campaign days load passes the 75.1 % utilisation knee" in first_screen
+    money = top["numbers"]["money"]
+    amount = formatting.money(money["amount"], money["currency"])
+    assert f"{amount} at stake" in first_screen and "Stagger campaigns" in first_screen
+    # each finding of an issue links to its numbers in the appendix, and the link resolves
+    links = set(re.findall(r'href="#(finding-[a-z0-9-]+)"', html))
+    assert links and all(f'id="{link}"' in html for link in links)
 
 
 def test_q2_plans_few_actions_led_by_the_campaign_one_and_q3_does_not_repeat_it(demo_runs):
@@ -408,3 +417,23 @@ def test_notebooks_written_for_0_1_still_run_and_warn(demo_runs, tmp_path):
             if o.get("name") == "stderr"
         )
         assert "CsiDeprecationWarning" in stderr and "moved to csi_helpers." in stderr, step.key
+
+
+@pytest.mark.parametrize("cycle", [1, 2])
+def test_the_management_report_reads_in_30_seconds(demo_runs, read_as_a_manager, cycle):
+    """Issue 16 points 1 and 6: the first screen has the KPI tiles, the top issue and its
+    money; nothing overflows at 1280 or 768 px; no exponent, no code name, each figure once."""
+    run = demo_runs[cycle]
+    [top, *_] = json.loads((run.run_dir / "analyse/issues.json").read_text())
+    money = top["numbers"]["money"]
+    words = re.split(r"[:;(]", top["headline"])[0].strip()
+    read_as_a_manager(
+        run.reports[6],
+        first_screen=(
+            "KPIs met",
+            "KPIs red",
+            words[:40],
+            formatting.money(money["amount"], money["currency"]),
+        ),
+        label=f"demo-cycle-{cycle}",
+    )

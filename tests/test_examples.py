@@ -72,3 +72,11 @@ def test_servicenow_reference_figures(runs) -> None:
     assert f"{v['p90-ttr']:.2f}" == "381.55"
     assert f"{v['sla']:.2f}" == "63.42"
     assert pd.isna(v["availability"])  # no downtime source: the gap shows
+
+
+@pytest.mark.parametrize("name", ["servicenow_uci", "rabobank_itil"])
+def test_example_management_report_reads_for_people(runs, name: str, read_as_a_manager) -> None:
+    """Issue 16 point 6 on exports the demo does not shape: no overflow at 1280 or 768 px,
+    no exponent (the ServiceNow scorecard once showed 2.492e+04 tickets), no code name
+    before the appendices, each figure once; the first screen has the KPI tiles."""
+    read_as_a_manager(runs(name).reports[6], first_screen=("KPIs met",), label=name)

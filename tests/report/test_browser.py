@@ -18,11 +18,8 @@ left.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 import stat
-import subprocess
 import textwrap
 import time
 import unicodedata
@@ -51,7 +48,6 @@ PAYLOAD = (
 A4_PT = (595, 842)
 A4_TEXT_PX = 680  # 210 mm less two 15 mm margins, at 96 CSS px per inch
 MAX_REPORT_BYTES = 3_000_000
-INSTALL_TIMEOUT_S = 900
 
 
 # Stand-in browser: error paths without a real Chromium -------------------------
@@ -135,35 +131,6 @@ def test_a_hanging_browser_is_stopped_with_its_helpers(monkeypatch, tmp_path, pa
 
 
 # The real browser ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """A Chromium binary: installs Debian's package when none is found."""
-    try:
-        return browser.find_chromium()
-    except CsiError:
-        if os.environ.get(browser.CHROMIUM_ENV):
-            raise
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("no Chromium and not root, so apt cannot install it: apt-get install chromium")
-    if not shutil.which("apt-get"):
-        pytest.skip("no Chromium and no apt-get to install it: install chromium or Chrome")
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
-        )
-        assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-500:]}"
-    return browser.find_chromium()
-
-
-@pytest.fixture(scope="module")
-def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("CSI_TEST_ARTEFACTS")
-    folder = Path(configured) if configured else tmp_path_factory.getbasetemp() / "browser"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def plant_payload(incidents: Path) -> int:

@@ -186,6 +186,14 @@ class PageCheck:
     """Messages of alert, confirm or prompt dialogs the page opened (dismissed)."""
     overflow_px: int = 0
     """How far the page is wider than the window, in CSS pixels (0: nothing sticks out)."""
+    clipped_px: int = 0
+    """How far the widest table or figure is wider than the box it sits in (0: every
+    one shows whole, none needs its own scroll bar)."""
+    first_screen: str = ""
+    """The text of the elements that start inside the first window (what a reader sees
+    before scrolling)."""
+    images: list[str] = field(default_factory=list)
+    """The ``src`` of every image, in order (a report shows each figure once)."""
 
     @property
     def remote_requests(self) -> list[str]:
@@ -263,6 +271,7 @@ def check_page(
                     "() => document.documentElement.scrollWidth"
                     " - document.documentElement.clientWidth"
                 )
+                check.clipped_px, check.first_screen, check.images = page.evaluate(_LAYOUT_JS)
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -270,6 +279,19 @@ def check_page(
             f"The browser ({binary}) could not open {source}: {str(exc).splitlines()[0]}"
         ) from exc
     return check
+
+
+#: Facts of the laid-out page: the widest table or image past its box, the text of
+#: the first window, the images' sources.
+_LAYOUT_JS = """() => {
+  const boxes = [...document.querySelectorAll('table, img')].map(e => e.parentElement);
+  const clipped = Math.max(0, ...boxes.map(b => b.scrollWidth - b.clientWidth));
+  const first = [...document.querySelectorAll('h1, h2, h3, p, li, td, th, div.csi-tile')]
+    .filter(e => e.getBoundingClientRect().top < window.innerHeight)
+    .map(e => e.innerText).join('\\n');
+  const images = [...document.images].map(i => i.getAttribute('src') || '');
+  return [clipped, first, images];
+}"""
 
 
 def _existing_html(html: str | Path) -> Path:
