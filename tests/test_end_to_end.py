@@ -95,7 +95,7 @@ def test_reports_are_offline_code_free_and_titled(demo_runs):
 
 
 def test_present_report_has_every_section_each_chart_described_and_its_provenance(demo_runs):
-    _root, _first, second = demo_runs
+    _root, first, second = demo_runs
     html = second.reports[6].read_text(encoding="utf-8")
     headings = [re.sub("<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html)]
     assert headings == [
@@ -113,6 +113,11 @@ def test_present_report_has_every_section_each_chart_described_and_its_provenanc
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
     assert len(alts) == html.count("<img ") >= 2  # one per issue that has a chart
     assert all(a.startswith(("Line chart", "Bar chart", "Scatter chart")) for a in alts), alts
+    # each KPI's last cycles as a sparkline, its values on hover (issue 16 point 3)
+    cards = [pd.read_parquet(r.run_dir / "analyse/scorecard.parquet").set_index("kpi_id")
+             for r in (first, second)]  # fmt: skip
+    downtime = [formatting.quantity(c.loc["downtime", "actual"], "min") for c in cards]
+    assert f'title="{downtime[0]} → {downtime[1]}"' in html
     manifest = read_manifest(second.run_dir)
     assert manifest["params"]["sha256"] in html
     assert manifest["environment"]["packages"]["statsmodels"] in html

@@ -138,3 +138,18 @@ def test_an_issue_takes_its_costliest_kpis_money_never_the_sum_and_ranks_by_it()
     assert "money" not in ranked[1].numbers
     unpriced = Issue("issue:a", "outages", "medium", "high", ["downtime"], ["f1"])
     assert [i.id for i in price_issues([unpriced, tickets], None)] == ["issue:b", "issue:a"]
+
+
+def test_the_ticket_issue_is_named_after_the_value_that_explains_most_breaches():
+    """A priority holding 4.5 % of breaches at a high rate ratio (effect 3.0, 20 excess
+    breaches) against a group holding 60 % (effect 2.0, 900 excess): the group heads."""
+    small = finding("concentration", "breached", effect=3.0, evidence={"excess": 20.0})
+    small = Finding(
+        **{**small.__dict__, "id": "c:priority", "statement": "2 - High (priority) holds 4.5 %"}
+    )
+    large = finding("concentration", "breached", effect=2.0, evidence={"excess": 900.0})
+    large = Finding(
+        **{**large.__dict__, "id": "c:group", "statement": "Group 10 (group) holds 60 %"}
+    )
+    [issue] = [i for i in build_issues([small, large, *TICKETS[1:]], CARD) if "handling" in i.id]
+    assert issue.headline.startswith("Group 10 holds 60 %")

@@ -317,9 +317,9 @@ def _handling_issue(problems: list[Finding], nodes: Mapping[str, str | None]) ->
     if not causes:
         return None
     members = [f for f in problems if nodes[f.id] in TICKET_NODES]
-    top = max(
+    top = max(  # the value that explains the most outcomes beyond the overall rate
         (f for f in causes if f.kind == "concentration"),
-        key=lambda f: float(f.effect or 0),
+        key=lambda f: (float(f.evidence.get("excess") or 0), float(f.effect or 0)),
         default=causes[0],
     )
     # "Web Platform (assignment_group) holds 68 % of SLA breaches with 37 % of tickets (rate ..."

@@ -31,6 +31,7 @@ __all__ = [
     "percent",
     "quantity",
     "signed",
+    "sparkline",
 ]
 
 #: The smallest change of a unit worth calling a change; smaller ones are "unchanged".
@@ -226,3 +227,25 @@ def label(name: str) -> str:
         return key
     words = [_LABELS.get(w, w) for w in key.split("_")]
     return " ".join(words)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A tiny inline chart of a series, one bar character per value, lowest to highest
+    (text, so a report needs no image or script for it); empty for fewer than two values.
+
+    Example:
+        >>> sparkline([483.7, 241.8]), sparkline([1.0, 2.0, 3.0, 2.0]), sparkline([5.0])
+        ('█▁', '▁▅█▅', '')
+        >>> sparkline([7.0, 7.0])
+        '▄▄'
+    """
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if len(known) < 2:
+        return ""
+    low, high = min(known), max(known)
+    if high == low:
+        return _BARS[3] * len(known)
+    return "".join(_BARS[round((v - low) / (high - low) * (len(_BARS) - 1))] for v in known)

@@ -47,10 +47,12 @@ STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, "grey": 3}
 CHANGE_COLOURS = {"better": RAG_COLOURS["green"], "worse": RAG_COLOURS["red"], None: "#616161"}
 
 
-def styled_scorecard(card: pd.DataFrame) -> Styler:
+def styled_scorecard(card: pd.DataFrame, history: dict[str, list[float]] | None = None) -> Styler:
     """The scorecard as a manager reads it: per objective, red and amber rows first;
     values with their unit; the change since the last cycle as an arrow coloured by
-    whether it is good in the KPI's direction, with the amount ("▼ -242 min")."""
+    whether it is good in the KPI's direction, with the amount ("▼ -242 min"); with
+    ``history`` (KPI id → its values over the last cycles, oldest first, this one
+    last), a sparkline of them."""
     card = _in_reading_order(card)
     unit = card.get("unit", pd.Series("", index=card.index)).fillna("")
     shown = pd.DataFrame(index=card.index)
@@ -67,7 +69,16 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
     shown["change"] = [
         _change_cell(row, u) for row, u in zip(card.to_dict("records"), unit, strict=True)
     ]
-    shown = shown[list(SCORECARD_COLUMNS)].rename(columns=SCORECARD_COLUMNS)
+    columns = dict(SCORECARD_COLUMNS)
+    if history:
+        shown["history"] = [_history_cell(history.get(str(k), []), u)
+                            for k, u in zip(card["kpi_id"], unit, strict=True)]  # fmt: skip
+        columns = {
+            **dict(list(columns.items())[:-1]),
+            "history": "Last cycles",
+            "note": "Data note",
+        }
+    shown = shown[list(columns)].rename(columns=columns)
 
     def colour(status: str) -> str:
         c = RAG_COLOURS.get(status, RAG_COLOURS["grey"])
@@ -85,6 +96,15 @@ def styled_scorecard(card: pd.DataFrame) -> Styler:
 def _left_headers(columns: list[Any]) -> dict[Any, list[dict[str, str]]]:
     """Styles that put the headers of text columns on the left, above their text."""
     return {c: [{"selector": "th", "props": "text-align: left"}] for c in columns}
+
+
+def _history_cell(values: list[float], unit: str) -> str:
+    """A sparkline of a KPI's last cycles, its values in words on hover."""
+    line = formatting.sparkline(values)
+    if not line:
+        return "–"
+    words = " → ".join(formatting.quantity(v, unit) for v in values)
+    return f'<span title="{html.escape(words)}">{line}</span>'
 
 
 def _in_reading_order(card: pd.DataFrame) -> pd.DataFrame:

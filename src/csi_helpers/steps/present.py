@@ -40,6 +40,7 @@ __all__ = [
     "display_findings",
     "executive_summary",
     "kpi_definitions",
+    "kpi_history",
     "measurement_gaps",
     "money_at_stake",
     "provenance",
@@ -155,6 +156,34 @@ def _workbook_text(info: dict) -> str:
         text += f", commit {info['git_commit'][:12]}"
         text += " with uncommitted changes" if info.get("git_dirty") else ""
     return text
+
+
+def kpi_history(ctx: StepContext, card: pd.DataFrame, *, cycles: int = 6) -> dict[str, list[float]]:
+    """Each KPI's value over the last ``cycles`` cycles, oldest first, this one last.
+
+    Follows the chain of previous runs (each run's params name its ``previous_run``)
+    through the run folders beside this one, reading each one's scorecard; it stops
+    at a run that is missing, has no scorecard, or whose params file is gone.
+    """
+    from csi_helpers.errors import CsiError
+    from csi_helpers.params import load_params
+    from csi_helpers.runfolder.manifest import has_manifest, read_manifest
+
+    values = {str(k): [float(v)] for k, v in zip(card["kpi_id"], card["actual"], strict=True)}
+    run_id = ctx.params.previous_run
+    for _ in range(cycles - 1):
+        folder = ctx.run_dir.parent / str(run_id) if run_id else None
+        scorecard = folder / f"{catalogue.SCORECARD}.parquet" if folder else None
+        if scorecard is None or not scorecard.is_file() or not has_manifest(folder):
+            break
+        earlier = pd.read_parquet(scorecard).set_index("kpi_id")["actual"]
+        for kpi, series in values.items():
+            series.insert(0, float(earlier.get(kpi, float("nan"))))
+        try:
+            run_id = load_params(read_manifest(folder)["params"]["path"]).previous_run
+        except (CsiError, KeyError, OSError):  # its params gone or broken: history ends there
+            break
+    return values
 
 
 def action_table(plan: pd.DataFrame, card: pd.DataFrame | None = None) -> Styler | Markdown:
