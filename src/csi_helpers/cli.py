@@ -210,14 +210,28 @@ def report(
     run_id: Annotated[
         str, typer.Argument(help="The run whose reports to print, e.g. shopfront-2026q3.")
     ],
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Export the HTML reports again from the run's executed notebooks "
+            "(after editing a template, or re-running step 6 or 7 in JupyterLab).",
+        ),
+    ] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Print the HTML reports to A4 PDF.")] = False,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are.")] = Path("runs"),
     reports_dir: Annotated[Path, typer.Option(help="Where HTML reports are.")] = Path("reports"),
 ) -> None:
-    """List a run's HTML reports, or print them to PDF beside them (needs Chromium)."""
+    """List a run's HTML reports, export them again (--html), or print them to PDF beside
+    them (--pdf, needs Chromium)."""
     from csi_helpers.errors import DataError
     from csi_helpers.report.html import export_pdf
     from csi_helpers.runfolder.layout import REPORT_STEPS
 
+    if html:
+        from csi_helpers.chain.runner import rebuild_reports
+
+        rebuild_reports(runs_dir / run_id, reports_dir)
     folder = reports_dir / run_id
     pages = [folder / name for name in REPORT_STEPS.values()]
     found = [page for page in pages if page.is_file()]

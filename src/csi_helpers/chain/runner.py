@@ -33,16 +33,17 @@ from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, prepare_run
-from csi_helpers.errors import CsiError, StepFailed
+from csi_helpers.errors import CsiError, RunFolderError, StepFailed
+from csi_helpers.params import Params, load_params
 from csi_helpers.runfolder.hashing import describe_file
-from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
-from csi_helpers.runfolder.manifest import step_entry, utc_now, write_manifest
+from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
+from csi_helpers.runfolder.manifest import read_manifest, step_entry, utc_now, write_manifest
 from csi_helpers.runfolder.paths import notebooks_dir
 
 #: The step that writes the CSI register, and gets ``write_register`` injected.
 REGISTER_STEP = 7
 
-__all__ = ["RunResult", "run_cycle", "skip_iri_grammars"]
+__all__ = ["RunResult", "export_step_report", "rebuild_reports", "run_cycle", "skip_iri_grammars"]
 
 # papermill, pandas and nbconvert are imported where used, so the kernel zygote starts
 # importing for the steps before this process imports them.
@@ -284,19 +285,56 @@ def _io_record(run_dir: Path, number: int) -> dict[str, Any]:
 
 def _export_report(run: CycleRun, s: Step) -> tuple[Path, dict[str, Any]]:
     """Export step ``s``'s executed notebook as its HTML report; the path and its record."""
-    from csi_helpers.report.html import export_html
-
-    params = run.params
-    titles = {6: params.report.title, 7: "Improvement plan"}
-    path = export_html(
-        run.executed(s),
-        run.report_dir / REPORT_STEPS[s.number],
-        title=titles[s.number],
-        service=params.service.name,
-        period=params.cycle.period,
-        run_id=run.run_id,
+    path = export_step_report(
+        run.executed(s), run.report_dir, params=run.params, run_id=run.run_id, number=s.number
     )
     return path, describe_file(path, root=run.report_dir.parent) | {"path": str(path)}
+
+
+def export_step_report(
+    executed: Path, report_dir: Path, *, params: Params, run_id: str, number: int
+) -> Path:
+    """The HTML report of step ``number`` (6 or 7) from its executed notebook."""
+    from csi_helpers.report.html import export_html
+
+    titles = {6: params.report.title, 7: "Improvement plan"}
+    return export_html(
+        executed,
+        report_dir / REPORT_STEPS[number],
+        title=titles[number],
+        service=params.service.name,
+        period=params.cycle.period,
+        run_id=run_id,
+    )
+
+
+def rebuild_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
+    """Export a run's HTML reports again from its executed step notebooks (after a
+    template was edited or step 6 or 7 re-run in JupyterLab), and record them in the
+    run's manifest.
+
+    Raises:
+        RunFolderError: ``run_dir`` is no run folder, or has no executed step 6 or 7.
+    """
+    manifest = read_manifest(run_dir)
+    params = load_params(manifest["params"]["path"])
+    report_dir = reports_dir / manifest["run_id"]
+    paths = []
+    for number in REPORT_STEPS:
+        executed = run_dir / "notebooks" / step(number).notebook
+        if not executed.is_file():
+            raise RunFolderError(
+                f"{executed}: not found; step {number} of run {manifest['run_id']} has not run: "
+                f"`csi run PARAMS --run-id {manifest['run_id']} --from-step {number}`"
+            )
+        path = export_step_report(
+            executed, report_dir, params=params, run_id=manifest["run_id"], number=number
+        )
+        record = describe_file(path, root=reports_dir) | {"path": str(path)}
+        manifest.setdefault("reports", {})[str(number)] = record
+        paths.append(path)
+    write_manifest(run_dir, manifest)
+    return paths
 
 
 def _record_report(
