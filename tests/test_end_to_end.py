@@ -120,6 +120,8 @@ def test_present_report_has_every_section_each_chart_described_and_its_provenanc
     assert f'title="{downtime[0]} → {downtime[1]}"' in html
     manifest = read_manifest(second.run_dir)
     assert manifest["params"]["sha256"] in html
+    organisation = load_params(manifest["params"]["path"]).report.organisation
+    assert organisation and f'class="csi-organisation">{organisation}<' in html
     assert manifest["environment"]["packages"]["statsmodels"] in html
     plan = pd.read_parquet(second.run_dir / "implement" / "actions.parquet")
     assert plan["title"].iloc[0] in html  # the recommendations are step 7's actions

@@ -305,6 +305,7 @@ def export_step_report(
         service=params.service.name,
         period=params.cycle.period,
         run_id=run_id,
+        organisation=params.report.organisation,
     )
 
 

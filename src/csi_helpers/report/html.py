@@ -10,7 +10,7 @@ notebook in-process with nbconvert's ``HTMLExporter`` and the package-owned
 * inlines its own print-friendly stylesheet (A4 pages, headings kept with the
   figure that follows them);
 * embeds figures as ``data:`` URIs;
-* puts the title, service, period, run id and generation time in a header,
+* puts the title, organisation, service, period, run id and generation time in a header,
   escaped by Jinja autoescape.
 
 Before rendering, the papermill ``parameters`` and ``injected-parameters``
@@ -103,6 +103,7 @@ def export_html(
     period: str,
     run_id: str,
     generated_at: datetime | None = None,
+    organisation: str = "",
 ) -> Path:
     """Export an executed notebook as a self-contained, code-free HTML report.
 
@@ -120,6 +121,8 @@ def export_html(
         run_id: Identifier of the run folder the notebook belongs to.
         generated_at: Generation time; defaults to now. Naive datetimes are
             taken as UTC. Shown in UTC to the minute, e.g. ``2024-07-01T09:30Z``.
+        organisation: Who the report is from (``report.organisation`` of the
+            params), shown first in the header when given.
 
     Returns:
         The path of the written report.
@@ -148,6 +151,7 @@ def export_html(
         "period": str(period),
         "run_id": str(run_id),
         "generated_at": _utc_minute(generated_at),
+        "organisation": str(organisation),
     }
     resources: dict[str, Any] = {
         "metadata": {"name": source.stem, "path": str(source.parent)},
