@@ -114,16 +114,25 @@ def capacity_chart(
     threshold: float | None,
     x: str = "utilisation",
     y: str = "latency_p95_ms",
+    events: pd.DataFrame | None = None,
+    events_label: str = "during campaigns",
 ) -> Figure:
-    """Latency against utilisation, hour by hour, with the estimated threshold marked.
+    """Latency against utilisation, hour by hour, with the estimated threshold marked and,
+    given ``events`` (``start``, ``end``) and a ``timestamp`` column, the samples inside
+    those events in their own colour (the campaign evenings past the knee).
 
     Utilisation may be a fraction or in percent (as some tools export it); it is shown
     in percent either way, by the rule of
     :func:`csi_helpers.analysis.capacity.capacity_threshold`.
     """
     scale = percent_scale(hourly[x])
+    inside = _inside_events(hourly, events)
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    ax.scatter(scale * hourly[x], hourly[y], s=5, alpha=0.35)
+    ax.scatter(scale * hourly.loc[~inside, x], hourly.loc[~inside, y], s=5, alpha=0.35,
+               label="other hours" if inside.any() else None)  # fmt: skip
+    if inside.any():
+        ax.scatter(scale * hourly.loc[inside, x], hourly.loc[inside, y], s=9, alpha=0.8,
+                   color="#c55a11", label=events_label)  # fmt: skip
     if threshold is not None:
         ax.axvline(
             scale * threshold,
@@ -131,6 +140,7 @@ def capacity_chart(
             ls="--",
             label=f"starts rising at {scale * threshold:.0f} % utilisation",
         )
+    if threshold is not None or inside.any():
         ax.legend(loc="upper left", frameon=False)
     ax.set_xlabel("utilisation of capacity (%)")
     label = {"latency_p95_ms": "p95 latency (ms)", "error_rate": "error rate"}.get(y, y)
@@ -138,6 +148,17 @@ def capacity_chart(
     ax.set_title(f"{label.split(' (')[0].capitalize()} against load")
     fig.tight_layout()
     return fig
+
+
+def _inside_events(hourly: pd.DataFrame, events: pd.DataFrame | None) -> pd.Series:
+    """Whether each sample's ``timestamp`` falls inside one of the ``events``."""
+    inside = pd.Series(False, index=hourly.index)
+    if events is None or events.empty or "timestamp" not in hourly:
+        return inside
+    times = pd.to_datetime(hourly["timestamp"], utc=True)
+    for start, end in zip(events["start"], events["end"], strict=True):
+        inside |= (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
+    return inside
 
 
 def percent_scale(utilisation: pd.Series) -> float:

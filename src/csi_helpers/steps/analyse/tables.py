@@ -91,6 +91,9 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         return []
     samples, sample = read
     a = ctx.params.analysis
+    calendar = {name: w for name, (kind, w) in event_windows(ctx).items() if kind == "calendar"}
+    events = pd.concat(list(calendar.values()), ignore_index=True) if calendar else None
+    during = f"during {' and '.join(calendar)}"
     findings = []
     for response in ("latency_p95_ms", "error_rate"):
         if samples[response].isna().all():
@@ -111,7 +114,9 @@ def analyse_capacity(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         for f in found:
             f = with_sample(f, sample)
             threshold = f.evidence.get("threshold") if f.is_finding else None
-            fig = charts.capacity_chart(samples, threshold=threshold, y=response)
+            fig = charts.capacity_chart(
+                samples, threshold=threshold, y=response, events=events, events_label=during
+            )
             f = save_finding_figure(ctx, f, f"capacity_threshold_{response}", fig)
             findings.append(assess(f, inputs.card, series="utilisation"))
     return findings
