@@ -21,7 +21,7 @@ from csi_helpers.runfolder.hashing import sha256_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step
 from csi_helpers.runfolder.manifest import new_manifest, read_manifest, write_manifest
 
-__all__ = ["CycleRun", "ProgressHook", "check_resumable", "prepare_run"]
+__all__ = ["CycleRun", "ProgressHook", "check_resumable", "check_run_id", "prepare_run"]
 
 ProgressHook = Callable[[Step, str, float], None]
 """Called as (step, status, seconds) with status 'running', 'succeeded' or 'failed'."""
@@ -69,11 +69,13 @@ def prepare_run(
     reports_dir: Path,
     nb_dir: Path,
     selected: list[Step],
+    params: Params | None = None,
 ) -> CycleRun:
-    """Validate the params, make (or check, when resuming) the run folder and its manifest."""
-    params = validate_params_file(params_path)
+    """Validate the params (unless given, validated), make (or check, when resuming) the
+    run folder and its manifest."""
+    params = params or validate_params_file(params_path)
     run_id = run_id or params.default_run_id
-    _check_run_id(run_id)
+    check_run_id(run_id)
     missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
     if missing:
         raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
@@ -141,7 +143,7 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
     return manifest
 
 
-def _check_run_id(run_id: str) -> None:
+def check_run_id(run_id: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
         raise CsiError(
             f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csi_helpers.chain.guard import keep_last_good, run_lock
 from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
-from csi_helpers.chain.run_folder import CycleRun, ProgressHook, prepare_run
+from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
 from csi_helpers.errors import CsiError, RunFolderError, StepFailed
-from csi_helpers.params import Params, load_params
+from csi_helpers.params import Params, load_params, validate_params_file
 from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
 from csi_helpers.runfolder.manifest import read_manifest, step_entry, utc_now, write_manifest
@@ -93,8 +94,10 @@ def run_cycle(
     Args:
         params_path: the cycle's params file.
         run_id: name of the run folder; defaults to the params' ``run_id`` or
-            ``<service id>-<cycle id>``. A full run (``from_step=1``) replaces
-            an existing folder of that name.
+            ``<service id>-<cycle id>``. A full run (``from_step=1``) replaces an
+            existing folder of that name and its reports only when it succeeds
+            (:func:`~csi_helpers.chain.guard.keep_last_good`); a second run of the same
+            id while one runs is refused (:func:`~csi_helpers.chain.guard.run_lock`).
         runs_dir: where run folders live.
         reports_dir: where ``<run id>/06_present.html`` and ``07_implement.html`` go.
         from_step: first step to run; later than 1 resumes an earlier run.
@@ -117,7 +120,8 @@ def run_cycle(
 
     Raises:
         ParamsError: the params file is invalid (nothing is created).
-        RunFolderError: resuming is impossible (nothing is changed).
+        RunFolderError: resuming is impossible (nothing is changed), or another run of
+            the run id is running (``RunLocked``, names it).
         StepFailed: a step raised; its executed notebook stays in the run folder.
     """
     if not 1 <= from_step <= to_step <= len(STEPS):
@@ -127,14 +131,26 @@ def run_cycle(
     skip_iri_grammars()
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
     selected = list(STEPS[from_step - 1 : to_step])
-    with kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool:
+    params_path = Path(params_path).resolve()
+    params = validate_params_file(params_path)
+    run_id = run_id or params.default_run_id
+    check_run_id(run_id)
+    runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
+    with (
+        run_lock(runs_dir, run_id),
+        keep_last_good(
+            (runs_dir / run_id).resolve(), (reports_dir / run_id).resolve(), full=from_step == 1
+        ),
+        kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool,
+    ):
         run = prepare_run(
-            Path(params_path).resolve(),
+            params_path,
             run_id=run_id,
-            runs_dir=Path(runs_dir),
-            reports_dir=Path(reports_dir),
+            runs_dir=runs_dir,
+            reports_dir=reports_dir,
             nb_dir=nb_dir,
             selected=selected,
+            params=params,
         )
         run.on_progress, run.prestart = on_progress, prestart
         own_id = run.run_id == run.params.default_run_id
