@@ -78,11 +78,12 @@ def run(
     """Run the seven step notebooks of one cycle into runs/<run-id>/."""
     from csi_helpers.chain.progress import StepProgress
     from csi_helpers.chain.runner import run_cycle
+    from csi_helpers.chain.signals import stop_on_signals
 
     if dry_run and write_register:
         raise UsageError("--dry-run and --write-register contradict each other; pass one of them")
     # run_cycle validates the params once its kernels have started to import
-    with StepProgress(run_id or str(params)) as progress:
+    with stop_on_signals(), StepProgress(run_id or str(params)) as progress:
         result = run_cycle(
             params,
             run_id=run_id,
@@ -144,6 +145,7 @@ def batch(
     from csi_helpers.chain.batch.jobs import JobResult, Workspace
     from csi_helpers.chain.batch.plan import plan_batch
     from csi_helpers.chain.batch.run import default_jobs, run_batch
+    from csi_helpers.chain.signals import stop_on_signals
     from csi_helpers.errors import BatchIncomplete
 
     planned = plan_batch(params)
@@ -160,13 +162,16 @@ def batch(
             markup=False,
         )
 
-    result = run_batch(
-        planned,
-        Workspace.at(runs_dir, reports_dir, notebooks, write_register=False if dry_run else None),
-        max_jobs=max_jobs,
-        scheduler=scheduler,
-        on_progress=progress,
-    )
+    with stop_on_signals():
+        result = run_batch(
+            planned,
+            Workspace.at(
+                runs_dir, reports_dir, notebooks, write_register=False if dry_run else None
+            ),
+            max_jobs=max_jobs,
+            scheduler=scheduler,
+            on_progress=progress,
+        )
     index, summary = write_batch_index(result, reports_dir)
     for line in summary_lines(result):
         out.print(line, highlight=False, markup=False)
@@ -175,8 +180,7 @@ def batch(
         failed, skipped = result.count("failed"), result.count("skipped")
         raise BatchIncomplete(
             f"{failed} failed and {skipped} skipped of {len(result.results)} runs; "
-            f"reasons above and in {index}",
-            exit_code=result.exit_code,
+            f"reasons above and in {index}"
         )
 
 
@@ -474,8 +478,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        err.print("aborted")
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("error: interrupted (Ctrl-C)")
         return 130
     except Exception as exc:  # click usage errors
         import click

@@ -2,8 +2,9 @@
 
 Every message is written for the analyst: which file, key, row or column is at
 fault, what was expected, and what to change. The command line prints the
-message alone (exit code 2 for bad input, 1 for a failed step); ``--debug``
-adds the traceback.
+message alone; ``--debug`` adds the traceback. Exit codes: 0 success, 1 a step
+failed, 2 bad input or usage, 3 some runs of a batch failed or were skipped, 130
+interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -61,11 +62,15 @@ class EngineError(CsiError):
 
 
 class BatchIncomplete(CsiError):
-    """Jobs of a batch failed or were skipped; the exit code is how many (at most 125)."""
+    """Jobs of a batch failed or were skipped (how many: in the message and ``batch.json``)."""
 
-    def __init__(self, message: str, *, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 3
+
+
+class Interrupted(CsiError):
+    """The run was stopped by Ctrl-C (SIGINT) or SIGTERM; its kernels are stopped."""
+
+    exit_code = 130
 
 
 class NoRecordsInCycle(DataError):

@@ -34,7 +34,7 @@ from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import CsiError, RunFolderError, StepFailed
+from csi_helpers.errors import CsiError, Interrupted, RunFolderError, StepFailed
 from csi_helpers.params import Params, load_params, validate_params_file
 from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
@@ -177,10 +177,12 @@ def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
                 _run_step(run, s, kernel, pool)
                 if s.number in REPORT_STEPS:  # exported while the next step runs
                     exports[s.number] = exporter.submit(_export_report, run, s)
-        except BaseException:  # a later step failed: keep the reports already exported
+        except BaseException as exc:  # a later step failed: keep the reports already exported
             for number, future in exports.items():
                 with contextlib.suppress(Exception):  # the step's failure is the news
                     _record_report(result, run.manifest, number, *future.result())
+            if isinstance(exc, Interrupted | KeyboardInterrupt):
+                _mark_interrupted(run.manifest)
             write_manifest(run.run_dir, run.manifest)
             raise
     for number, future in exports.items():
@@ -189,6 +191,15 @@ def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
     run.manifest["status"] = "succeeded" if done else "partial"
     write_manifest(run.run_dir, run.manifest)
     return result
+
+
+def _mark_interrupted(manifest: dict[str, Any]) -> None:
+    """The run and the step that was running when a signal stopped them: interrupted."""
+    manifest["status"] = "interrupted"
+    for entry in manifest["steps"]:
+        if entry.get("status") == "running":
+            entry["status"] = "interrupted"
+    manifest["updated"] = utc_now()
 
 
 def _start_kernel(
@@ -231,6 +242,8 @@ def _run_step(
     try:
         km = kernel.result()
         error = _execute(run.notebook(s), output, parameters, km)
+    except Interrupted:  # a signal stops the run, not the step: no step failure to report
+        raise
     except Exception as exc:  # kernel did not start or died, timeout, unreadable notebook
         error = {"cell": None, "cell_first_line": "", "ename": type(exc).__name__}
         error["evalue"] = str(exc)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from csi_helpers.chain.batch.plan import BatchJob
-from csi_helpers.errors import CsiError, ParamsError
+from csi_helpers.errors import BatchIncomplete, CsiError, ParamsError
 
 __all__ = [
     "BatchResult",
@@ -95,8 +95,9 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """Failed plus skipped jobs, at most 125 (0: all succeeded)."""
-        return min(self.count("failed") + self.count("skipped"), 125)
+        """0 when every job succeeded, else 3 (:class:`~csi_helpers.errors.BatchIncomplete`);
+        how many failed or were skipped is in the counts."""
+        return 0 if self.count("failed") + self.count("skipped") == 0 else BatchIncomplete.exit_code
 
 
 def run_job(job: BatchJob, workspace: Workspace) -> JobResult:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from csi_helpers.chain.batch.jobs import JobResult, Progress, Workspace, lost, run_job, skipped
 from csi_helpers.chain.batch.plan import BatchJob
+from csi_helpers.errors import Interrupted
 
 __all__ = ["run_here"]
 
 
 def _warm_up() -> None:
-    """Worker initializer: import the runner while the other workers start."""
+    """Worker initializer: stop cleanly on SIGINT and SIGTERM (the job's kernels shut
+    down with it), and import the runner while the other workers start."""
+    from csi_helpers.chain.signals import raise_on_signals
+
+    raise_on_signals()
     import csi_helpers.chain.runner  # noqa: F401
 
 
@@ -63,9 +69,20 @@ def run_here(
                     finish(lost(job, "its worker process pool broke (a worker died)"))
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = _new_pool(max_jobs)
+    except Interrupted:  # pass the stop on: each worker stops its run and its kernels
+        _stop_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM to the pool's worker processes (the executor has no public way to reach
+    them); each one's handler raises Interrupted in the run it is running."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
 
 
 def _new_pool(max_jobs: int) -> ProcessPoolExecutor:
