@@ -38,9 +38,25 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("csi-workbook")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "0.0.0 (not installed)"
+        out.print(f"csi-workbook {number}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -470,7 +486,7 @@ def register_unlock(params: ParamsOption = None, url: UrlOption = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=False, prog_name="csi")
     except CsiError as exc:
         if _state["debug"]:
             raise
@@ -481,13 +497,19 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print("error: interrupted (Ctrl-C)")
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except Exception as exc:  # usage errors of the command line (typer's click)
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if _state["debug"]:
+            raise
+        command = getattr(getattr(exc, "ctx", None), "command_path", "csi")
+        err.print(
+            f"error: {exc.format_message()} (see `{command} --help`)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2 if exc.exit_code in (1, 2) else exc.exit_code
     return 0
 
 

@@ -12,7 +12,70 @@ from csi_helpers.errors import ParamsError
 from csi_helpers.params.messages import describe, line_numbers
 from csi_helpers.params.models import Params
 
-__all__ = ["check_sources", "load_params", "params_json_schema", "validate_params_file"]
+__all__ = [
+    "MAX_VALUES",
+    "BoundedLoader",
+    "check_sources",
+    "load_params",
+    "params_json_schema",
+    "validate_params_file",
+]
+
+#: Most values a params file may hold once its aliases (``*name``) are expanded: a real
+#: file holds a few hundred; nested aliases of aliases ("billion laughs") hold billions.
+MAX_VALUES = 100_000
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with a bound on the expanded size and dates checked where
+    they stand.
+
+    An impossible date (``2026-06-31``) is a YAML error at its line and column, not a
+    bare ``ValueError``; a document that would expand to more than :data:`MAX_VALUES`
+    values is refused before anything is built from it.
+    """
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if _expanded_size(node, {}) > MAX_VALUES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"expands to more than {MAX_VALUES:,} values (aliases of aliases): "
+                "refused; write the values out instead of nesting aliases",
+                node.start_mark,
+            )
+        return node
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} is not a date ({exc}): check day and month",
+                node.start_mark,
+            ) from None
+
+
+BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", BoundedLoader.construct_yaml_timestamp)
+
+
+def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """How many values ``node`` holds with every alias expanded (a node shared by
+    aliases counted each time it is used, computed once)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1  # a node that holds itself (recursive alias) counts once
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
 
 
 def load_params(path: str | Path) -> Params:
@@ -30,9 +93,16 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (try params/demo.yaml)")
-    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ParamsError(
+            f"{path}, line {line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); a params "
+            "file is YAML saved as UTF-8: save it again with that encoding"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=BoundedLoader)  # a SafeLoader, bounded
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -19,12 +19,16 @@ __all__ = [
     "SparkSettings",
 ]
 
+#: Most resamples a bootstrap or permutation test may ask for: 100,000 keeps step 5 to
+#: minutes on a laptop; far more would run for hours (or never end) and say no more.
+MAX_RESAMPLES = 100_000
+
 
 class Analysis(StrictModel):
     alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
-    bootstrap: int = Field(200, ge=20)  # resamples for bootstrap intervals
-    permutations: int = Field(1999, ge=99)  # resamples for permutation tests
-    seed: int = 0  # random seed of resampling methods
+    bootstrap: int = Field(200, ge=20, le=MAX_RESAMPLES)  # resamples for bootstrap intervals
+    permutations: int = Field(1999, ge=99, le=MAX_RESAMPLES)  # resamples for permutation tests
+    seed: int = Field(0, ge=0, le=2**32 - 1)  # random seed of resampling methods
     baseline_weeks: int = Field(4, ge=1, le=12)  # event impact: matched weeks either side
     change_window_hours: int = Field(24, ge=0, le=168)  # event impact: hours after a change
     forecast_days: int = Field(180, ge=14, le=730)  # capacity forecast horizon
