@@ -115,7 +115,7 @@ def _change_cell(row: dict[str, Any], unit: str) -> str:
 
 
 def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
-    """A table for a report: no index column, text left and numbers right, dashes for
+    """A table for a report: no index column, text left and numbers right (headers too), dashes for
     missing, numbers and headers written for people (:mod:`~csi_helpers.report.formatting`:
     counts whole, other numbers to about three significant figures, ``snake_case``
     headers in words).
@@ -129,11 +129,13 @@ def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
     frame = frame.rename(columns={c: _header(c) for c in frame.columns if isinstance(c, str)})
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     numbers = {c: _number_format(frame[c]) for c in frame.columns if c not in text}
+    left = [{"selector": "th", "props": "text-align: left"}]  # a header sits over its column
     return (
         frame.style.hide(axis="index")
         .format(numbers, na_rep="–")
         .format(subset=text, na_rep="–", escape="html")
         .set_properties(subset=text, **{"text-align": "left"})
+        .set_table_styles(dict.fromkeys(text, left), overwrite=False)
     )
 
 
