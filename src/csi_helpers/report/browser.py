@@ -186,6 +186,13 @@ class PageCheck:
     """Messages of alert, confirm or prompt dialogs the page opened (dismissed)."""
     overflow_px: int = 0
     """How far the page is wider than the window, in CSS pixels (0: nothing sticks out)."""
+    window_width: int = 0
+    """The window's width in CSS pixels (``window.innerWidth``)."""
+    scroll_width: int = 0
+    """The document's scroll width (``document.documentElement.scrollWidth``)."""
+    clipped_px: int = 0
+    """How far the widest content of a box that scrolls or clips sideways (a table in its
+    output area) is wider than the box: what a reader must scroll to see (0: none)."""
 
     @property
     def remote_requests(self) -> list[str]:
@@ -217,7 +224,8 @@ def check_page(
     With ``media="print"`` the page is laid out with its print stylesheet; a
     ``width`` of 680 CSS pixels is the text column of an A4 page with 15 mm
     margins, so ``overflow_px`` then says whether anything would be cut off
-    on paper.
+    on paper. On screen a wide table scrolls inside its output area instead of
+    widening the page: ``clipped_px`` says how much of it a reader must scroll to.
 
     Raises:
         DataError: ``html`` does not exist.
@@ -259,10 +267,10 @@ def check_page(
                 page.wait_for_timeout(settle_ms)
                 check.title = page.title()
                 check.text = page.inner_text("body")
-                check.overflow_px = page.evaluate(
-                    "() => document.documentElement.scrollWidth"
-                    " - document.documentElement.clientWidth"
-                )
+                widths = page.evaluate(_WIDTHS_JS)
+                check.window_width, check.scroll_width = widths["window"], widths["scroll"]
+                check.overflow_px = widths["scroll"] - widths["client"]
+                check.clipped_px = widths["clipped"]
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -270,6 +278,17 @@ def check_page(
             f"The browser ({binary}) could not open {source}: {str(exc).splitlines()[0]}"
         ) from exc
     return check
+
+
+#: The page's widths: window, document (scroll and client), and the most any box that
+#: scrolls or clips sideways hides of its content.
+_WIDTHS_JS = """() => {
+  const root = document.documentElement;
+  const boxes = Array.from(document.querySelectorAll("body *")).filter(
+    (e) => ["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(e).overflowX));
+  const clipped = Math.max(0, ...boxes.map((e) => e.scrollWidth - e.clientWidth));
+  return {window: window.innerWidth, scroll: root.scrollWidth, client: root.clientWidth, clipped};
+}"""
 
 
 def _existing_html(html: str | Path) -> Path:
