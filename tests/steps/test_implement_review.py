@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from csi_helpers.steps import implement
+from csi_helpers.steps.implement import review as reviewing
 
 START = pd.Timestamp("2026-04-01", tz="UTC")
 
@@ -39,9 +40,9 @@ def review(
         status=status, expected_change=promise,
     )  # fmt: skip
     if status in implement.NOT_CARRIED_OUT:
-        return implement._not_carried_out(entry)
+        return reviewing._not_carried_out(entry)
     card = pd.DataFrame({"kpi_id": ["incidents"], "actual": [1.0], "direction": ["lower"]})
-    return implement._review(ctx, entry, after.set_index("hour"), card.set_index("kpi_id"))
+    return reviewing._review(ctx, entry, after.set_index("hour"), card.set_index("kpi_id"))
 
 
 def test_a_baseline_that_overlaps_the_cycle_is_cut_to_the_hours_before_it(tmp_path):
