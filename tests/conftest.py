@@ -1,17 +1,24 @@
-"""Shared fixtures: a minimal params file and tiny step notebooks for runner tests."""
+"""Shared fixtures: a minimal params file, tiny step notebooks for runner tests, and a
+Chromium for the tests that open a report in a real browser."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from csi_helpers.errors import CsiError
+from csi_helpers.report import browser
 from csi_helpers.runfolder.layout import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "real"
+CHROMIUM_INSTALL_TIMEOUT_S = 900
 
 MINIMAL_PARAMS = """\
 service: {id: web, name: Web shop}
@@ -63,3 +70,24 @@ def chain_dir(tmp_path: Path):
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """A Chromium binary: installs Debian's package when none is found."""
+    try:
+        return browser.find_chromium()
+    except CsiError:
+        if os.environ.get(browser.CHROMIUM_ENV):
+            raise
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("no Chromium and not root, so apt cannot install it: apt-get install chromium")
+    if not shutil.which("apt-get"):
+        pytest.skip("no Chromium and no apt-get to install it: install chromium or Chrome")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=CHROMIUM_INSTALL_TIMEOUT_S
+        )
+        assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-500:]}"
+    return browser.find_chromium()

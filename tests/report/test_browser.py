@@ -1,7 +1,7 @@
 """Both reports of a demo cycle opened in a real, headless Chromium (slow).
 
-The ``chromium`` fixture installs Debian's ``chromium`` when no browser is found
-(as root, with apt-get) and skips only when apt cannot be used. The demo's
+The ``chromium`` fixture (``tests/conftest.py``) installs Debian's ``chromium`` when no
+browser is found (as root, with apt-get) and skips only when apt cannot be used. The demo's
 first cycle (2026 Q2) runs once per module on a copy of the demo data whose
 tickets carry a planted script: in every short description (no ticket text
 reaches the reports today) and in the assignment group "Web Platform", which
@@ -20,9 +20,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import stat
-import subprocess
 import textwrap
 import time
 import unicodedata
@@ -51,7 +49,6 @@ PAYLOAD = (
 A4_PT = (595, 842)
 A4_TEXT_PX = 680  # 210 mm less two 15 mm margins, at 96 CSS px per inch
 MAX_REPORT_BYTES = 3_000_000
-INSTALL_TIMEOUT_S = 900
 
 
 # Stand-in browser: error paths without a real Chromium -------------------------
@@ -135,27 +132,6 @@ def test_a_hanging_browser_is_stopped_with_its_helpers(monkeypatch, tmp_path, pa
 
 
 # The real browser ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """A Chromium binary: installs Debian's package when none is found."""
-    try:
-        return browser.find_chromium()
-    except CsiError:
-        if os.environ.get(browser.CHROMIUM_ENV):
-            raise
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("no Chromium and not root, so apt cannot install it: apt-get install chromium")
-    if not shutil.which("apt-get"):
-        pytest.skip("no Chromium and no apt-get to install it: install chromium or Chrome")
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
-        )
-        assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-500:]}"
-    return browser.find_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -377,6 +353,15 @@ def test_the_browser_checks_catch_a_page_that_misbehaves(chromium, tmp_path):
     wide = tmp_path / "wide.html"
     wide.write_text(f"<!doctype html><table><tr><td>{'x' * 300}</td></tr></table>")
     assert browser.check_page(wide, width=A4_TEXT_PX).overflow_px > 0
+    # a wide table in a box that scrolls: the page is as wide as the window, the table cut
+    boxed = tmp_path / "boxed.html"
+    boxed.write_text(
+        f"<!doctype html><div style='overflow-x: auto'><table><tr><td>{'x' * 300}</td></tr>"
+        "</table></div>"
+    )
+    check = browser.check_page(boxed, width=768)
+    assert check.window_width == check.scroll_width == 768 and check.overflow_px == 0
+    assert check.clipped_px > 1000
 
 
 @pytest.mark.slow
