@@ -323,7 +323,139 @@ def test_second_cycle_verifies_the_first_cycles_capacity_and_campaign_action(dem
     assert "review in shopfront-2026q3: downtime changed by -50" in entry.outcome_note
     assert len(history) >= 1
     html = second.reports[7].read_text(encoding="utf-8")
-    assert "Stagger campaigns" in html and "worked" in html
+    # the action's heading, then its verdict
+    assert re.search(r"<h3>Stagger campaigns[^<]*</h3>\s*<p><span [^>]*>(&nbsp;|\s)*WORKED", html)
+
+
+class _Page(HTMLParser):
+    """A report as a reader sees it: visible text, h2 headings, tables as rows of cell text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text, self.h2, self.tables = "", [], []
+        self._hidden = self._in_h2 = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self._hidden += tag in ("style", "title")
+        self._in_h2 += tag == "h2"
+        if tag == "h2":
+            self.h2.append("")
+        if tag == "table":
+            self.tables.append([])
+        if tag == "tr":
+            self.tables[-1].append([])
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("style", "title")
+        self._in_h2 -= tag == "h2"
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._hidden:
+            return
+        self.text += data
+        if self._in_h2:
+            self.h2[-1] += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def read_page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.text = " ".join(page.text.split())
+    return page
+
+
+def table_with(page: _Page, *header: str) -> list[list[str]]:
+    """The first table whose header row starts with ``header``."""
+    return next(t for t in page.tables if t and t[0][: len(header)] == list(header))
+
+
+SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+def test_q3_improvement_plan_leads_with_the_verdicts_then_the_plan_then_the_register(demo_runs):
+    """Issue 16 point 4: 07 reads as a decision. Did last cycle's actions work (the verdict in
+    words, its chart; the actions never carried out in one sentence), then the plan (at most
+    five rows, headers in words), then the register as a board, then the appendix; no
+    snake_case anywhere before the appendix."""
+    _root, _first, second = demo_runs
+    page = read_page(second.reports[7])
+    assert [" ".join(h.split()) for h in page.h2] == [
+        "Did last cycle's actions work?",
+        "This cycle's plan",
+        "The CSI register",
+        "Appendix: the CSI register",
+    ]
+    from csi_helpers.report.formatting import percent, quantity
+
+    review = pd.read_parquet(second.run_dir / "implement" / "review.parquet")
+    [w] = review[review["verdict"] == "worked"].itertuples()
+    moved = f"Downtime {quantity(w.before, 'min')} → {quantity(w.after, 'min')}"
+    ci = [percent(v, plus=True) for v in (w.change_pct, w.ci_low_pct, w.ci_high_pct)]
+    text = page.text
+    verdicts, plan = text.index("Did last cycle's actions work?"), text.index("This cycle's plan")
+    assert verdicts < text.index("WORKED") < text.index(moved) < plan
+    assert (
+        f"{moved}, {ci[0]} (95 % CI {ci[1]} to {ci[2]}): a real improvement, consistent with "
+        "the promised -50 %. Still short of its target of 60 min." in text
+    )
+    assert text.index("Not reviewed: 2 actions due for review") < plan
+    appendix = text.index("Appendix: the CSI register")
+    assert SNAKE_CASE.findall(text[:appendix]) == []
+    html = second.reports[7].read_text(encoding="utf-8")
+    assert len(re.findall(r'<img [^>]*alt="Bar chart of Downtime before and after', html)) == 1
+    assert w.figure and (second.run_dir / w.figure).is_file()
+    assert review.loc[review["verdict"] == "not reviewed", "figure"].isna().all()
+    rows = table_with(page, "#", "What")
+    assert rows[0] == ["#", "What", "Why", "Expected effect", "KPI", "Owner", "Due"]
+    actions = pd.read_parquet(second.run_dir / "implement" / "actions.parquet")
+    assert 1 <= len(rows) - 1 <= 5 and [r[1] for r in rows[1:]] == list(actions["title"][:5])
+    assert all(SNAKE_CASE.search(r[4]) is None for r in rows[1:])  # the KPI in words
+    notebook = nbformat.read(second.run_dir / "notebooks" / STEPS[6].notebook, as_version=4)
+    shown = [json.dumps(c.get("outputs", [])) for c in notebook.cells]
+    first_of = [
+        next(i for i, o in enumerate(shown) if k in o) for k in ("WORKED", "Expected effect")
+    ]
+    assert first_of == sorted(first_of)  # the executed notebook shows the verdict first too
+
+
+def test_q3_register_board_counts_the_register_and_puts_overdue_entries_first(demo_runs):
+    from csi_helpers.register import STATUSES, open_register, sqlite_url
+    from csi_helpers.steps.implement import STATUS_LABELS
+
+    root, _first, second = demo_runs
+    with open_register(sqlite_url(root / "registers" / "shopfront.sqlite")) as register:
+        entries = register.entries()
+    page = read_page(second.reports[7])
+    board = table_with(page, "Status", "Entries")
+    counts = entries["status"].value_counts()
+    assert [(r[0], int(r[1])) for r in board[1:]] == [
+        (STATUS_LABELS[s].capitalize(), int(counts.get(s, 0))) for s in STATUSES
+    ]
+    listed = table_with(page, "Action", "KPI")
+    assert listed[0][-1] == "Overdue"
+    days = [int(r[-1].removesuffix(" days")) if r[-1] != "–" else 0 for r in listed[1:]]
+    assert days == sorted(days, reverse=True) and days[0] == 62  # Q2's actions, due 30 July
+    assert len(listed) - 1 == entries["status"].isin(["proposed", "approved", "in_progress",
+                                                      "monitoring"]).sum()  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+def test_q3_improvement_plan_fits_the_window_at_1280_and_768_px(demo_runs, chromium, width):
+    """Nothing wider than the page, and no table to scroll sideways inside it."""
+    from csi_helpers.report.browser import check_page
+
+    _root, _first, second = demo_runs
+    check = check_page(second.reports[7], width=width)
+    assert check.scroll_width == check.window_width == width
+    assert check.clipped_px == 0, f"a box hides {check.clipped_px} px of its content"
 
 
 def test_demo_data_was_generated_beside_the_params(demo_runs):

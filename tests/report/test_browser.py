@@ -1,7 +1,7 @@
 """Both reports of a demo cycle opened in a real, headless Chromium (slow).
 
-The ``chromium`` fixture installs Debian's ``chromium`` when no browser is found
-(as root, with apt-get) and skips only when apt cannot be used. The demo's
+The ``chromium`` fixture (``tests/conftest.py``) installs Debian's ``chromium`` when no
+browser is found (as root, with apt-get) and skips only when apt cannot be used. The demo's
 first cycle (2026 Q2) runs once per module on a copy of the demo data whose
 tickets carry a planted script: in every short description (no ticket text
 reaches the reports today) and in the assignment group "Web Platform", which
@@ -344,6 +344,15 @@ def test_the_browser_checks_catch_a_page_that_misbehaves(chromium, tmp_path):
     wide = tmp_path / "wide.html"
     wide.write_text(f"<!doctype html><table><tr><td>{'x' * 300}</td></tr></table>")
     assert browser.check_page(wide, width=A4_TEXT_PX).overflow_px > 0
+    # a wide table in a box that scrolls: the page is as wide as the window, the table cut
+    boxed = tmp_path / "boxed.html"
+    boxed.write_text(
+        f"<!doctype html><div style='overflow-x: auto'><table><tr><td>{'x' * 300}</td></tr>"
+        "</table></div>"
+    )
+    check = browser.check_page(boxed, width=768)
+    assert check.window_width == check.scroll_width == 768 and check.overflow_px == 0
+    assert check.clipped_px > 1000
 
 
 @pytest.mark.slow

@@ -1,11 +1,52 @@
-"""Charts that show the evidence of an issue (issue 16 point 1)."""
+"""Chart helpers return a figure in the house style and never show or save it."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from csi_helpers.report.charts import capacity_chart
+from csi_helpers.report.charts import before_after_chart, capacity_chart
+from csi_helpers.report.tables import table
+
+
+def test_before_after_shows_the_values_the_target_and_the_change_on_its_interval():
+    fig = before_after_chart(
+        kpi="Downtime", unit="min", before=483.7, after=241.8, labels=("2026 Q2", "2026 Q3"),
+        better="lower", target=60, change=(-50.4, -74.6, -3.3), promised=-50,
+    )  # fmt: skip
+    bars, interval = fig.axes
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["2026 Q2", "2026 Q3"]
+    assert [t.get_text() for t in bars.texts] == ["484 min", "242 min"]
+    assert bars.get_legend().get_texts()[0].get_text() == "target 60 min"
+    assert [t.get_text() for t in interval.get_legend().get_texts()] == [
+        "no change",
+        "promised -50 %",
+    ]
+    low, high = interval.get_xlim()
+    assert low < -74.6 and high > 0  # the whole interval, no change and the promise in view
+    assert bars.patches[1].get_facecolor()[:3] == rgb("#2e7d32")  # better: green
+    plt.close(fig)
+
+
+def test_without_a_measured_change_only_the_bars_are_drawn_and_worse_is_red():
+    fig = before_after_chart(kpi="SLA compliance", unit="%", before=81.2, after=78.0,
+                             better="higher")  # fmt: skip
+    [bars] = fig.axes
+    assert [t.get_text() for t in bars.texts] == ["81.2 %", "78 %"]
+    assert bars.patches[1].get_facecolor()[:3] == rgb("#c62828")
+    plt.close(fig)
+
+
+def rgb(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(colour)
+
+
+def test_a_text_columns_header_sits_left_like_its_cells():
+    html = table(pd.DataFrame({"What": ["Stagger campaigns"], "Entries": [3]})).to_html()
+    assert "th.col0 {\n  text-align: left;" in html and "th.col1" not in html
 
 
 def test_the_knee_chart_marks_the_hours_inside_the_events():

@@ -186,9 +186,13 @@ class PageCheck:
     """Messages of alert, confirm or prompt dialogs the page opened (dismissed)."""
     overflow_px: int = 0
     """How far the page is wider than the window, in CSS pixels (0: nothing sticks out)."""
+    window_width: int = 0
+    """The window's width in CSS pixels (``window.innerWidth``)."""
+    scroll_width: int = 0
+    """The document's scroll width (``document.documentElement.scrollWidth``)."""
     clipped_px: int = 0
-    """How far the widest table or figure is wider than the box it sits in (0: every
-    one shows whole, none needs its own scroll bar)."""
+    """How far the widest content of a box that scrolls or clips sideways (a table in its
+    output area) is wider than the box: what a reader must scroll to see (0: none)."""
     first_screen: str = ""
     """The text of the elements that start inside the first window (what a reader sees
     before scrolling)."""
@@ -225,7 +229,8 @@ def check_page(
     With ``media="print"`` the page is laid out with its print stylesheet; a
     ``width`` of 680 CSS pixels is the text column of an A4 page with 15 mm
     margins, so ``overflow_px`` then says whether anything would be cut off
-    on paper.
+    on paper. On screen a wide table scrolls inside its output area instead of
+    widening the page: ``clipped_px`` says how much of it a reader must scroll to.
 
     Raises:
         DataError: ``html`` does not exist.
@@ -267,11 +272,11 @@ def check_page(
                 page.wait_for_timeout(settle_ms)
                 check.title = page.title()
                 check.text = page.inner_text("body")
-                check.overflow_px = page.evaluate(
-                    "() => document.documentElement.scrollWidth"
-                    " - document.documentElement.clientWidth"
-                )
-                check.clipped_px, check.first_screen, check.images = page.evaluate(_LAYOUT_JS)
+                widths = page.evaluate(_WIDTHS_JS)
+                check.window_width, check.scroll_width = widths["window"], widths["scroll"]
+                check.overflow_px = widths["scroll"] - widths["client"]
+                check.clipped_px = widths["clipped"]
+                check.first_screen, check.images = page.evaluate(_LAYOUT_JS)
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -281,16 +286,24 @@ def check_page(
     return check
 
 
-#: Facts of the laid-out page: the widest table or image past its box, the text of
-#: the first window, the images' sources.
+#: The page's widths: window, document (scroll and client), and the most any box that
+#: scrolls or clips sideways hides of its content.
+_WIDTHS_JS = """() => {
+  const root = document.documentElement;
+  const boxes = Array.from(document.querySelectorAll("body *")).filter(
+    (e) => ["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(e).overflowX));
+  const clipped = Math.max(0, ...boxes.map((e) => e.scrollWidth - e.clientWidth));
+  return {window: window.innerWidth, scroll: root.scrollWidth, client: root.clientWidth, clipped};
+}"""
+
+
+#: The text of the first window and the images' sources.
 _LAYOUT_JS = """() => {
-  const boxes = [...document.querySelectorAll('table, img')].map(e => e.parentElement);
-  const clipped = Math.max(0, ...boxes.map(b => b.scrollWidth - b.clientWidth));
   const first = [...document.querySelectorAll('h1, h2, h3, p, li, td, th, div.csi-tile')]
     .filter(e => e.getBoundingClientRect().top < window.innerHeight)
     .map(e => e.innerText).join('\\n');
   const images = [...document.images].map(i => i.getAttribute('src') || '');
-  return [clipped, first, images];
+  return [first, images];
 }"""
 
 

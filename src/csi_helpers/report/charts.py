@@ -14,6 +14,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from csi_helpers.report.formatting import percent, quantity
+
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -174,6 +176,8 @@ def percent_scale(utilisation: pd.Series) -> float:
 
 _RED = "#c62828"
 _GREY = "#9e9e9e"
+#: The after bar of a before/after chart: better (green), worse (red), neither.
+_VERDICT_COLOURS = {True: "#2e7d32", False: _RED, None: "#1f4e79"}
 
 
 def anomaly_chart(series: pd.Series, episodes: pd.DataFrame, *, title: str, unit: str) -> Figure:
@@ -398,3 +402,58 @@ def kpi_tree_figure(tree: pd.DataFrame) -> Figure:
 
 def _link(ax, a: tuple[float, float], b: tuple[float, float]) -> None:
     ax.plot([a[0] + 0.42, b[0] - 0.42], [a[1], b[1]], color="#a5a5a5", lw=0.8, zorder=0)
+
+
+def before_after_chart(
+    *,
+    kpi: str,
+    unit: str,
+    before: float,
+    after: float,
+    labels: tuple[str, str] = ("before", "after"),
+    better: str | None = None,
+    target: float | None = None,
+    change: tuple[float, float, float] | None = None,
+    promised: float | None = None,
+) -> Figure:
+    """An action's KPI before and after it (bars; the target dashed) and, when the review
+    measured it, the change on its 95 % interval against no change and the promise
+    (``change``: estimate, low, high; ``promised``: in percent; the better side shaded).
+
+    Example:
+        >>> fig = before_after_chart(kpi="Downtime", unit="min", before=483.7, after=241.8,
+        ...     labels=("2026 Q2", "2026 Q3"), better="lower", target=60,
+        ...     change=(-50.4, -74.6, -3.3), promised=-50)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['Downtime', 'Change -50.4 %, 95 % interval']
+        >>> plt.close(fig)
+    """
+    fig, axes = plt.subplots(1, 2 if change else 1, figsize=(9 if change else 4, 2.6))
+    bars, values = (axes[0] if change else axes), [before, after]
+    good = None if better is None or after == before else (after < before) == (better == "lower")
+    drawn = bars.bar(labels, values, width=0.55, color=[_GREY, _VERDICT_COLOURS[good]])
+    bars.bar_label(drawn, [quantity(v, unit) for v in values], fontsize=9)
+    if target is not None:
+        goal = f"target {quantity(target, unit)}"
+        bars.axhline(target, color="#616161", ls="--", lw=1, label=goal)
+        bars.legend(loc="upper right", frameon=False, fontsize=8)
+    bars.set(ylim=(0, 1.3 * max(*values, target or 0)), yticks=[], title=kpi)
+    bars.grid(False)
+    if change:
+        ax, (estimate, low, high) = axes[1], change
+        ax.errorbar(estimate, 0, xerr=[[estimate - low], [high - estimate]], fmt="o", capsize=5)
+        ax.axvline(0, color="black", lw=0.8, label="no change")
+        if promised is not None:
+            ax.axvline(promised, color="#c55a11", ls="--", label=f"promised {percent(promised)}")
+        span = [low, high, 0, promised or 0]
+        pad = 0.15 * (max(span) - min(span))
+        ax.set(xlim=(min(span) - pad, max(span) + pad), ylim=(-1, 1.4), yticks=[])
+        ax.grid(axis="y", visible=False)
+        if better in ("lower", "higher"):
+            edge = ax.get_xlim()[0 if better == "lower" else 1]
+            ax.axvspan(min(0, edge), max(0, edge), color=_VERDICT_COLOURS[True], alpha=0.08)
+        ax.legend(loc="upper center", ncols=2, frameon=False, fontsize=8)
+        ax.set_xlabel("change at equal weekday and hour (%), better side shaded")
+        ax.set_title(f"Change {percent(estimate, plus=True)}, 95 % interval", fontsize=10)
+    fig.tight_layout()
+    return fig

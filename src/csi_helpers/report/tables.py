@@ -145,10 +145,10 @@ def _change_cell(row: dict[str, Any], unit: str) -> str:
 
 
 def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
-    """A table for a report: no index column, text left and numbers right, dashes for
-    missing, numbers and headers written for people (:mod:`~csi_helpers.report.formatting`:
-    counts whole, other numbers to about three significant figures, ``snake_case``
-    headers in words).
+    """A table for a report: no index column, text left and numbers right (headers too),
+    dashes for missing, numbers and headers written for people
+    (:mod:`~csi_helpers.report.formatting`: counts whole, other numbers to about three
+    significant figures, ``snake_case`` headers in words).
 
     Text is HTML-escaped: ticket descriptions and other user-written text show as text.
 

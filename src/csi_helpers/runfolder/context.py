@@ -104,14 +104,17 @@ class StepContext:
         self._log(self.inputs, path)
         return json.loads(path.read_text(encoding="utf-8"))
 
-    def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path | None:
+    def save_figure(
+        self, name: str, figure: Any, *, dpi: int = 110, show: bool = True
+    ) -> Path | None:
         """Save a matplotlib figure of this step as PNG, log it, and show it in a notebook.
 
         The figure is drawn once: in a kernel the PNG written is also the one shown,
         and the figure is closed, so the inline backend does not draw it again at the
-        end of the cell. A chart helper returns None when its data is absent; nothing
-        is saved then, and a warning says which figure is missing. With
-        ``draw_figures`` off the figure is closed unsaved and None returned.
+        end of the cell. With ``show`` False it is saved without being shown: the step
+        shows it later, beside the text it belongs to. A chart helper returns None when
+        its data is absent; nothing is saved then, and a warning says which figure is
+        missing. With ``draw_figures`` off the figure is closed unsaved and None returned.
         """
         if not self.draw_figures:
             if figure is not None:
@@ -132,7 +135,8 @@ class StepContext:
         plt.close(figure)
         png = buffer.getvalue()
         path = atomic.write_bytes(self.path(f"figures/{name}.png"), png)
-        _show_in_notebook(png)
+        if show:
+            _show_in_notebook(png)
         return self._log(self.outputs, path)
 
     def log_input(self, path: str | Path) -> Path:

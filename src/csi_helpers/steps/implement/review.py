@@ -1,41 +1,32 @@
-"""Step 7 (implement): the action plan enters the CSI register, and due entries are verified.
+"""Step 7's review: did the register's actions due by this cycle's end work?
 
-:func:`sync_register` adds this cycle's candidate actions to the register as
-``proposed`` entries (the run holds the register's lock while it writes).
 :func:`review_due` takes every open entry whose review date falls inside this
 cycle and that was carried out (an entry still ``proposed`` or ``approved`` is
 listed as not reviewed), compares its KPI's hourly series in the entry's baseline
 run, cut to the hours before this cycle so that the windows never overlap, with
 this run's (:func:`csi_helpers.analysis.verification.before_after`: same weekday
 and hour, counts per unit of volume (incidents per request), a day-clustered
-interval) and records the verdict (worked, did not work, inconclusive) in the
-entry's note and history. The workbook never moves
+interval), records the verdict (worked, did not work, inconclusive) in the
+entry's note and history, and saves a before/after chart per reviewed entry
+(:func:`csi_helpers.report.charts.before_after_chart`). The workbook never moves
 an entry through its lifecycle: approving and closing stay people's decisions
 (``csi register update``); the review gives them the evidence.
-
-Only a chain run of the cycle writes to the register: ``csi run`` and ``csi batch``
-pass ``write_register=True`` to the notebook for a run under the params' own run
-id (not with ``--dry-run``; ``--write-register`` forces it). Everything else, a
-notebook re-run in JupyterLab, a plain ``papermill`` call, a trial run id, works on
-a throw-away copy (:func:`~csi_helpers.register.sandbox.sandbox`) and says so: the
-tables show what the run would write, and the real register is left as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from csi_helpers.analysis.findings import Finding
 from csi_helpers.analysis.verification import before_after
+from csi_helpers.errors import RunFolderError
 from csi_helpers.kpis.scorecard import rag_status
-from csi_helpers.register import OPEN, Register, open_register, register_url, sync_actions
-from csi_helpers.register.sandbox import sandbox
+from csi_helpers.report import charts
 from csi_helpers.runfolder.context import StepContext
-from csi_helpers.steps import common
-from csi_helpers.steps.common import read_findings
+from csi_helpers.runfolder.manifest import read_manifest
+from csi_helpers.steps.implement.sync import step_register
 from csi_helpers.tables import catalogue
 
 __all__ = [
@@ -44,21 +35,11 @@ __all__ = [
     "HOURLY_KPIS",
     "NOT_CARRIED_OUT",
     "REVIEW_COLUMNS",
-    "action_plan",
-    "not_written_note",
-    "open_entries",
-    "read_findings",
     "review_due",
-    "sync_register",
 ]
 
 #: Statuses that say an entry was never carried out: it is not reviewed as if it had been.
 NOT_CARRIED_OUT = ("proposed", "approved")
-
-#: The columns of the register's open entries, as step 7 shows them.
-OPEN_ENTRY_COLUMNS = [
-    "id", "title", "kpi_id", "owner", "due", "base_value", "target_value", "review_date", "status",
-]  # fmt: skip
 
 #: KPI library id → the column of step 4's hourly series it is verified on.
 HOURLY_KPIS = {
@@ -78,7 +59,8 @@ BETTER = {"downtime_min": "lower", "incidents": "lower", "latency_p95_ms": "lowe
 #: worsening if the incidents per request stayed the same.
 EXPOSURE = {"incidents": "requests"}
 
-#: The verdict right after the title, so that a narrow page still shows it.
+#: The verdict right after the title; then the numbers, the verdict's reason, the promise,
+#: the entry's status and owner, and the before/after chart (relative to the run folder).
 REVIEW_COLUMNS = [
     "entry_id",
     "title",
@@ -94,71 +76,12 @@ REVIEW_COLUMNS = [
     "target",
     "target_met",
     "evidence",
+    "reason",
+    "promised_pct",
+    "status",
+    "owner",
+    "figure",
 ]
-
-
-def action_plan(ctx: StepContext, findings: list[Finding], card: pd.DataFrame) -> pd.DataFrame:
-    """The cycle's action plan (the one step 6 showed); written for the record."""
-    plan = common.action_plan(ctx, findings, card)
-    ctx.write_table(catalogue.ACTIONS, plan)
-    return plan
-
-
-@contextmanager
-def _register(ctx: StepContext, write: bool, *, fresh: bool) -> Iterator[Register]:
-    """The real register, locked for this run (``write``), else the step's copy of it.
-
-    The copy is kept in the run folder (``.csi/register-copy.sqlite``): the plan's sync
-    makes it ``fresh`` from the real register, and the review then sees what the sync
-    would have added.
-    """
-    url, run_id = register_url(ctx.params), ctx.run_dir.name
-    if write:
-        with open_register(url, create=True, writer=run_id) as register:
-            yield register
-        return
-    path = ctx.run_dir / ".csi" / "register-copy.sqlite"
-    with sandbox(url, writer=run_id, path=path, fresh=fresh) as copy:
-        yield copy
-
-
-def not_written_note(write: bool) -> str | None:
-    """What step 7 tells the reader when the real register was left alone."""
-    if write:
-        return None
-    return (
-        "The CSI register was not changed: this is not a chain run of the cycle (a notebook "
-        "run in JupyterLab or by papermill, `csi run --dry-run`, or a trial run id). The "
-        "tables show what a chain run would write; `csi run PARAMS` writes it."
-    )
-
-
-def sync_register(
-    ctx: StepContext, plan: pd.DataFrame, card: pd.DataFrame, *, write: bool = False
-) -> pd.DataFrame:
-    """Add the action plan to the register; return the register's open entries.
-
-    With ``write`` False (the default: a notebook run outside the chain) the plan
-    goes into a throw-away copy of the register and the real one is not touched.
-    """
-    p = ctx.params
-    with _register(ctx, write, fresh=True) as register:
-        result = sync_actions(
-            register,
-            plan,
-            run_id=ctx.run_dir.name,
-            scorecard=card,
-            cycle_start=p.cycle.start,
-            cycle_end=p.cycle.end,
-        )
-        entries = register.entries()
-    ctx.write_json(catalogue.REGISTER_SYNC, {"summary": str(result), "written": write})
-    return entries
-
-
-def open_entries(entries: pd.DataFrame) -> pd.DataFrame:
-    """The register entries still open (proposed, approved, in progress, monitoring)."""
-    return entries.loc[entries["status"].isin(OPEN), OPEN_ENTRY_COLUMNS]
 
 
 def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> pd.DataFrame:
@@ -166,15 +89,16 @@ def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> 
 
     An entry due for review without a baseline stops the step with the register's
     message (which names the entry and the command that gives it one), before
-    anything is written. With ``write`` False the outcome goes into a throw-away
-    copy of the register (see :func:`sync_register`).
+    anything is written. With ``write`` False the outcome goes into the step's
+    copy of the register (:func:`~csi_helpers.steps.implement.sync.step_register`),
+    made fresh here: the review comes before the plan's sync.
     """
     p = ctx.params
     run_id = ctx.run_dir.name
     after = ctx.read_table(catalogue.HOURLY).set_index("hour")
     targets = card.set_index("kpi_id")
     rows = []
-    with _register(ctx, write, fresh=False) as register:
+    with step_register(ctx, write, fresh=True) as register:
         due = register.due_for_review(p.cycle.end)
         due = due[due["baseline_run_id"] != run_id]
         for entry in due.itertuples(index=False):
@@ -182,6 +106,7 @@ def review_due(ctx: StepContext, card: pd.DataFrame, *, write: bool = False) -> 
                 rows.append(_not_carried_out(entry))
                 continue
             row = _review(ctx, entry, after, targets)
+            row["figure"] = _save_chart(ctx, row, targets)
             rows.append(row)
             register.update(entry.id, note=f"review in {run_id}: {row['evidence']}", by=run_id)
     review = pd.DataFrame(rows, columns=REVIEW_COLUMNS)
@@ -216,6 +141,9 @@ def _row_head(entry) -> dict:
         "baseline_run": entry.baseline_run_id,
         "before": entry.base_value,
         "target": entry.target_value,
+        "promised_pct": None if _promise(entry) is None else 100 * _promise(entry),
+        "status": entry.status,
+        "owner": getattr(entry, "owner", None),
     }
 
 
@@ -277,5 +205,41 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
             "ci_high_pct": 100 * f.ci_high,
             "p_value": f.p_value,
             "verdict": f.evidence["verdict"],
+            "reason": f.evidence["reason"],
         }
     return row
+
+
+def _save_chart(ctx: StepContext, row: dict, targets: pd.DataFrame) -> str | None:
+    """Draw and save the entry's before/after chart, unshown (the report shows it beside
+    its verdict); its path relative to the run folder. None without both values."""
+    before, after = row.get("before"), row.get("after")
+    if before is None or after is None or pd.isna(before) or pd.isna(after):
+        return None
+    kpi = targets.loc[row["kpi_id"]] if row["kpi_id"] in targets.index else {}
+    change = tuple(row.get(k) for k in ("change_pct", "ci_low_pct", "ci_high_pct"))
+    measured = all(v is not None and not pd.isna(v) for v in change)
+    figure = charts.before_after_chart(
+        kpi=str(kpi.get("kpi_name") or row["kpi_id"]),
+        unit=str(kpi.get("unit") or ""),
+        before=float(before),
+        after=float(after),
+        labels=(cycle_label(ctx.run_dir.parent, row["baseline_run"]), ctx.params.cycle.period),
+        better=kpi.get("direction"),
+        target=None if row["target"] is None or pd.isna(row["target"]) else float(row["target"]),
+        change=change if measured else None,
+        promised=row["promised_pct"],
+    )
+    path = ctx.save_figure(f"review_{row['entry_id']}", figure, show=False)
+    return None if path is None else path.relative_to(ctx.run_dir).as_posix()
+
+
+def cycle_label(runs: Path, run_id: str) -> str:
+    """The cycle label of a run beside this one (``2026 Q2``), from its params; its run id
+    when the run or its params file is gone."""
+    try:
+        params = Path(read_manifest(runs / run_id)["params"]["path"])
+        cycle = yaml.safe_load(params.read_text(encoding="utf-8"))["cycle"]
+        return str(cycle.get("label") or run_id)
+    except (RunFolderError, OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+        return run_id
