@@ -221,3 +221,43 @@ def test_schema_bounds_are_the_quarantine_bounds():
         schema = table_schema(kind)
         for column in columns:
             assert schema.columns[column].checks, (kind, column)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e309", "-1e309"])
+def test_infinite_numbers_are_quarantined_like_nan(value):
+    """``inf``, ``Infinity`` and ``1e309`` (float overflow) used to be kept: one such hourly
+    utilisation made the demo's peak utilisation infinite instead of 44.87 %."""
+    from csi_helpers.kpis import LIBRARY
+
+    hours = [f"2026-07-01 {h:02d}:00" for h in range(3)]
+    raw = pd.DataFrame(
+        {
+            "timestamp": hours,
+            "utilisation": ["0.25", value, "0.5"],
+            "latency_ms": ["80", "90", value],
+        }
+    )
+    s = src("monitoring")
+    table, quarantine = canonical_table(raw, s)
+    assert reasons(quarantine) == {
+        2: f"not a finite number in utilisation: {value!r}",
+        3: f"not a finite number in latency_ms: {value!r}",
+    }
+    detail = pd.DataFrame(ledger_entry(s, raw, quarantine)).set_index("reason")["rows"]
+    assert detail.dropna().to_dict() == {
+        "not a finite number in utilisation": 1,
+        "not a finite number in latency_ms": 1,
+    }
+    peak = LIBRARY["peak_utilisation"](
+        table, start=pd.Timestamp("2026-07-01", tz="UTC"), end=pd.Timestamp("2026-07-02", tz="UTC")
+    )
+    assert (peak.value, peak.n) == (25.0, 1)
+
+
+def test_an_infinite_whole_number_is_quarantined_not_out_of_range():
+    raw = pd.DataFrame(
+        {"ticket_id": ["A", "B"], "opened_at": ["2026-01-05"] * 2, "reopen_count": ["1", "inf"]}
+    )
+    table, quarantine = canonical_table(raw, src("tickets"))
+    assert reasons(quarantine) == {2: "not a finite number in reopen_count: 'inf'"}
+    assert table["reopen_count"].tolist() == [1]

@@ -9,6 +9,8 @@ reason that names the column and the value at fault:
   timestamp that the daylight-saving change skips or repeats;
 - ``not a number in <column>: '<value>'``, ``not a whole number in …``,
   ``not true/false in …``: a value of the wrong type;
+- ``not a finite number in <column>: '<value>'``: ``inf``, ``-inf``, ``Infinity``, or a
+  value too large for a float (``1e309``);
 - ``out of range <column>: '<value>' (allowed …)``: outside
   :data:`csi_helpers.tables.schemas.BOUNDS` (the one home of value ranges);
 - ``resolved before opened``, ``ends before it starts``: :data:`~csi_helpers.tables.schemas.ORDER`;
@@ -221,13 +223,34 @@ def _typed(
         typed[lowered.isin(_TRUE).to_numpy(bool)] = True
         typed[lowered.isin(_FALSE).to_numpy(bool)] = False
         return typed, _flag(text.notna() & typed.isna(), f"not true/false in {name}", text)
+    return _typed_numbers(text, name, kind)
+
+
+def _typed_numbers(text: pd.Series, name: str, kind: ColumnType) -> tuple[pd.Series, pd.Series]:
+    """A float or int column typed; not a number, not finite or not whole flagged.
+
+    ``inf``, ``-inf``, ``Infinity`` and values that overflow a float (``1e309``) parse
+    as infinite on both of :func:`_numbers`' paths; no KPI can use them.
+
+    Example:
+        >>> t = pd.Series(["1.5", "inf", "1e309", "x"], dtype="string")
+        >>> typed, why = _typed_numbers(t, "latency_ms", "float")
+        >>> typed.tolist(), why.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ([1.5, <NA>, <NA>, <NA>], [<NA>, "not a finite number in latency_ms: 'inf'",
+         "not a finite number in latency_ms: '1e309'", "not a number in latency_ms: 'x'"])
+    """
     numbers = _numbers(text, kind)
-    not_number = _flag(text.notna() & numbers.isna(), f"not a number in {name}", text)
+    infinite = pd.Series(
+        np.isinf(numbers.astype("Float64").to_numpy(float, na_value=np.nan)), index=text.index
+    )
+    numbers = numbers.mask(infinite)
+    reasons = _flag(text.notna() & numbers.isna() & ~infinite, f"not a number in {name}", text)
+    reasons = reasons.fillna(_flag(infinite, f"not a finite number in {name}", text))
     if kind == "float":
-        return numbers.astype(DTYPES[kind]), not_number
+        return numbers.astype(DTYPES[kind]), reasons
     fraction = numbers.notna() & (numbers != numbers.round())
     typed = numbers.where(~fraction).astype(DTYPES[kind])
-    return typed, not_number.fillna(_flag(fraction, f"not a whole number in {name}", text))
+    return typed, reasons.fillna(_flag(fraction, f"not a whole number in {name}", text))
 
 
 def _numbers(text: pd.Series, kind: ColumnType) -> pd.Series:
