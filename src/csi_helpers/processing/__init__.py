@@ -2,6 +2,7 @@
 
 - :mod:`~csi_helpers.processing.validate`: a raw snapshot typed into its canonical
   table, every rejected row quarantined with the reason;
+- :mod:`~csi_helpers.processing.repeats`: the rows that repeat a kept id or sample;
 - :mod:`~csi_helpers.processing.ledger`: rows in, out and quarantined per source;
 - :mod:`~csi_helpers.processing.events`: a status-change log rebuilt into one row
   per ticket, and its pauses;
@@ -16,4 +17,4 @@ Every function here is a pure function of tables and typed options: step 4
 The modules are imported on use (DuckDB, ibis and pandera take seconds to load).
 """
 
-__all__ = ["coverage", "engines", "events", "ledger", "scope", "series", "validate"]
+__all__ = ["coverage", "engines", "events", "ledger", "repeats", "scope", "series", "validate"]

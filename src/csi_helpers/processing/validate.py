@@ -9,10 +9,15 @@ reason that names the column and the value at fault:
   timestamp that the daylight-saving change skips or repeats;
 - ``not a number in <column>: '<value>'``, ``not a whole number in …``,
   ``not true/false in …``: a value of the wrong type;
+- ``not a finite number in <column>: '<value>'``: ``inf``, ``-inf``, ``Infinity``, or a
+  value too large for a float (``1e309``);
 - ``out of range <column>: '<value>' (allowed …)``: outside
   :data:`csi_helpers.tables.schemas.BOUNDS` (the one home of value ranges);
 - ``resolved before opened``, ``ends before it starts``: :data:`~csi_helpers.tables.schemas.ORDER`;
-- ``duplicate ticket_id: '<id>'``: the first usable row of an id is kept.
+- ``duplicate ticket_id: '<id>'``: the first usable row of an id is kept;
+- ``duplicate sample: '<service>' <timestamp>``: a monitoring row with the service and
+  time (UTC) of an earlier usable one (:data:`~csi_helpers.tables.schemas.SAMPLE_KEYS`);
+  the first is kept, whatever the later one's values.
 
 **Time zones.** A value with an offset (``Z``, ``+01:00``, ``-0500``) keeps it; a
 naive value is read in the source's ``timezone``; a column may mix both. Every
@@ -37,11 +42,13 @@ import pyarrow.compute as pc
 
 from csi_helpers.errors import DataError
 from csi_helpers.params import Source
+from csi_helpers.processing.repeats import Kept, repeated_ids, repeated_samples
 from csi_helpers.tables.canonical import CANONICAL, KEYS, ColumnType, source_column
 from csi_helpers.tables.schemas import (
     BOUNDS,
     DTYPES,
     ORDER,
+    SAMPLE_KEYS,
     UNIQUE,
     describe_bound,
     out_of_range,
@@ -90,7 +97,7 @@ def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd
         ["unparseable opened_at: 'yesterday'", 'missing ticket_id',
          "not a number in reassignment_count: 'two'"]
     """
-    return _canonical_chunk(raw, source, seen={})
+    return _canonical_chunk(raw, source, kept=Kept())
 
 
 def canonical_chunks(
@@ -118,16 +125,16 @@ def canonical_chunks(
         >>> [len(table) for _, table, _ in parts], parts[1][2]["reason"].tolist()
         ([2, 0], ["duplicate ticket_id: 'A'"])
     """
-    seen: dict[str, list[pa.Array]] = {}
+    kept = Kept()
     for raw in chunks:
-        table, quarantine = _canonical_chunk(raw, source, seen=seen)
+        table, quarantine = _canonical_chunk(raw, source, kept=kept)
         yield raw, table, quarantine
 
 
 def _canonical_chunk(
-    raw: pd.DataFrame, source: Source, *, seen: dict[str, list[pa.Array]]
+    raw: pd.DataFrame, source: Source, *, kept: Kept
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type one chunk; ``seen`` holds, per unique column, the ids earlier chunks kept."""
+    """Type one chunk; ``kept`` holds the ids and samples earlier chunks kept."""
     spec = CANONICAL[source.kind]
     header = [str(c) for c in raw.columns]
     _check_key_columns(source, header)
@@ -149,7 +156,7 @@ def _canonical_chunk(
             reasons = reasons.fillna(_flag(outside, f"out of range {name}", text, allowed))
         columns[name] = typed
     table = pd.DataFrame(columns, index=raw.index)
-    reasons = reasons.fillna(_rule_reasons(table, source.kind, reasons.isna(), seen))
+    reasons = reasons.fillna(_rule_reasons(table, source.kind, reasons.isna(), kept))
     keep = reasons.isna()
     quarantine = raw.loc[~keep].assign(source_row=(raw.index[~keep] + 1), reason=reasons[~keep])
     table = validate_table(source.kind, table.loc[keep].reset_index(drop=True))
@@ -221,13 +228,34 @@ def _typed(
         typed[lowered.isin(_TRUE).to_numpy(bool)] = True
         typed[lowered.isin(_FALSE).to_numpy(bool)] = False
         return typed, _flag(text.notna() & typed.isna(), f"not true/false in {name}", text)
+    return _typed_numbers(text, name, kind)
+
+
+def _typed_numbers(text: pd.Series, name: str, kind: ColumnType) -> tuple[pd.Series, pd.Series]:
+    """A float or int column typed; not a number, not finite or not whole flagged.
+
+    ``inf``, ``-inf``, ``Infinity`` and values that overflow a float (``1e309``) parse
+    as infinite on both of :func:`_numbers`' paths; no KPI can use them.
+
+    Example:
+        >>> t = pd.Series(["1.5", "inf", "1e309", "x"], dtype="string")
+        >>> typed, why = _typed_numbers(t, "latency_ms", "float")
+        >>> typed.tolist(), why.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ([1.5, <NA>, <NA>, <NA>], [<NA>, "not a finite number in latency_ms: 'inf'",
+         "not a finite number in latency_ms: '1e309'", "not a number in latency_ms: 'x'"])
+    """
     numbers = _numbers(text, kind)
-    not_number = _flag(text.notna() & numbers.isna(), f"not a number in {name}", text)
+    infinite = pd.Series(
+        np.isinf(numbers.astype("Float64").to_numpy(float, na_value=np.nan)), index=text.index
+    )
+    numbers = numbers.mask(infinite)
+    reasons = _flag(text.notna() & numbers.isna() & ~infinite, f"not a number in {name}", text)
+    reasons = reasons.fillna(_flag(infinite, f"not a finite number in {name}", text))
     if kind == "float":
-        return numbers.astype(DTYPES[kind]), not_number
+        return numbers.astype(DTYPES[kind]), reasons
     fraction = numbers.notna() & (numbers != numbers.round())
     typed = numbers.where(~fraction).astype(DTYPES[kind])
-    return typed, not_number.fillna(_flag(fraction, f"not a whole number in {name}", text))
+    return typed, reasons.fillna(_flag(fraction, f"not a whole number in {name}", text))
 
 
 def _numbers(text: pd.Series, kind: ColumnType) -> pd.Series:
@@ -294,24 +322,27 @@ def _to_utc(stamps: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert("UTC").astype(DTYPES["datetime"])
 
 
-def _rule_reasons(
-    table: pd.DataFrame, kind: str, clean: pd.Series, seen: dict[str, list[pa.Array]]
-) -> pd.Series:
-    """Order and uniqueness rules; ``seen`` holds the ids kept so far and gains this chunk's."""
+def _rule_reasons(table: pd.DataFrame, kind: str, clean: pd.Series, kept: Kept) -> pd.Series:
+    """Order and uniqueness rules; ``kept`` holds what earlier chunks kept and gains this one's."""
     reasons = pd.Series(pd.NA, index=table.index, dtype="string")
     for earlier, later, reason in ORDER.get(kind, ()):
         reasons = reasons.fillna(_flag(table[later] < table[earlier], reason))
     for column in UNIQUE.get(kind, ()):
-        usable = clean & reasons.isna()
-        values = table[column].where(usable)
-        kept_before = seen.setdefault(column, [])
-        dup = values.duplicated(keep="first") & usable
-        if kept_before:  # Arrow's is_in: Series.isin converts a million ids one by one
-            known = pc.is_in(pa.array(values.array), value_set=pa.concat_arrays(kept_before))
-            dup |= pd.Series(known.to_numpy(zero_copy_only=False), index=values.index) & usable
+        dup = repeated_ids(table[column], clean & reasons.isna(), kept)
         reasons = reasons.fillna(_flag(dup, f"duplicate {column}", table[column]))
-        kept_before.append(pa.array(values[usable & ~dup].array))
+    if kind in SAMPLE_KEYS:
+        columns = SAMPLE_KEYS[kind]
+        dup = repeated_samples(table, columns, clean & reasons.isna(), kept)
+        shown = [_sample_shown(row) for row in table.loc[dup, list(columns)].itertuples()]
+        reasons = reasons.fillna(pd.Series(shown, index=table.index[dup], dtype="string"))
     return reasons
+
+
+def _sample_shown(row: tuple) -> str:
+    """The reason for a repeated sample (an itertuples row: index first): texts quoted,
+    times in UTC, missing values left out."""
+    key = [str(v) if isinstance(v, pd.Timestamp) else _shown(v) for v in row[1:] if not pd.isna(v)]
+    return "duplicate sample: " + " ".join(key)
 
 
 def unknown_states(source: Source, raw: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:

@@ -3,9 +3,9 @@
 The schemas are generated from :data:`csi_helpers.tables.canonical.CANONICAL`: one pandera
 ``DataFrameSchema`` per source kind, with the pandas dtype of each column, key
 columns (:data:`~csi_helpers.tables.canonical.KEYS`) not nullable, the range checks of
-:data:`BOUNDS`, the order checks of :data:`ORDER` and the unique ids of
-:data:`UNIQUE`. Step 4 quarantines the rows that break these rules
-(:func:`csi_helpers.processing.validate.canonical_table` reads the same tables), so a
+:data:`BOUNDS`, the order checks of :data:`ORDER`, the unique ids of :data:`UNIQUE` and
+the unique samples of :data:`SAMPLE_KEYS`. Step 4 quarantines the rows that break these
+rules (:func:`csi_helpers.processing.validate.canonical_table` reads the same tables), so a
 canonical table always passes :func:`validate_table`; a failure is a bug.
 """
 
@@ -67,6 +67,10 @@ ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 # Columns whose value identifies a row: later rows with the same value are quarantined.
 UNIQUE: dict[str, tuple[str, ...]] = {"tickets": ("ticket_id",)}
+
+# Columns whose values together identify a sample (a missing value counts as one value):
+# later rows with the same values are quarantined ("duplicate sample"), the first kept.
+SAMPLE_KEYS: dict[str, tuple[str, ...]] = {"monitoring": ("service", "timestamp")}
 
 
 def out_of_range(values: pd.Series, bound: Bound) -> pd.Series:
@@ -130,7 +134,14 @@ def table_schema(kind: str) -> pa.DataFrameSchema:
             unique=name in UNIQUE.get(kind, ()),
         )
     order_checks = [_order_check(a, b, reason) for a, b, reason in ORDER.get(kind, ())]
-    return pa.DataFrameSchema(columns, checks=order_checks, strict=True, ordered=True, name=kind)
+    return pa.DataFrameSchema(
+        columns,
+        checks=order_checks,
+        unique=list(SAMPLE_KEYS[kind]) if kind in SAMPLE_KEYS else None,
+        strict=True,
+        ordered=True,
+        name=kind,
+    )
 
 
 def validate_table(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
