@@ -92,7 +92,7 @@ def test_a_cycle_under_half_covered_is_a_warning_in_step_5_and_the_report(cut_ru
     assert any("source 'monitoring' covers 44 % of the cycle" in w for w in warnings)
     html = cut_run.reports[6].read_text(encoding="utf-8")
     warning = html.index("Warning: part of this cycle has no data")
-    assert warning < html.index("csi-tiles\"")  # above the KPI tiles, the first thing read
+    assert warning < html.index('csi-tiles"')  # above the KPI tiles, the first thing read
     shown = html[warning : html.index("KPI scorecard")]
     assert "source 'monitoring' covers 44 % of the cycle" in shown
     assert "data end on 10 May; the cycle runs to 30 June" in shown
