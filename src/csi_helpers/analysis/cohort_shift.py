@@ -185,16 +185,7 @@ def cohort_shift(
         >>> f.kind, f.evidence["date"], f.p_value < 0.05
         ('change_point', '2026-05-20', True)
     """
-    checks.alpha(alpha)
-    checks.integer("min_size", min_size, low=2)
-    checks.integer("n_sim", n_sim, low=99)
-    checks.integer("seed", seed, low=0)
-    method = (
-        f"cohort_shift(min_size={min_size} weeks, n_sim={n_sim}, seed={seed}; "
-        "test=max_t over week splits with ticket sampling variance and moment tau², "
-        "parametric null; check=bic(constant,line,step))"
-    )
-    asked = Question(ANALYSIS, metric, method, unit, checks.scope(scope))
+    asked = _question(metric, unit, alpha, scope, min_size=min_size, n_sim=n_sim, seed=seed)
     table = week_summaries(values, opened, weeks)
     counts: dict[str, Any] = {
         "n_weeks": len(table),
@@ -206,39 +197,23 @@ def cohort_shift(
         "seed": seed,
     }
     if len(table) < 2 * min_size:
-        return [
-            asked.no_finding(
-                "too_short",
-                f"{metric}: {len(table)} weeks with at least {MIN_TICKETS} tickets, need "
-                f"≥ {2 * min_size} ({min_size} on each side)",
-                evidence=counts,
-            )
-        ]
+        detail = (
+            f"{metric}: {len(table)} weeks with at least {MIN_TICKETS} tickets, need "
+            f"≥ {2 * min_size} ({min_size} on each side)"
+        )
+        return [asked.no_finding("too_short", detail, evidence=counts)]
     ranked = week_summaries(normal_scores(values), opened, weeks)
     m, v, n = (ranked[c].to_numpy(float) for c in ("mean", "var_of_mean", "n"))
     best = _best_split(m, v, n, min_size=min_size, n_sim=n_sim, seed=seed)
     k, p = best.pop("weeks_before"), best.pop("p")
     sized = _levels(table, k, min_size)
     effect, se = sized["level_after"] - sized["level_before"], sized.pop("se")
-    date = table["week"].iloc[k].strftime("%Y-%m-%d")
-    counts |= (
-        best
-        | sized
-        | {
-            "weeks_before": k,
-            "weeks_after": len(table) - k,
-            "date": date,
-            "last_date_before": table["week"].iloc[k - 1].strftime("%Y-%m-%d"),
-            "n_before": int(n[:k].sum()),
-            "n_after": int(n[k:].sum()),
-            "relative_change": effect / sized["level_before"] if sized["level_before"] else None,
-        }
-    )
+    counts |= best | sized | _where(table, k, n, effect, sized["level_before"])
     if p >= alpha:
         detail = (
-            f"no significant change in the level of {metric}: the likeliest week, {date}, "
-            f"splits it into levels {_amount(effect, unit)} apart, no more than week-to-week "
-            f"noise produces ({format_p(p)} ≥ alpha {alpha})"
+            f"no significant change in the level of {metric}: the likeliest week, "
+            f"{counts['date']}, splits it into levels {_amount(effect, unit)} apart, no more "
+            f"than week-to-week noise produces ({format_p(p)} ≥ alpha {alpha})"
         )
         return [
             asked.no_finding("not_significant", detail, evidence=counts, effect=effect, p_value=p)
@@ -248,6 +223,37 @@ def cohort_shift(
     if simpler is None and abs(effect) <= 1.96 * se:
         simpler = _mean_unmoved(asked, counts, effect, se, p)
     return [simpler if simpler is not None else _shift(asked, counts, effect, se, p)]
+
+
+def _question(
+    metric: str, unit: str, alpha: float, scope: Mapping[str, Any] | None, **options: int
+) -> Question:
+    """The options checked, and the question the records answer (its method in words)."""
+    checks.alpha(alpha)
+    checks.integer("min_size", options["min_size"], low=2)
+    checks.integer("n_sim", options["n_sim"], low=99)
+    checks.integer("seed", options["seed"], low=0)
+    method = (
+        f"cohort_shift(min_size={options['min_size']} weeks, n_sim={options['n_sim']}, "
+        f"seed={options['seed']}; test=max_t over week splits with ticket sampling variance "
+        "and moment tau², parametric null; check=bic(constant,line,step))"
+    )
+    return Question(ANALYSIS, metric, method, unit, checks.scope(scope))
+
+
+def _where(
+    table: pd.DataFrame, k: int, n: np.ndarray, effect: float, before: float
+) -> dict[str, Any]:
+    """The split's place: its week, the weeks and tickets on each side, the relative change."""
+    return {
+        "weeks_before": k,
+        "weeks_after": len(table) - k,
+        "date": table["week"].iloc[k].strftime("%Y-%m-%d"),
+        "last_date_before": table["week"].iloc[k - 1].strftime("%Y-%m-%d"),
+        "n_before": int(n[:k].sum()),
+        "n_after": int(n[k:].sum()),
+        "relative_change": effect / before if before else None,
+    }
 
 
 def normal_scores(values: pd.Series) -> pd.Series:
