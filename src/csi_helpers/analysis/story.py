@@ -23,7 +23,7 @@ import pandas as pd
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.kpis.scorecard import rag_status
 
-__all__ = ["STATUSES", "IssueSection", "issue_sections", "plain", "status_counts"]
+__all__ = ["STATUSES", "IssueSection", "issue_sections", "kpi_names", "plain", "status_counts"]
 
 #: The scorecard's colours in the order a manager reads them, with their words.
 STATUSES = {"green": "met", "amber": "amber", "red": "red", "grey": "not measurable"}
@@ -137,7 +137,7 @@ def issue_sections(
     ``kpi_id``, ``status``) on one of its KPIs, if there is one: it is in hand.
     """
     by_id = {f.id: f for f in findings}
-    names = _kpi_names(card)
+    names = kpi_names(card)
     actions = {} if plan.empty else {r["issue_id"]: r for r in plan.to_dict("records")}
     shown: set[str] = set()
     sections = []
@@ -189,7 +189,8 @@ def _title(issue: Mapping[str, Any], members: list[Finding], names: Mapping[str,
     return name[:1].upper() + name[1:]
 
 
-def _kpi_names(card: pd.DataFrame) -> dict[str, str]:
+def kpi_names(card: pd.DataFrame) -> dict[str, str]:
+    """KPI id → its name on the scorecard (empty for a card without names)."""
     if "kpi_name" not in card or "kpi_id" not in card:
         return {}
     return dict(zip(card["kpi_id"].astype(str), card["kpi_name"].astype(str), strict=True))

@@ -17,7 +17,14 @@ import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
 from csi_helpers.analysis.findings import Finding, format_p
-from csi_helpers.analysis.story import STATUSES, IssueSection, issue_sections, plain, status_counts
+from csi_helpers.analysis.story import (
+    STATUSES,
+    IssueSection,
+    issue_sections,
+    kpi_names,
+    plain,
+    status_counts,
+)
 from csi_helpers.analysis.summary import METHODS, figure_alt
 from csi_helpers.report import cards, formatting
 from csi_helpers.report.tables import escape_markdown
@@ -68,7 +75,7 @@ def top_issues(sections: list[IssueSection], card: pd.DataFrame, *, limit: int =
     if not sections:
         return Markdown("No issue calls for attention this cycle: every KPI on target or "
                         "no finding reached significance.")  # fmt: skip
-    names = _kpi_names(card)
+    names = kpi_names(card)
     lines = []
     for s in sections[:limit]:
         line = f"{s.number}. **{escape_markdown(_sentence(s.headline))}**"
@@ -214,9 +221,3 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(str(text), quote=True)
-
-
-def _kpi_names(card: pd.DataFrame) -> dict[str, str]:
-    if "kpi_name" not in card:
-        return {}
-    return dict(zip(card["kpi_id"].astype(str), card["kpi_name"].astype(str), strict=True))
