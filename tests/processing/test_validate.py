@@ -315,3 +315,46 @@ def test_duplicate_samples_are_found_across_chunks_and_without_a_service_column(
     parts = list(canonical_chunks([raw.iloc[:2], raw.iloc[2:]], src("monitoring")))
     assert [len(table) for _, table, _ in parts] == [2, 0]
     assert reasons(parts[1][2]) == {3: "duplicate sample: 2026-07-01 10:00:00+00:00"}
+
+
+def test_timestamps_outside_the_plausible_window_are_quarantined():
+    """Before 1990, or more than a year after the cycle's end: one ticket resolved in 2999 took
+    the demo's Q3 mean time to resolve (tickets opened in the cycle) from 23.3 h to 6,301 h; one
+    opened in 1970 took it (tickets resolved in the cycle) from 24.5 h to 384 h."""
+    from csi_helpers.kpis import LIBRARY
+
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "D"],
+            "opened_at": ["2026-07-01 10:00", "2026-07-01 10:00", "1970-01-01 00:00", "2026-07-02"],
+            "resolved_at": [
+                "2026-07-01 12:00",
+                "2999-01-01 00:00",
+                "2026-07-01 12:00",
+                "2027-09-30 23:00",  # late, but within a year of the cycle's end: kept
+            ],
+        }
+    )
+    s = src("tickets")
+    start, end = pd.Timestamp("2026-07-01", tz="UTC"), pd.Timestamp("2026-10-01", tz="UTC")
+    table, quarantine = canonical_table(raw, s, cycle_end=end)
+    assert reasons(quarantine) == {
+        2: "out of range resolved_at: '2999-01-01 00:00' (allowed 1990-01-01 to 2027-10-01)",
+        3: "out of range opened_at: '1970-01-01 00:00' (allowed 1990-01-01 to 2027-10-01)",
+    }
+    detail = pd.DataFrame(ledger_entry(s, raw, quarantine)).set_index("reason")["rows"]
+    assert detail.dropna().to_dict() == {"out of range resolved_at": 1, "out of range opened_at": 1}
+    assert table["ticket_id"].tolist() == ["A", "D"]
+    mttr = LIBRARY["mean_time_to_resolve"]
+    opened = mttr(table, start=start, end=end, options={"scope": "opened_in_period"})
+    assert (opened.value, opened.n) == (5_472.5, 2)  # (2 h + 10,943 h) / 2; with B: 2.8 M h
+    resolved = mttr(table, start=start, end=end)
+    assert (resolved.value, resolved.n) == (2.0, 1)  # with C, opened in 1970: 247,627 h
+
+
+def test_without_a_cycle_the_window_ends_a_year_after_now():
+    soon = (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=300)).strftime("%Y-%m-%d")
+    raw = pd.DataFrame({"timestamp": [soon, "2999-01-01", "1989-12-31"], "requests": ["1"] * 3})
+    table, quarantine = canonical_table(raw, src("monitoring"))
+    assert len(table) == 1
+    assert [r.split(":")[0] for r in quarantine["reason"]] == ["out of range timestamp"] * 2

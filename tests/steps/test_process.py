@@ -57,9 +57,9 @@ strategy:
 """
 
 
-@pytest.fixture
-def processed(tmp_path):
-    (tmp_path / "events.csv").write_text(EVENTS)
+def steps_2_to_4(tmp_path, events: str):
+    """The measurement plan, step 4's context and its ledger for this event log."""
+    (tmp_path / "events.csv").write_text(events)
     (tmp_path / "p.yaml").write_text(PARAMS)
     run = tmp_path / "run"
     begin_step(1, run_dir=run, params_path=tmp_path / "p.yaml")
@@ -67,8 +67,24 @@ def processed(tmp_path):
     plan = measurement_plan(ctx, source_headers(ctx.params))
     snapshot_sources(begin_step(3, run_dir=run, params_path=tmp_path / "p.yaml"))
     ctx = begin_step(4, run_dir=run, params_path=tmp_path / "p.yaml")
-    ledger = build_tables(ctx)
+    return plan, ctx, build_tables(ctx)
+
+
+@pytest.fixture
+def processed(tmp_path):
+    plan, ctx, ledger = steps_2_to_4(tmp_path, EVENTS)
     return plan.set_index("kpi_id"), ledger, kpi_values(ctx, plan, ledger).set_index("kpi_id"), ctx
+
+
+def test_step_4_quarantines_times_more_than_a_year_after_the_cycle(tmp_path):
+    """The cycle ends on 2026-01-07 (exclusive): 2027-01-08 is out of range, 2027-01-06 is not,
+    whatever the date the run is made on."""
+    late = "INC5,2027-01-06 10:00,0,New,3 - Moderate\nINC6,2027-01-08 10:00,0,New,3 - Moderate\n"
+    _, _, ledger = steps_2_to_4(tmp_path, EVENTS + late)
+    assert (ledger.loc[0, "rows_in"], ledger.loc[0, "rows_out"]) == (11, 9)
+    assert ledger.set_index("reason").loc["out of range updated_at", "example"] == (
+        "row 11: '2027-01-08 10:00' (allowed 1990-01-01 to 2027-01-07)"
+    )
 
 
 def test_event_log_feeds_ticket_kpis_with_derived_fields(processed):

@@ -12,7 +12,9 @@ reason that names the column and the value at fault:
 - ``not a finite number in <column>: '<value>'``: ``inf``, ``-inf``, ``Infinity``, or a
   value too large for a float (``1e309``);
 - ``out of range <column>: '<value>' (allowed …)``: outside
-  :data:`csi_helpers.tables.schemas.BOUNDS` (the one home of value ranges);
+  :data:`csi_helpers.tables.schemas.BOUNDS` (the one home of value ranges), or a
+  timestamp outside :func:`~csi_helpers.tables.schemas.time_window`: before 1990, or
+  more than a year after the cycle's end (a year after now when no cycle is given);
 - ``resolved before opened``, ``ends before it starts``: :data:`~csi_helpers.tables.schemas.ORDER`;
 - ``duplicate ticket_id: '<id>'``: the first usable row of an id is kept;
 - ``duplicate sample: '<service>' <timestamp>``: a monitoring row with the service and
@@ -50,8 +52,10 @@ from csi_helpers.tables.schemas import (
     ORDER,
     SAMPLE_KEYS,
     UNIQUE,
+    Bound,
     describe_bound,
     out_of_range,
+    time_window,
     validate_table,
 )
 
@@ -68,12 +72,17 @@ _DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _WHOLE = r"^[+-]?\d{1,15}$"
 
 
-def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd.DataFrame]:
+def canonical_table(
+    raw: pd.DataFrame, source: Source, *, cycle_end: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map a raw snapshot onto its canonical table and type its values.
 
     Args:
         raw: the snapshot, all values as text; not modified.
         source: the source's params (kind, column mapping, timestamp format, zone).
+        cycle_end: the end of the cycle the data is read for (UTC): a timestamp more
+            than a year after it is out of range (:func:`~csi_helpers.tables.schemas.time_window`);
+            None: more than a year after now.
 
     Returns:
         ``(table, quarantine)``: the usable rows with canonical columns (checked
@@ -97,11 +106,11 @@ def canonical_table(raw: pd.DataFrame, source: Source) -> tuple[pd.DataFrame, pd
         ["unparseable opened_at: 'yesterday'", 'missing ticket_id',
          "not a number in reassignment_count: 'two'"]
     """
-    return _canonical_chunk(raw, source, kept=Kept())
+    return _canonical_chunk(raw, source, kept=Kept(), window=time_window(cycle_end))
 
 
 def canonical_chunks(
-    chunks: Iterable[pd.DataFrame], source: Source
+    chunks: Iterable[pd.DataFrame], source: Source, *, cycle_end: pd.Timestamp | None = None
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """:func:`canonical_table` one chunk at a time, for tables larger than memory.
 
@@ -125,20 +134,22 @@ def canonical_chunks(
         >>> [len(table) for _, table, _ in parts], parts[1][2]["reason"].tolist()
         ([2, 0], ["duplicate ticket_id: 'A'"])
     """
-    kept = Kept()
+    kept, window = Kept(), time_window(cycle_end)
     for raw in chunks:
-        table, quarantine = _canonical_chunk(raw, source, kept=kept)
+        table, quarantine = _canonical_chunk(raw, source, kept=kept, window=window)
         yield raw, table, quarantine
 
 
 def _canonical_chunk(
-    raw: pd.DataFrame, source: Source, *, kept: Kept
+    raw: pd.DataFrame, source: Source, *, kept: Kept, window: Bound
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type one chunk; ``kept`` holds the ids and samples earlier chunks kept."""
+    """Type one chunk; ``kept`` holds the ids and samples earlier chunks kept; every
+    timestamp must lie in ``window``."""
     spec = CANONICAL[source.kind]
     header = [str(c) for c in raw.columns]
     _check_key_columns(source, header)
-    bounds = BOUNDS.get(source.kind, {})
+    times = {name: window for name, kind in spec.items() if kind == "datetime"}
+    bounds = BOUNDS.get(source.kind, {}) | times
     columns: dict[str, pd.Series] = {}
     reasons = pd.Series(pd.NA, index=raw.index, dtype="string")
     for name, kind in spec.items():

@@ -61,7 +61,8 @@ def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFr
     The snapshot is read, typed and written ``chunk_rows`` rows at a time
     (:func:`csi_helpers.processing.validate.canonical_chunks`), so memory holds one
     chunk whatever the table's size; the tables, quarantine and ledger are those of
-    :func:`~csi_helpers.processing.validate.canonical_table` on the whole snapshot.
+    :func:`~csi_helpers.processing.validate.canonical_table` on the whole snapshot. A
+    timestamp more than a year after the cycle's end is out of range.
     A ticket event log is also rebuilt into one row per ticket
     (``process/tickets/<source>``) and its pause intervals (``process/pauses/<source>``).
 
@@ -69,6 +70,7 @@ def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFr
         The data-quality ledger (also written as ``process/ledger``).
     """
     ledger: list[dict] = []
+    _, cycle_end = ctx.params.cycle_window()
     for source in ctx.params.sources:
         raw_path = ctx.ref_path(catalogue.raw_snapshot(source.name), suffix=".parquet")
         if not raw_path.exists():
@@ -78,7 +80,9 @@ def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFr
             )
         ctx.log_input(raw_path)
         tally = Ledger(source)
-        chunks = canonical_chunks(iter_table(raw_path, chunk_rows=chunk_rows), source)
+        chunks = canonical_chunks(
+            iter_table(raw_path, chunk_rows=chunk_rows), source, cycle_end=cycle_end
+        )
         with (
             ParquetSink(ctx.path(f"{catalogue.canonical_table(source.name)}.parquet")) as tables,
             ParquetSink(

@@ -29,7 +29,8 @@ DTYPES: dict[ColumnType, object] = {
     "bool": pd.BooleanDtype(),
 }
 
-Bound = tuple[float | None, float | None]  # (lowest, highest) allowed, inclusive; None: open
+# (lowest, highest) allowed, inclusive; None: open. Numbers, or UTC timestamps (time_window).
+Bound = tuple[float | pd.Timestamp | None, float | pd.Timestamp | None]
 
 _COUNT: Bound = (0, None)
 # The one home of value ranges: step 4 quarantines values outside them ("out of range
@@ -57,6 +58,27 @@ BOUNDS: dict[str, dict[str, Bound]] = {
     # wide enough for 1-5, 1-7 and 0-10 (NPS) scales; a 0-100 scale needs rescaling
     "survey": {"score": (0, 10)},
 }
+
+# Every timestamp lies in a window: none before EARLIEST, none more than LATEST_AFTER the
+# cycle's end (a ticket resolved in 2999). Step 4 quarantines the rest ("out of range").
+EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
+LATEST_AFTER = pd.DateOffset(years=1)
+
+
+def time_window(cycle_end: pd.Timestamp | None = None) -> Bound:
+    """The timestamps a cycle's data may hold: from :data:`EARLIEST` to a year after its end.
+
+    Args:
+        cycle_end: the end of the cycle (UTC); None when no cycle is known: a year
+            after now.
+
+    Example:
+        >>> [str(t) for t in time_window(pd.Timestamp("2026-10-01", tz="UTC"))]
+        ['1990-01-01 00:00:00+00:00', '2027-10-01 00:00:00+00:00']
+    """
+    end = pd.Timestamp.now(tz="UTC") if cycle_end is None else pd.Timestamp(cycle_end)
+    return EARLIEST, end + LATEST_AFTER
+
 
 # Pairs of timestamps that must not run backwards: (earlier, later, quarantine reason).
 ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -96,13 +118,23 @@ def describe_bound(bound: Bound) -> str:
     Example:
         >>> describe_bound((0, 1)), describe_bound((0, None))
         ('0 to 1', 'at least 0')
+        >>> describe_bound(time_window(pd.Timestamp("2026-10-01", tz="UTC")))
+        '1990-01-01 to 2027-10-01'
     """
-    low, high = bound
+    low, high = (_shown(v) for v in bound)
     if low is not None and high is not None:
-        return f"{low:g} to {high:g}"
+        return f"{low} to {high}"
     if low is not None:
-        return f"at least {low:g}"
-    return f"at most {high:g}"
+        return f"at least {low}"
+    return f"at most {high}"
+
+
+def _shown(value: float | pd.Timestamp | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M} UTC"
+    return f"{value:g}"
 
 
 @cache
@@ -121,6 +153,8 @@ def table_schema(kind: str) -> pa.DataFrameSchema:
     columns = {}
     for name, col_type in CANONICAL[kind].items():
         checks = []
+        if col_type == "datetime":
+            checks.append(pa.Check.ge(EARLIEST, error=f"not before {EARLIEST:%Y-%m-%d}"))
         if name in bounds:
             low, high = bounds[name]
             if low is not None:
