@@ -124,7 +124,7 @@ def test_times_running_backwards_are_quarantined():
     [
         ("monitoring", "error_rate", "1.5", "0.02"),
         ("monitoring", "error_rate", "-0.1", "0"),
-        ("monitoring", "utilisation", "-3", "140"),
+        ("monitoring", "utilisation", "-3", "1.4"),
         ("monitoring", "requests", "-1", "0"),
         ("survey", "score", "11", "5"),
         ("ticket_events", "reopen_count", "-2", "3"),
@@ -358,3 +358,51 @@ def test_without_a_cycle_the_window_ends_a_year_after_now():
     table, quarantine = canonical_table(raw, src("monitoring"))
     assert len(table) == 1
     assert [r.split(":")[0] for r in quarantine["reason"]] == ["out of range timestamp"] * 2
+
+
+def test_percent_scaled_utilisation_is_refused_with_how_to_declare_it():
+    """CloudWatch exports CPU in percent: read as a fraction, 75 % becomes 7,500 %."""
+    raw = pd.DataFrame(
+        {
+            "timestamp": ["2026-07-01 10:00", "2026-07-01 11:00", "2026-07-01 12:00"],
+            "cpu": ["35.5", "75", "98.2"],
+        }
+    )
+    s = src("monitoring", columns={"utilisation": "cpu"})
+    with pytest.raises(DataError) as caught:
+        canonical_table(raw, s)
+    message = str(caught.value)
+    assert "'cpu' (utilisation) looks like percent" in message
+    assert "its median is 75," in message
+    assert "sources[s].scales.utilisation: percent" in message
+
+
+def test_a_declared_percent_scale_is_divided_by_100_and_a_fraction_is_kept():
+    raw = pd.DataFrame(
+        {"timestamp": ["2026-07-01 10:00", "2026-07-01 11:00"], "cpu": ["75", "120"]}
+    )
+    percent = src("monitoring", columns={"utilisation": "cpu"}, scales={"utilisation": "percent"})
+    table, _ = canonical_table(raw, percent)
+    assert table["utilisation"].tolist() == [0.75, 1.2]
+    overload = pd.DataFrame({"timestamp": ["2026-07-01 10:00"], "utilisation": ["1.8"]})
+    assert canonical_table(overload, src("monitoring"))[0]["utilisation"].tolist() == [1.8]
+    declared = src("monitoring", scales={"utilisation": "fraction"})
+    raw = pd.DataFrame({"timestamp": ["2026-07-01 10:00"], "utilisation": ["3.5"]})
+    assert canonical_table(raw, declared)[0]["utilisation"].tolist() == [3.5]
+
+
+def test_percent_error_rates_are_refused_before_rows_are_quarantined_one_by_one():
+    raw = pd.DataFrame(
+        {"timestamp": ["2026-07-01 10:00", "2026-07-01 11:00"], "error_rate": ["2", "5"]}
+    )
+    with pytest.raises(DataError, match=r"scales\.error_rate: percent"):
+        canonical_table(raw, src("monitoring"))
+    percent = src("monitoring", scales={"error_rate": "percent"})
+    assert canonical_table(raw, percent)[0]["error_rate"].tolist() == [0.02, 0.05]
+
+
+def test_a_scale_for_a_column_that_is_not_a_ratio_is_a_params_error():
+    with pytest.raises(
+        ValueError, match=r"scales\.latency_ms: not a ratio column .*utilisation, error_rate"
+    ):
+        src("monitoring", scales={"latency_ms": "percent"})

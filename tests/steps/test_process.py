@@ -130,3 +130,59 @@ def test_a_canonical_table_changed_since_step_4_is_named_when_read(processed):
     tickets.astype({"reopen_count": "float64"}).to_parquet(path, index=False)
     with pytest.raises(RunFolderError, match=r"log\.parquet: column 'reopen_count' holds float64"):
         kpi_table(ctx, "log", "tickets")
+
+
+OUTAGES = """\
+service: {id: web, name: Web shop}
+cycle: {id: q3, start: 2026-07-01, end: 2026-09-30}
+sources:
+  - {name: outages, kind: downtime, path: outages.csv}
+%s
+strategy:
+  objectives:
+    - id: o
+      statement: up
+      csfs:
+        - id: c
+          statement: up
+          kpis:
+            - {id: avail, kpi: availability, target: 99.9, direction: higher}
+            - {id: down, kpi: downtime_minutes, target: 60, direction: lower}
+"""
+SAMPLES = "  - {name: probes, kind: monitoring, path: probes.csv}"
+
+
+def _availability_card(tmp_path, extra_source: str) -> pd.DataFrame:
+    from csi_helpers.kpis.scorecard import build_scorecard
+    from csi_helpers.steps.process import data_coverage
+    from csi_helpers.strategy import kpi_tree
+
+    (tmp_path / "outages.csv").write_text("start,end\n2026-05-04 10:00,2026-05-04 11:00\n")
+    (tmp_path / "probes.csv").write_text("timestamp,requests\n2026-08-01 10:00,5\n")
+    (tmp_path / "p.yaml").write_text(OUTAGES % extra_source)
+    run, p = tmp_path / "run", tmp_path / "p.yaml"
+    begin_step(1, run_dir=run, params_path=p)
+    ctx = begin_step(2, run_dir=run, params_path=p)
+    plan = measurement_plan(ctx, source_headers(ctx.params))
+    snapshot_sources(begin_step(3, run_dir=run, params_path=p))
+    ctx = begin_step(4, run_dir=run, params_path=p)
+    ledger = build_tables(ctx)
+    data_coverage(ctx, ledger)
+    values = kpi_values(ctx, plan, ledger)
+    return build_scorecard(kpi_tree(ctx.params.strategy), values).set_index("kpi_id")
+
+
+def test_a_cycle_without_any_record_is_no_data_not_green(tmp_path):
+    """Issue 17: an outage list whose only outage lies before the cycle, and no other source,
+    showed availability 100 % and downtime 0 min as green on n = 0."""
+    card = _availability_card(tmp_path, "")
+    assert card["status"].tolist() == ["grey", "grey"]
+    assert card["actual"].isna().all()
+    assert card.loc["avail", "note"].startswith("no data: no source has a record in the cycle")
+
+
+def test_a_cycle_without_outages_but_with_samples_is_measured(tmp_path):
+    """The same outage list beside a probe with a sample in the cycle: no outage happened."""
+    card = _availability_card(tmp_path, SAMPLES)
+    assert card.loc["avail", ["actual", "status"]].tolist() == [100.0, "green"]
+    assert card.loc["down", ["actual", "status"]].tolist() == [0.0, "green"]

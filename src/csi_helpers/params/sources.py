@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from csi_helpers.params.base import SLUG, StrictModel, resolve_path
 from csi_helpers.params.presets import load_preset, merge
+from csi_helpers.tables.canonical import RATIOS
 
 __all__ = ["SERVICENOW_STATES", "EventStates", "Source", "SourceFormat", "SourceKind"]
 
@@ -98,6 +99,10 @@ class Source(StrictModel):
     # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
     # take them from its state history (off: the export's own value stands, blank included)
     fill_missing_times: bool = False
+    # ratio columns (utilisation, error_rate) exported in percent: {utilisation: percent}
+    # divides them by 100 in step 4; "fraction" (the canonical scale) skips the check that
+    # refuses values which look percent-scaled
+    scales: dict[str, Literal["fraction", "percent"]] = Field(default_factory=dict)
 
     preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
 
@@ -122,6 +127,18 @@ class Source(StrictModel):
             raise ValueError(
                 f"a {self.connector} source needs {', '.join(needs)}; missing: {', '.join(missing)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _scales_name_ratio_columns(self) -> Source:
+        ratios = RATIOS.get(self.kind, {})
+        for name in self.scales:
+            if name not in ratios:
+                allowed = ", ".join(ratios) or f"none for a {self.kind} source"
+                raise ValueError(
+                    f"scales.{name}: not a ratio column of a {self.kind} source "
+                    f"(ratio columns: {allowed})"
+                )
         return self
 
     @property

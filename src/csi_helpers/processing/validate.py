@@ -21,6 +21,11 @@ reason that names the column and the value at fault:
   time (UTC) of an earlier usable one (:data:`~csi_helpers.tables.schemas.SAMPLE_KEYS`);
   the first is kept, whatever the later one's values.
 
+**Ratio scales.** Utilisation and error rates are fractions (0.75 = 75 %). A source
+that exports one in percent says so (``scales: {utilisation: percent}``) and step 4
+divides it by 100; one whose values look percent-scaled without saying so is refused
+(:data:`~csi_helpers.tables.canonical.RATIOS`), since it would read as 7,500 %.
+
 **Time zones.** A value with an offset (``Z``, ``+01:00``, ``-0500``) keeps it; a
 naive value is read in the source's ``timezone``; a column may mix both. Every
 timestamp is converted to UTC.
@@ -45,7 +50,7 @@ import pyarrow.compute as pc
 from csi_helpers.errors import DataError
 from csi_helpers.params import Source
 from csi_helpers.processing.repeats import Kept, repeated_ids, repeated_samples
-from csi_helpers.tables.canonical import CANONICAL, KEYS, ColumnType, source_column
+from csi_helpers.tables.canonical import CANONICAL, KEYS, RATIOS, ColumnType, source_column
 from csi_helpers.tables.schemas import (
     BOUNDS,
     DTYPES,
@@ -158,6 +163,8 @@ def _canonical_chunk(
             columns[name] = _missing(kind, raw.index)
             continue
         typed, bad = _typed(text, name, kind, source)
+        if name in RATIOS.get(source.kind, {}):
+            typed = _as_fraction(typed, name, source, text.name)
         if name in KEYS[source.kind]:
             reasons = reasons.fillna(_flag(text.isna(), f"missing {name}"))
         reasons = reasons.fillna(bad)
@@ -172,6 +179,36 @@ def _canonical_chunk(
     quarantine = raw.loc[~keep].assign(source_row=(raw.index[~keep] + 1), reason=reasons[~keep])
     table = validate_table(source.kind, table.loc[keep].reset_index(drop=True))
     return table, quarantine.reset_index(drop=True)
+
+
+def _as_fraction(typed: pd.Series, name: str, source: Source, column: str) -> pd.Series:
+    """A ratio column as a fraction: divided by 100 when the source declares it in percent.
+
+    Raises:
+        DataError: the scale is not declared and the values look percent-scaled: their
+            median above :data:`~csi_helpers.tables.canonical.RATIOS`' limit (a median, so
+            that one wrong value is quarantined as out of range instead).
+
+    Example:
+        >>> s = Source(name="cpu", kind="monitoring", path="cpu.csv",
+        ...            scales={"utilisation": "percent"})
+        >>> _as_fraction(pd.Series([75.0, 120.0]), "utilisation", s, "value").tolist()
+        [0.75, 1.2]
+    """
+    scale = source.scales.get(name)
+    if scale == "percent":
+        return typed / 100.0
+    values = typed.dropna().astype(float)
+    limit = RATIOS[source.kind][name]
+    if scale == "fraction" or values.empty or (median := float(values.median())) <= limit:
+        return typed
+    raise DataError(
+        f"source {source.name!r} ({source.path}): column {column!r} ({name}) looks like "
+        f"percent: its median is {median:,.4g}, and {name} is a fraction (0.75 = 75 %) "
+        f"whose median does not exceed {limit:g}. If the export is in percent, "
+        f"set sources[{source.name}].scales.{name}: percent in params (step 4 then divides it "
+        f"by 100); if it really is a fraction, set sources[{source.name}].scales.{name}: fraction."
+    )
 
 
 def _check_key_columns(source: Source, header: list[str]) -> None:

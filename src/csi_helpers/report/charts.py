@@ -123,11 +123,10 @@ def capacity_chart(
     given ``events`` (``start``, ``end``) and a ``timestamp`` column, the samples inside
     those events in their own colour (the campaign evenings past the knee).
 
-    Utilisation may be a fraction or in percent (as some tools export it); it is shown
-    in percent either way, by the rule of
-    :func:`csi_helpers.analysis.capacity.capacity_threshold`.
+    Utilisation is a fraction, as step 4 keeps it (a source in percent declares its
+    scale); the threshold too. Both are shown in percent.
     """
-    scale = percent_scale(hourly[x])
+    scale = 100.0
     inside = _inside_events(hourly, events)
     fig, ax = plt.subplots(figsize=(8, 3.8))
     ax.scatter(scale * hourly.loc[~inside, x], hourly.loc[~inside, y], s=5, alpha=0.35,
@@ -161,17 +160,6 @@ def _inside_events(hourly: pd.DataFrame, events: pd.DataFrame | None) -> pd.Seri
     for start, end in zip(events["start"], events["end"], strict=True):
         inside |= (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
     return inside
-
-
-def percent_scale(utilisation: pd.Series) -> float:
-    """100 when utilisation reads as a fraction (95th percentile ≤ 2), else 1 (percent).
-
-    Example:
-        >>> percent_scale(pd.Series([0.2, 0.9])), percent_scale(pd.Series([20.0, 90.0]))
-        (100.0, 1.0)
-    """
-    values = utilisation.dropna().astype(float)
-    return 100.0 if values.empty or values.quantile(0.95) <= 2 else 1.0
 
 
 _RED = "#c62828"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from csi_helpers.errors import NoRecordsInCycle, RunFolderError
-from csi_helpers.kpis import get_definition
+from csi_helpers.kpis import KpiResult, get_definition
 from csi_helpers.params import Source
 from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
@@ -122,6 +122,7 @@ def kpi_values(
     """
     quarantined = quarantine_notes(ledger) if ledger is not None else {}
     start, end = ctx.params.cycle_window()
+    unobserved = _unobserved_note(ctx)
     entries = {k.id: k for _, _, k in ctx.params.strategy.kpis()}
     pauses = pauses_table(ctx)
     tables: dict[tuple[str, str], pd.DataFrame] = {}
@@ -152,6 +153,8 @@ def kpi_values(
         if key not in tables:
             tables[key] = kpi_table(ctx, row.source, d.source_kind)
         result = measure_entry(ctx, k, tables[key], start=start, end=end, pauses=pauses)
+        if unobserved:
+            result = KpiResult(value=None, n=0, excluded=result.excluded, note=unobserved)
         uses[key] -= 1
         if not uses[key]:
             del tables[key]  # read once, kept while an entry still needs it
@@ -167,6 +170,22 @@ def kpi_values(
     frame["details"] = frame["details"].map(_json)
     ctx.write_table(catalogue.KPI_VALUES, frame)
     return frame
+
+
+def _unobserved_note(ctx: StepContext) -> str | None:
+    """Why no KPI has a value when no source has a record inside the cycle, else None.
+
+    Outage, change and calendar sources may have no record in a cycle (none happened),
+    so their KPIs stand on zero records (100 % availability) while another source shows
+    the cycle was observed; when none does, nothing was: every KPI is "no data" (grey).
+    """
+    if not ctx.has(catalogue.COVERAGE) or ctx.read_table(catalogue.COVERAGE)["records"].sum():
+        return None
+    cycle = ctx.params.cycle
+    return (
+        f"no data: no source has a record in the cycle ({cycle.start} to {cycle.end}), so "
+        "no outage, ticket or sample can be counted"
+    )
 
 
 def _json(value: object) -> str:

@@ -13,8 +13,17 @@ from csi_helpers.tables.canonical import (
     CANONICAL,
     CONTINUOUS_KINDS,
     KEYS,
+    RATIOS,
     ColumnType,
     source_column,
 )
 
-__all__ = ["CANONICAL", "CONTINUOUS_KINDS", "KEYS", "ColumnType", "catalogue", "source_column"]
+__all__ = [
+    "CANONICAL",
+    "CONTINUOUS_KINDS",
+    "KEYS",
+    "RATIOS",
+    "ColumnType",
+    "catalogue",
+    "source_column",
+]

@@ -118,6 +118,12 @@ KEYS: dict[str, tuple[str, ...]] = {
 # whether the data covers a cycle; outages, calendar entries and changes are sparse.
 CONTINUOUS_KINDS = frozenset({"monitoring", "tickets", "ticket_events", "survey"})
 
+#: Ratio columns, kept as fractions (0.75 = 75 %), with the highest median a fraction of
+#: them plausibly has: a column above it looks percent-scaled, and step 4
+#: refuses it unless the source declares its scale (``scales: {utilisation: percent}``).
+#: Utilisation may exceed 1 under overload, an error rate may not.
+RATIOS: dict[str, dict[str, float]] = {"monitoring": {"utilisation": 2.0, "error_rate": 1.0}}
+
 
 def source_column(canonical: str, mapping: dict[str, str], header: list[str]) -> str | None:
     """The export column that feeds ``canonical``, or None when the export lacks it."""

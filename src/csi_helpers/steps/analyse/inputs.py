@@ -13,7 +13,6 @@ import pandas as pd
 from csi_helpers.analysis.findings import Finding, no_finding
 from csi_helpers.errors import DataError, RunFolderError
 from csi_helpers.processing.coverage import Covered, coverage_warnings
-from csi_helpers.report import charts
 from csi_helpers.runfolder.context import PreviousRun, StepContext
 from csi_helpers.tables import catalogue
 
@@ -57,8 +56,8 @@ HOURLY_SERIES = {
 #: Response column → (metric name, unit) for the capacity threshold.
 RESPONSES = {"latency_p95_ms": ("p95 latency", "ms"), "error_rate": ("error rate", "%")}
 
-#: Factor from the stored value to the unit shown (error rates are stored as fractions).
-SHOWN_SCALE = {"error_rate": 100.0}
+#: Factor from the stored value to the unit shown (error rates and utilisation are fractions).
+SHOWN_SCALE = {"error_rate": 100.0, "peak_utilisation": 100.0}
 
 #: Which hourly series each kind of event is tested against.
 EVENT_SERIES = {
@@ -190,14 +189,8 @@ def hourly_column(inputs: Inputs, column: str) -> pd.Series:
 
 
 def daily_column(daily: pd.DataFrame, column: str) -> pd.Series:
-    """One daily series, indexed by day, in the unit it is shown in (utilisation in percent).
-
-    Utilisation already exported in percent (see :func:`charts.percent_scale`) is kept.
-    """
-    series = daily.set_index("day")[column].astype(float)
-    if column == "peak_utilisation":
-        return series * charts.percent_scale(series)
-    return series * SHOWN_SCALE.get(column, 1.0)
+    """One daily series, indexed by day, in the unit it is shown in (utilisation in percent)."""
+    return daily.set_index("day")[column].astype(float) * SHOWN_SCALE.get(column, 1.0)
 
 
 def present(frame: pd.DataFrame, column: str) -> bool:
