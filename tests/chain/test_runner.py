@@ -241,3 +241,37 @@ def test_workbook_errors_show_their_message_not_a_traceback(tmp_path, params_fil
     [error] = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert error.ename == "RunFolderError"
     assert len(error.traceback) == 1 and "run the earlier steps first" in error.traceback[0].lower()
+
+
+def test_resume_refuses_params_changed_in_settings_earlier_steps_read(
+    tmp_path, params_file, chain_dir
+):
+    """Issue 17: `--from-step 5` after editing the cycle's end ran on, and the report mixed
+    both files. Now it names the change; --rerun-from-changed re-runs from the first step
+    that reads it; a change only later steps read (the report's title) resumes as asked."""
+    runs, reports, notebooks = tmp_path / "runs", tmp_path / "reports", chain_dir()
+    run_cycle(params_file, runs_dir=runs, reports_dir=reports, notebooks=notebooks)
+    params_file.write_text(params_file.read_text().replace("end: 2026-03-31", "end: 2026-04-30"))
+    with pytest.raises(ParamsError) as refused:
+        run_cycle(params_file, runs_dir=runs, reports_dir=reports, notebooks=notebooks, from_step=5)
+    message = str(refused.value)
+    assert "cycle.end: 2026-03-31 → 2026-04-30" in message
+    assert "Add --rerun-from-changed to re-run from step 2" in message
+    manifest = json.loads((runs / "web-q1" / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"  # the refusal changed nothing
+
+    again = run_cycle(
+        params_file,
+        runs_dir=runs,
+        reports_dir=reports,
+        notebooks=notebooks,
+        from_step=5,
+        rerun_from_changed=True,
+    )
+    assert again.steps == [2, 3, 4, 5, 6, 7]
+
+    params_file.write_text(params_file.read_text() + "report: {title: Q1 review}\n# a note\n")
+    later = run_cycle(
+        params_file, runs_dir=runs, reports_dir=reports, notebooks=notebooks, from_step=6
+    )
+    assert later.steps == [6, 7]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from csi_helpers.chain.params_change import keep_params
 from csi_helpers.errors import CsiError, RunFolderError
 from csi_helpers.params import Params, validate_params_file
 from csi_helpers.runfolder.hashing import sha256_file
@@ -92,6 +93,7 @@ def prepare_run(
     else:
         manifest = check_resumable(run_dir, from_step)
         manifest["params"] = {"path": str(params_path), "sha256": params_sha}
+    keep_params(run_dir, params_path)  # what the next resume compares the params with
     for s in STEPS[from_step - 1 :]:
         manifest["steps"][s.number - 1] = {
             "number": s.number,

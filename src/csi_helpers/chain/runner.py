@@ -33,6 +33,7 @@ from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
+from csi_helpers.chain.params_change import resume_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
 from csi_helpers.errors import CsiError, Interrupted, RunFolderError, StepFailed
 from csi_helpers.params import Params, load_params, validate_params_file
@@ -58,6 +59,7 @@ class RunResult:
     run_dir: Path
     reports: dict[int, Path] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    steps: list[int] = field(default_factory=list)  # the steps this run ran
 
 
 def skip_iri_grammars() -> None:
@@ -88,6 +90,7 @@ def run_cycle(
     prestart: bool = True,
     zygote: Zygote | None = None,
     write_register: bool | None = None,
+    rerun_from_changed: bool = False,
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -114,6 +117,9 @@ def run_cycle(
             for a run under the params' own run id (a real cycle) and not under any
             other (a trial run id), where it shows what it would write; False is
             ``--dry-run``, True ``--write-register``.
+        rerun_from_changed: when resuming, start at the first step that reads a setting
+            changed since the run was made (:func:`~csi_helpers.chain.params_change.resume_step`)
+            instead of refusing.
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -122,6 +128,7 @@ def run_cycle(
         ParamsError: the params file is invalid (nothing is created).
         RunFolderError: resuming is impossible (nothing is changed), or another run of
             the run id is running (``RunLocked``, names it).
+        ParamsError: also when resuming after a change of settings earlier steps read.
         StepFailed: a step raised; its executed notebook stays in the run folder.
     """
     if not 1 <= from_step <= to_step <= len(STEPS):
@@ -130,38 +137,46 @@ def run_cycle(
         )
     skip_iri_grammars()
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
-    selected = list(STEPS[from_step - 1 : to_step])
     params_path = Path(params_path).resolve()
     params = validate_params_file(params_path)
     run_id = run_id or params.default_run_id
     check_run_id(run_id)
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
-    with (
-        run_lock(runs_dir, run_id),
-        keep_last_good(
-            (runs_dir / run_id).resolve(), (reports_dir / run_id).resolve(), full=from_step == 1
-        ),
-        kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool,
-    ):
-        run = prepare_run(
-            params_path,
-            run_id=run_id,
-            runs_dir=runs_dir,
-            reports_dir=reports_dir,
-            nb_dir=nb_dir,
-            selected=selected,
-            params=params,
-        )
-        run.on_progress, run.prestart = on_progress, prestart
-        own_id = run.run_id == run.params.default_run_id
-        run.write_register = own_id if write_register is None else write_register
-        return _run_steps(run, pool)
+    run_dir = (runs_dir / run_id).resolve()
+    with run_lock(runs_dir, run_id):
+        if from_step > 1:
+            from_step = resume_step(
+                run_dir, params_path, from_step, rerun_from_changed=rerun_from_changed
+            )
+        selected = list(STEPS[from_step - 1 : to_step])
+        with (
+            keep_last_good(run_dir, (reports_dir / run_id).resolve(), full=from_step == 1),
+            kernel_pool(selected, nb_dir, prestart=prestart, zygote=zygote) as pool,
+        ):
+            run = prepare_run(
+                params_path,
+                run_id=run_id,
+                runs_dir=runs_dir,
+                reports_dir=reports_dir,
+                nb_dir=nb_dir,
+                selected=selected,
+                params=params,
+            )
+            run.on_progress, run.prestart = on_progress, prestart
+            own_id = run.run_id == run.params.default_run_id
+            run.write_register = own_id if write_register is None else write_register
+            return _run_steps(run, pool)
 
 
 def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
     """Run the steps in order, each in its kernel, the next one's started meanwhile."""
-    result = RunResult(run_id=run.run_id, run_dir=run.run_dir, manifest=run.manifest)
     selected = run.steps
+    result = RunResult(
+        run_id=run.run_id,
+        run_dir=run.run_dir,
+        manifest=run.manifest,
+        steps=[s.number for s in selected],
+    )
     upcoming = _start_kernel(pool, run, selected[0], warm=False)
     if any(s.number in REPORT_STEPS for s in selected):  # nbconvert loads while steps run
         args = ("csi_helpers.report.html",)

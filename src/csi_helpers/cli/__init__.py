@@ -64,6 +64,14 @@ def run(
     ] = None,
     from_step: Annotated[int, typer.Option(min=1, max=7, help="Resume at this step.")] = 1,
     to_step: Annotated[int, typer.Option(min=1, max=7, help="Stop after this step.")] = 7,
+    rerun_from_changed: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-from-changed",
+            help="With --from-step: when the params changed since the run was made, re-run "
+            "from the first step that reads a changed setting instead of refusing.",
+        ),
+    ] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     reports_dir: Annotated[Path, typer.Option(help="Where HTML reports go.")] = Path("reports"),
     notebooks: Annotated[
@@ -105,10 +113,11 @@ def run(
             notebooks=notebooks,
             on_progress=progress,
             write_register=False if dry_run else (True if write_register else None),
+            rerun_from_changed=rerun_from_changed,
         )
     total = sum(e.get("seconds", 0) for e in result.manifest["steps"])
     err.print(
-        f"run {result.run_id}: steps {from_step}–{to_step} done in {total:.1f} s; "
+        f"run {result.run_id}: steps {result.steps[0]}–{result.steps[-1]} done in {total:.1f} s; "
         f"folder {result.run_dir}",
         highlight=False,
     )

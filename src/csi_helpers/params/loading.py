@@ -18,6 +18,7 @@ __all__ = [
     "check_sources",
     "load_params",
     "params_json_schema",
+    "read_params_data",
     "validate_params_file",
 ]
 
@@ -91,6 +92,21 @@ def load_params(path: str | Path) -> Params:
         ParamsError: naming the file, the key path and line, and what to change.
     """
     path = Path(path)
+    text, data = read_params_data(path)
+    try:
+        return Params.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        lines = line_numbers(text)
+        problems = [describe(err, lines, model=Params) for err in exc.errors()]
+        raise ParamsError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+
+
+def read_params_data(path: Path) -> tuple[str, dict[str, Any]]:
+    """A params file's text and its YAML mapping, not yet validated.
+
+    Raises:
+        ParamsError: the file is missing, not UTF-8, not YAML, or not a mapping.
+    """
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (try params/demo.yaml)")
     try:
@@ -107,12 +123,7 @@ def load_params(path: str | Path) -> Params:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: expected a mapping of keys (service, cycle, sources, ...)")
-    try:
-        return Params.model_validate(data, context={"base_dir": path.resolve().parent})
-    except ValidationError as exc:
-        lines = line_numbers(text)
-        problems = [describe(err, lines, model=Params) for err in exc.errors()]
-        raise ParamsError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+    return text, data
 
 
 def check_sources(params: Params, *, params_path: str | Path | None = None) -> list[str]:

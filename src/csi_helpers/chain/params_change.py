@@ -1,0 +1,133 @@
+"""Resuming a run checks that its params are still the ones it was made with.
+
+A full run keeps a copy of its params file in the run folder (``params.yaml``). A
+resumed run (``--from-step N``) compares the params file with that copy: a setting
+that an earlier step read and that has changed since would leave the report mixing
+both files (a new cycle end on the old step 4 tables), so the resume is refused,
+naming each changed setting, unless ``--rerun-from-changed`` asks to re-run from the
+first step that reads one of them. Changes that only later steps read (a report
+title before ``--from-step 6``) are fine; so are edits of comments and layout.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from csi_helpers.errors import ParamsError
+from csi_helpers.params.loading import read_params_data
+from csi_helpers.runfolder.hashing import sha256_file
+from csi_helpers.runfolder.manifest import read_manifest
+
+__all__ = ["FIRST_STEP_READING", "PARAMS_COPY", "changed_settings", "keep_params", "resume_step"]
+
+#: The run folder's copy of the params file of its full run.
+PARAMS_COPY = "params.yaml"
+
+#: The first step that reads each top-level params key (steps before it do not).
+FIRST_STEP_READING: dict[str, int] = {
+    "schema_version": 1,
+    "service": 1,
+    "run_id": 1,
+    "strategy": 1,
+    "demo": 2,
+    "cycle": 2,
+    "sources": 2,
+    "calendars": 4,
+    "engine": 4,
+    "analysis": 5,
+    "business": 5,
+    "actions": 5,
+    "register": 5,
+    "previous_run": 6,
+    "report": 6,
+}
+
+
+def keep_params(run_dir: Path, params_path: Path) -> None:
+    """Copy the params file of a full run into its run folder."""
+    shutil.copyfile(params_path, run_dir / PARAMS_COPY)
+
+
+def changed_settings(old: Any, new: Any, *, at: str = "") -> list[tuple[str, Any, Any]]:
+    """Every setting that differs between two params mappings: (key path, old, new).
+
+    A list item with an ``id`` or ``name`` is matched by it and named by it.
+
+    Example:
+        >>> old = {"cycle": {"end": "2026-09-30"}, "sources": [{"name": "t", "path": "a.csv"}]}
+        >>> new = {"cycle": {"end": "2026-10-31"}, "sources": [{"name": "t", "path": "b.csv"}]}
+        >>> changed_settings(old, new)
+        [('cycle.end', '2026-09-30', '2026-10-31'), ('sources[t].path', 'a.csv', 'b.csv')]
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            path = f"{at}.{key}" if at and not str(key).startswith("[") else f"{at}{key}"
+            out += changed_settings(old.get(key), new.get(key), at=path)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        olds, news = _keyed(old), _keyed(new)
+        if olds is not None and news is not None:
+            return changed_settings(olds, news, at=at)
+        if len(old) == len(new):
+            return [c for i, (o, n) in enumerate(zip(old, new, strict=True))
+                    for c in changed_settings(o, n, at=f"{at}[{i}]")]  # fmt: skip
+    return [] if old == new else [(at, old, new)]
+
+
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    """A list of mappings by their ``id`` (or ``name``), when every item has a distinct one."""
+    keys = [i.get("id", i.get("name")) if isinstance(i, dict) else None for i in items]
+    if None in keys or len(set(keys)) != len(keys):
+        return None
+    return {f"[{k}]": item for k, item in zip(keys, items, strict=True)}
+
+
+def resume_step(
+    run_dir: Path, params_path: Path, from_step: int, *, rerun_from_changed: bool = False
+) -> int:
+    """The step a resume at ``from_step`` must start from, given what changed in the params.
+
+    Returns:
+        ``from_step`` when no setting an earlier step read has changed; with
+        ``rerun_from_changed``, the first step that reads a changed setting.
+
+    Raises:
+        ParamsError: such a setting changed and ``rerun_from_changed`` is off; the
+            message names each change and the two ways on.
+    """
+    if not (run_dir / "manifest.json").is_file():
+        return from_step  # nothing to compare: check_resumable says there is no run
+    recorded = read_manifest(run_dir).get("params", {}).get("sha256")
+    if recorded == sha256_file(params_path):
+        return from_step
+    copy = run_dir / PARAMS_COPY
+    if copy.is_file():
+        changes = changed_settings(read_params_data(copy)[1], read_params_data(params_path)[1])
+        first = min((_first_step(path) for path, _, _ in changes), default=from_step)
+        lines = [f"{path}: {_shown(o)} → {_shown(n)}" for path, o, n in changes]
+    else:  # a run made before copies were kept
+        first, lines = 1, ["the file (this run keeps no copy to compare it with)"]
+    if first >= from_step:
+        return from_step
+    if rerun_from_changed:
+        return first
+    raise ParamsError(
+        f"{params_path} has changed since run {run_dir.name} was made, in settings that steps "
+        f"before {from_step} read:\n  - " + "\n  - ".join(lines) + f"\nResuming at step "
+        f"{from_step} would mix both versions. Add --rerun-from-changed to re-run from step "
+        f"{first}, or run from step 1 (omit --from-step)."
+    )
+
+
+def _first_step(path: str) -> int:
+    return FIRST_STEP_READING.get(path.split(".")[0].split("[")[0], 1)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
