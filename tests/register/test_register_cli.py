@@ -218,3 +218,13 @@ def test_errors_reach_the_app_as_register_errors(params):
     )
     assert isinstance(result.exception, RegisterError) and result.exception.exit_code == 2
     assert "unknown status 'closed'" in str(result.exception)
+
+
+def test_a_secret_in_the_register_path_is_never_shown_expanded(tmp_path, monkeypatch):
+    """Issue 17: `${VAR}` in a SQLite register path was printed expanded in the error."""
+    monkeypatch.setenv("CSI_TEST_VAULT", "s3cr3t-vault-name")
+    url = "sqlite:///" + str(tmp_path) + "/${CSI_TEST_VAULT}/none.sqlite"
+    code, out, err = cli("register", "list", "--url", url)
+    assert code == 2 and err.startswith("error: no register at sqlite:///")
+    assert "${CSI_TEST_VAULT}/none.sqlite" in err
+    assert "s3cr3t" not in out + err

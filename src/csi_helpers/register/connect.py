@@ -102,10 +102,16 @@ def _engine(
             if not path.exists():
                 if not create:
                     raise RegisterError(
-                        f"no register at {path}: step 7 of `csi run` creates it; or check "
-                        "`register:` in params (or --url)"
+                        f"no register at {shown if secrets else path}: step 7 of `csi run` "
+                        "creates it; or check `register:` in params (or --url)"
                     )
-                path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise RegisterError(
+                        f"register {shown}: cannot make its folder ({exc.strerror}); check "
+                        "`register:` in params (or --url) and the folder's permissions"
+                    ) from None
         options["connect_args"] = {"timeout": timeout_s}
     elif backend == "postgresql":
         options["connect_args"] = {"connect_timeout": max(1, round(timeout_s))}

@@ -8,6 +8,7 @@ right, dashes for missing values, user-written text HTML-escaped) or Markdown.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -201,6 +202,18 @@ def bullets(items: list[str], *, empty: str = "None.") -> Markdown:
     return Markdown("\n".join(f"- {escape_markdown(item)}" for item in items))
 
 
+#: The characters Markdown could read as syntax (links, images, emphasis, code, headings,
+#: lists, tables, autolinks); CommonMark lets a backslash make any of them literal.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:])")
+
+
 def escape_markdown(text: str) -> str:
-    """``text`` safe inside Markdown: HTML escaped, ``*`` and ``_`` taken literally."""
-    return html.escape(str(text), quote=False).replace("*", r"\*").replace("_", r"\_")
+    r"""``text`` (ticket text, a category, a name from an export) taken literally in Markdown:
+    HTML escaped, every character Markdown could read as syntax backslash-escaped, so it can
+    never make a link, an image, an HTML element or a heading.
+
+    Example:
+        >>> print(escape_markdown("[win](http://evil.example) <b>now</b> *P1*"))
+        \[win\]\(http\://evil\.example\) &lt;b&gt;now&lt;/b&gt; \*P1\*
+    """
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(text), quote=False))
