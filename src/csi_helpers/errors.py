@@ -41,9 +41,18 @@ class RunFolderError(CsiError):
 
 
 class StepFailed(CsiError):
-    """A step notebook raised; the executed notebook is kept for inspection."""
+    """A step notebook raised; the executed notebook is kept for inspection.
+
+    Exit 1, or 2 when the step raised one of this family's bad-input errors (a
+    ``DataError`` naming a file of the run's sources is bad input, not a failure of
+    the step): see :func:`step_failed`.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class RegisterError(CsiError):
@@ -75,3 +84,21 @@ class Interrupted(CsiError):
 
 class NoRecordsInCycle(DataError):
     """A source has no record inside the cycle (names the source, its file and its date span)."""
+
+
+def step_failed(message: str, ename: str) -> StepFailed:
+    """The StepFailed for a step that raised ``ename``: exit 2 when that is an error of
+    this family that means bad input (params, data, run folder, register), else 1.
+
+    Example:
+        >>> step_failed("step 4 (process) failed", "DataError").exit_code
+        2
+        >>> step_failed("step 5 (analyse) failed", "ValueError").exit_code
+        1
+    """
+    bad_input = {c.__name__ for c in _family(CsiError) if c.exit_code == 2}
+    return StepFailed(message, exit_code=2 if ename in bad_input else 1)
+
+
+def _family(cls: type) -> list[type]:
+    return [cls, *(d for sub in cls.__subclasses__() for d in _family(sub))]

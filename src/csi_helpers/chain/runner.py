@@ -35,7 +35,7 @@ from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
 from csi_helpers.chain.params_change import resume_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import CsiError, Interrupted, RunFolderError, StepFailed
+from csi_helpers.errors import CsiError, Interrupted, RunFolderError, step_failed
 from csi_helpers.params import Params, load_params, validate_params_file
 from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
@@ -274,7 +274,7 @@ def _run_step(
         run.manifest["status"] = "failed"
         write_manifest(run.run_dir, run.manifest)
         run.progress(s, "failed", seconds)
-        raise StepFailed(_failure_message(run, s, error, output))
+        raise step_failed(_failure_message(run, s, error, output), error["ename"])
     entry["status"] = "succeeded"
     write_manifest(run.run_dir, run.manifest)
     run.progress(s, "succeeded", seconds)
