@@ -38,6 +38,7 @@ from csi_helpers.params import Params, load_params
 from csi_helpers.runfolder.hashing import row_count, sha256_file
 from csi_helpers.runfolder.layout import Step, io_log_path, step
 from csi_helpers.runfolder.manifest import read_manifest
+from csi_helpers.runfolder.parquet import read_frame
 
 __all__ = ["PreviousRun", "StepContext", "begin_step", "show_errors_plainly"]
 
@@ -90,7 +91,7 @@ class StepContext:
         """Read a table an earlier step wrote, e.g. ``"process/hourly"``."""
         path = self._existing(self.ref_path(ref, suffix=".parquet"))
         self._log(self.inputs, path)
-        return pd.read_parquet(path)
+        return read_frame(path)
 
     # ------------------------------------------------------------------ records
     def write_json(self, name: str, data: Any) -> Path:
@@ -222,7 +223,7 @@ class PreviousRun:
     def read_table(self, ref: str) -> pd.DataFrame:
         path = self._ctx._existing(self.folder / f"{ref}.parquet")
         self._ctx._log(self._ctx.inputs, path)
-        return pd.read_parquet(path)
+        return read_frame(path)
 
     def read_json(self, ref: str) -> Any:
         path = self._ctx._existing(self.folder / f"{ref}.json")

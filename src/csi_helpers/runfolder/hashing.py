@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
+from csi_helpers.runfolder.parquet import open_parquet
 
 
 def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
@@ -22,7 +22,7 @@ def row_count(path: str | Path) -> int | None:
     """Rows of a Parquet table, or items of a JSON list; None for other files."""
     path = Path(path)
     if path.suffix == ".parquet":
-        return pq.ParquetFile(path).metadata.num_rows
+        return open_parquet(path).metadata.num_rows
     if path.suffix == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -36,12 +36,40 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from csi_helpers.atomic import PendingFile
+from csi_helpers.errors import RunFolderError
 
 #: Rows per chunk that steps 3 and 4 read and type at a time.
 CHUNK_ROWS = 250_000
 #: Rows per Parquet row group: pyarrow's default for a whole table (``write_table``).
 ROW_GROUP_ROWS = 1024 * 1024
 _COMPRESSION = "snappy"  # pandas' default for to_parquet
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """A run-folder table, opened; a damaged one is a :class:`RunFolderError` naming it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> bad = pathlib.Path(tempfile.mkdtemp()) / "kpi_values.parquet"
+        >>> _ = bad.write_bytes(b"PAR1 not a table")
+        >>> open_parquet(bad)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        csi_helpers.errors.RunFolderError: .../kpi_values.parquet: damaged, not a Parquet table ...
+    """
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunFolderError(
+            f"{path}: damaged, not a Parquet table ({reason}). Re-run the step that wrote it "
+            "(for a previous cycle's run: run that cycle again, or leave previous_run out)"
+        ) from None
+
+
+def read_frame(path: str | Path, *, columns: list[str] | None = None) -> pd.DataFrame:
+    """``pandas.read_parquet(path)``, a damaged file named (:func:`open_parquet`)."""
+    open_parquet(path)
+    return pd.read_parquet(path, columns=columns)
 
 
 def iter_table(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
@@ -53,7 +81,7 @@ def iter_table(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
-    file = pq.ParquetFile(path)
+    file = open_parquet(path)
     schema = file.schema_arrow
     start = 0
     for batch in file.iter_batches(batch_size=chunk_rows):
@@ -81,7 +109,7 @@ def read_lean(path: str | Path, *, columns: list[str] | None = None) -> pd.DataF
         >>> read_lean(path).equals(pd.read_parquet(path))
         True
     """
-    file = pq.ParquetFile(path)
+    file = open_parquet(path)
     names = columns if columns is not None else file.schema_arrow.names
     parts = {}
     for name in names:

@@ -26,7 +26,7 @@ from csi_helpers.processing import coverage, events, series
 from csi_helpers.processing.ledger import Ledger, quarantine_notes
 from csi_helpers.processing.validate import canonical_chunks
 from csi_helpers.runfolder.context import StepContext
-from csi_helpers.runfolder.parquet import CHUNK_ROWS, ParquetSink, iter_table
+from csi_helpers.runfolder.parquet import CHUNK_ROWS, ParquetSink, iter_table, read_frame
 from csi_helpers.steps.common import (
     engine_tables,
     first_source,
@@ -99,7 +99,7 @@ def build_tables(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFr
             ctx.log_output(quarantine.path)
         ledger += tally.rows()
         if source.kind == "ticket_events":
-            table = pd.read_parquet(tables.path)
+            table = read_frame(tables.path)
             states = events.state_map(source.states)
             tickets = events.tickets_from_events(
                 table, states=states, fill_missing_times=source.fill_missing_times

@@ -26,6 +26,7 @@ from csi_helpers.kpis.scorecard import rag_status
 from csi_helpers.report import charts
 from csi_helpers.runfolder.context import StepContext
 from csi_helpers.runfolder.manifest import read_manifest
+from csi_helpers.runfolder.parquet import read_frame
 from csi_helpers.steps.implement.sync import step_register
 from csi_helpers.tables import catalogue
 
@@ -168,7 +169,7 @@ def _review(ctx: StepContext, entry, after: pd.DataFrame, targets: pd.DataFrame)
     if not baseline.is_file():
         row["evidence"] = f"baseline run {entry.baseline_run_id} has no hourly series ({baseline})"
         return row
-    before = pd.read_parquet(ctx.log_input(baseline)).set_index("hour")
+    before = read_frame(ctx.log_input(baseline)).set_index("hour")
     overlap = int((before.index >= after.index.min()).sum())
     before = before[before.index < after.index.min()]  # the two windows never overlap
     if before.empty:
