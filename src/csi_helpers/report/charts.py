@@ -39,8 +39,9 @@ def weekday_hour_heatmap(profile: pd.DataFrame | None) -> Figure | None:
     return fig
 
 
-def daily_overview(daily: pd.DataFrame) -> Figure:
-    """Daily requests, p95 latency, incidents and downtime in stacked panels."""
+def daily_overview(daily: pd.DataFrame) -> Figure | None:
+    """Daily requests, p95 latency, incidents and downtime in stacked panels (None when the
+    sources feed none of them: a params file with only a changes source)."""
     panels = [
         (c, t)
         for c, t in [
@@ -51,6 +52,8 @@ def daily_overview(daily: pd.DataFrame) -> Figure:
         ]
         if c in daily
     ]
+    if not panels:
+        return None
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.9 * len(panels)), sharex=True)
     axes = [axes] if len(panels) == 1 else list(axes)
     for ax, (column, title) in zip(axes, panels, strict=True):

@@ -29,6 +29,7 @@ from csi_helpers.params import Analysis
 from csi_helpers.report import formatting
 from csi_helpers.report.tables import escape_markdown, table
 from csi_helpers.runfolder.context import StepContext
+from csi_helpers.runfolder.parquet import read_frame
 from csi_helpers.steps.common import action_plan, read_findings
 from csi_helpers.tables import catalogue
 
@@ -169,14 +170,17 @@ def kpi_history(ctx: StepContext, card: pd.DataFrame, *, cycles: int = 6) -> dic
     from csi_helpers.params import load_params
     from csi_helpers.runfolder.manifest import has_manifest, read_manifest
 
-    values = {str(k): [float(v)] for k, v in zip(card["kpi_id"], card["actual"], strict=True)}
+    actual = pd.to_numeric(card["actual"], errors="coerce")  # a column of None: all NaN
+    values = {str(k): [float(v)] for k, v in zip(card["kpi_id"], actual, strict=True)}
     run_id = ctx.params.previous_run
     for _ in range(cycles - 1):
         folder = ctx.run_dir.parent / str(run_id) if run_id else None
         scorecard = folder / f"{catalogue.SCORECARD}.parquet" if folder else None
         if scorecard is None or not scorecard.is_file() or not has_manifest(folder):
             break
-        earlier = pd.read_parquet(scorecard).set_index("kpi_id")["actual"]
+        earlier = pd.to_numeric(
+            read_frame(scorecard).set_index("kpi_id")["actual"], errors="coerce"
+        )
         for kpi, series in values.items():
             series.insert(0, float(earlier.get(kpi, float("nan"))))
         try:
