@@ -79,10 +79,23 @@ def atomic_path(path: str | Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     pending = PendingFile(path, suffix=suffix)
     try:
         yield pending.path
+    except OSError as exc:  # a full disk: named by the file it was for
+        pending.discard()
+        raise _named(exc, path) from exc
     except BaseException:
         pending.discard()
         raise
-    pending.commit()
+    try:
+        pending.commit()
+    except OSError as exc:
+        raise _named(exc, path) from exc
+
+
+def _named(exc: OSError, path: str | Path) -> OSError:
+    """``exc``, with ``path`` as its file when the writer did not say which."""
+    if exc.filename:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:

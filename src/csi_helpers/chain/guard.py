@@ -129,9 +129,7 @@ def keep_last_good(run_dir: Path, report_dir: Path, *, full: bool) -> Iterator[N
     if not (full and _succeeded(run_dir)):
         yield
         return
-    run_dir.rename(previous)
-    if report_dir.exists():
-        report_dir.rename(previous_reports)
+    _set_aside(run_dir, report_dir)
     try:
         yield
     except BaseException as exc:
@@ -147,6 +145,25 @@ def keep_last_good(run_dir: Path, report_dir: Path, *, full: bool) -> Iterator[N
         raise
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(previous_reports, ignore_errors=True)
+
+
+def _set_aside(run_dir: Path, report_dir: Path) -> None:
+    """Move the last good run and its reports aside, both or neither.
+
+    Raises:
+        OSError: a folder cannot be moved (read-only, no permission), with its name;
+            nothing has changed (the command line says so in one line, exit 1).
+    """
+    moved: list[Path] = []
+    try:
+        for folder in (run_dir, report_dir):
+            if folder.exists():
+                folder.rename(_aside(folder))
+                moved.append(folder)
+    except OSError:
+        for folder in reversed(moved):
+            _aside(folder).rename(folder)
+        raise
 
 
 def _aside(folder: Path) -> Path:

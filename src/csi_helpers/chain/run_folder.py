@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from csi_helpers.chain.params_change import keep_params
-from csi_helpers.errors import CsiError, RunFolderError
+from csi_helpers.errors import RunFolderError, UsageError
 from csi_helpers.params import Params, validate_params_file
 from csi_helpers.runfolder.hashing import sha256_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step
@@ -79,7 +79,7 @@ def prepare_run(
     check_run_id(run_id)
     missing = [s.notebook for s in selected if not (nb_dir / s.notebook).is_file()]
     if missing:
-        raise CsiError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
+        raise UsageError(f"{nb_dir}: step notebooks missing: {', '.join(missing)}")
 
     run_dir = (runs_dir / run_id).resolve()
     report_dir = (reports_dir / run_id).resolve()
@@ -147,6 +147,6 @@ def check_resumable(run_dir: Path, from_step: int) -> dict[str, Any]:
 
 def check_run_id(run_id: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
-        raise CsiError(
+        raise UsageError(
             f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (it names a folder)"
         )

@@ -35,7 +35,7 @@ from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
 from csi_helpers.chain.params_change import resume_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import CsiError, Interrupted, RunFolderError, step_failed
+from csi_helpers.errors import Interrupted, RunFolderError, UsageError, step_failed
 from csi_helpers.params import Params, load_params, validate_params_file
 from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
@@ -132,7 +132,7 @@ def run_cycle(
         StepFailed: a step raised; its executed notebook stays in the run folder.
     """
     if not 1 <= from_step <= to_step <= len(STEPS):
-        raise CsiError(
+        raise UsageError(
             f"--from-step {from_step} / --to-step {to_step}: need 1 ≤ from ≤ to ≤ {len(STEPS)}"
         )
     skip_iri_grammars()
@@ -198,7 +198,8 @@ def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
                     _record_report(result, run.manifest, number, *future.result())
             if isinstance(exc, Interrupted | KeyboardInterrupt):
                 _mark_interrupted(run.manifest)
-            write_manifest(run.run_dir, run.manifest)
+            with contextlib.suppress(OSError):  # a full disk: the first error is the news
+                write_manifest(run.run_dir, run.manifest)
             raise
     for number, future in exports.items():
         _record_report(result, run.manifest, number, *future.result())
@@ -262,6 +263,8 @@ def _run_step(
     except Exception as exc:  # kernel did not start or died, timeout, unreadable notebook
         error = {"cell": None, "cell_first_line": "", "ename": type(exc).__name__}
         error["evalue"] = str(exc)
+        if isinstance(exc, OSError) and exc.strerror:  # a full disk: say where
+            error["evalue"] = f"{exc.strerror.lower()}: {exc.filename or output}"
     finally:
         if km is not None:
             entry["peak_rss_mib"] = peak_rss_mib(km)
@@ -272,7 +275,8 @@ def _run_step(
     if error is not None:
         entry.update(status="failed", error=error)
         run.manifest["status"] = "failed"
-        write_manifest(run.run_dir, run.manifest)
+        with contextlib.suppress(OSError):  # a full disk: the step's error is the news
+            write_manifest(run.run_dir, run.manifest)
         run.progress(s, "failed", seconds)
         raise step_failed(_failure_message(run, s, error, output), error["ename"])
     entry["status"] = "succeeded"

@@ -8,6 +8,7 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -295,6 +296,29 @@ def kpis_list(
 # --------------------------------------------------------------------------- csi register
 
 
+def system_error(exc: OSError) -> str:
+    """What the machine refused, where, and what to do: one line for the analyst.
+
+    Example (the line folded here):
+        >>> import errno
+        >>> print(system_error(OSError(errno.ENOSPC, "No space left on device", "runs/x.json")))
+        runs/x.json: no space left on device; free some space (or point --runs-dir and
+        --reports-dir elsewhere) and run again
+    """
+    where = exc.filename or "a file"
+    if exc.filename2:
+        where = f"{exc.filename} → {exc.filename2}"
+    what = (exc.strerror or type(exc).__name__).lower()
+    hint = {
+        errno.ENOSPC: "free some space (or point --runs-dir and --reports-dir elsewhere)",
+        errno.EDQUOT: "free some space (or point --runs-dir and --reports-dir elsewhere)",
+        errno.EROFS: "the folder is read-only: use a writable --runs-dir and --reports-dir",
+        errno.EACCES: "check the folder's permissions, or use another --runs-dir/--reports-dir",
+        errno.EPERM: "check the folder's permissions, or use another --runs-dir/--reports-dir",
+    }.get(exc.errno or 0, "check the path")
+    return f"{where}: {what}; {hint} and run again"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csi`` console script."""
     try:
@@ -309,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print("error: interrupted (Ctrl-C)")
         return 130
+    except OSError as exc:  # the machine: a full disk, a read-only folder
+        if _state["debug"]:
+            raise
+        err.print(f"error: {system_error(exc)}", highlight=False, markup=False, soft_wrap=True)
+        return 1
     except Exception as exc:  # usage errors of the command line (typer's click)
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise

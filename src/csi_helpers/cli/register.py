@@ -197,7 +197,9 @@ def register_export(
     with _register(params, url) as reg:
         path = export_register(reg, out_file, format=fmt)  # type: ignore[arg-type]
         count = len(reg.entries())
-    out.print(f"{path}: {count} entries", highlight=False, markup=False)
+    out.print(
+        f"{path}: {count} {'entry' if count == 1 else 'entries'}", highlight=False, markup=False
+    )
 
 
 @register_app.command("unlock")
