@@ -6,7 +6,9 @@ as text and nothing parsed or dropped; typing happens in step 4. Formats:
 - CSV, gzip-compressed or not (recognised by its first bytes, whatever the suffix);
 - Excel ``.xlsx`` (first sheet, via openpyxl; numbers and dates as pandas renders them);
 - Parquet (typed columns rendered as text);
-- JSON lines, one object per line (numbers keep their exact text; nested values as JSON).
+- JSON lines, one object per line (numbers keep their exact text; nested values as JSON);
+- XES event logs, gzip-compressed or not: one row per event, trace attributes as
+  ``case:`` columns (:mod:`csi_helpers.connectors.xes`).
 
 Text files must be UTF-8; a byte-order mark is dropped. What cannot be read
 raises :class:`~csi_helpers.errors.DataError` naming the file and what to do:
@@ -34,8 +36,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from csi_helpers.connectors.xes import read_xes, read_xes_chunks, xes_column
 from csi_helpers.errors import DataError
 from csi_helpers.params import Source
+
+#: The formats :func:`read_raw_chunks` streams a chunk at a time (the others come whole).
+STREAMED_FORMATS = ("csv", "parquet", "xes")
 
 # What a file's first bytes say it is.
 _MAGIC = {
@@ -76,6 +82,8 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
             frame = _read_jsonl(source.path, gzipped=magic == "gzip", nrows=nrows)
         elif fmt == "parquet":
             frame = _read_parquet(source.path, nrows=nrows)
+        elif fmt == "xes":
+            frame = read_xes(source.path, gzipped=magic == "gzip", nrows=nrows)
         else:
             frame = _read_excel(source.path, nrows=nrows)
     return _as_raw(frame)
@@ -84,9 +92,10 @@ def read_raw(source: Source, *, nrows: int | None = None) -> pd.DataFrame:
 def read_raw_chunks(source: Source, *, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The file source as :func:`read_raw` reads it, in frames of at most ``chunk_rows`` rows.
 
-    CSV (gzip or not) and Parquet files are streamed, so memory holds one chunk;
-    Excel workbooks and JSON lines are read whole and come as one frame (a JSON
-    lines file's columns are only known once every line is read). The index
+    CSV (gzip or not), Parquet and XES files are streamed, so memory holds one
+    chunk (an XES file is read twice: first for its columns); Excel workbooks and
+    JSON lines are read whole and come as one frame (a JSON lines file's columns
+    are only known once every line is read). The index
     continues across chunks, so ``pd.concat`` of the frames equals ``read_raw``.
     A file with a header and no rows gives one empty frame with its columns.
 
@@ -105,11 +114,13 @@ def read_raw_chunks(source: Source, *, chunk_rows: int) -> Iterator[pd.DataFrame
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
     fmt, magic = _checked(source)
-    if fmt not in ("csv", "parquet"):
+    if fmt not in STREAMED_FORMATS:
         yield read_raw(source)
         return
     with _reading(source, fmt, magic):
-        if fmt == "csv":
+        if fmt == "xes":
+            yield from read_xes_chunks(source.path, gzipped=magic == "gzip", chunk_rows=chunk_rows)
+        elif fmt == "csv":
             with _text(source.path, gzipped=magic == "gzip") as text:
                 for frame in pd.read_csv(text, chunksize=chunk_rows, **_CSV_OPTIONS):
                     yield _as_raw(frame)
@@ -183,13 +194,13 @@ def file_span(
 ) -> tuple[str | None, str | None]:
     """Earliest and latest timestamp of one column (ISO text), or None when unknown.
 
-    CSV and Parquet files are read one column only, ``chunk_rows`` values at a time
-    (a typed Parquet timestamp column is reduced by Arrow without pandas); other
-    formats report unknown. Naive values are taken as UTC here: the span only tells
+    CSV, Parquet and XES files are read one column only, ``chunk_rows`` values at a
+    time (a typed Parquet timestamp column is reduced by Arrow without pandas);
+    other formats report unknown. Naive values are taken as UTC here: the span only tells
     whether the data covers a cycle, to the day.
     """
     fmt = source.file_format
-    if column is None or fmt not in ("csv", "parquet"):
+    if column is None or fmt not in STREAMED_FORMATS:
         return None, None
     low = high = None
     try:
@@ -207,7 +218,11 @@ def file_span(
 
 
 def _column_chunks(source: Source, column: str, chunk_rows: int) -> Iterator[pd.Series]:
-    """One column of a CSV or Parquet file, in pieces (a typed timestamp column: its range)."""
+    """One column of a CSV, Parquet or XES file, in pieces (a typed timestamp column: its range)."""
+    if source.file_format == "xes":
+        gzipped = _sniff(source.path) == "gzip"
+        yield from xes_column(source.path, column, gzipped=gzipped, chunk_rows=chunk_rows)
+        return
     if source.file_format == "csv":
         gzipped = _sniff(source.path) == "gzip"
         with _text(source.path, gzipped=gzipped) as text:
@@ -240,7 +255,12 @@ def _sniff(path: Path) -> str | None:
 
 
 def _check_kind(source: Source, fmt: str, magic: str | None) -> None:
-    expected = {"csv": (None, "gzip"), "jsonl": (None, "gzip"), "parquet": ("parquet",)}
+    expected = {
+        "csv": (None, "gzip"),
+        "jsonl": (None, "gzip"),
+        "xes": (None, "gzip"),
+        "parquet": ("parquet",),
+    }
     allowed = expected.get(fmt, ("zip (an .xlsx workbook)",))
     if magic in allowed:
         return

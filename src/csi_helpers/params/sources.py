@@ -23,7 +23,7 @@ SourceKind = Literal[
     "survey",
     "downtime",
 ]
-SourceFormat = Literal["csv", "parquet", "excel", "jsonl"]
+SourceFormat = Literal["csv", "parquet", "excel", "jsonl", "xes"]
 _FORMAT_BY_SUFFIX = {
     ".csv": "csv",
     ".gz": "csv",
@@ -33,7 +33,10 @@ _FORMAT_BY_SUFFIX = {
     ".xls": "excel",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".xes": "xes",
 }
+# Text formats that keep their name under a ``.gz`` suffix (``log.xes.gz``, ``t.jsonl.gz``).
+_GZIPPED_TEXT = {".csv", ".jsonl", ".ndjson", ".xes"}
 
 
 #: The state names of a ServiceNow incident audit: the default of every ticket event log.
@@ -143,7 +146,16 @@ class Source(StrictModel):
 
     @property
     def file_format(self) -> str:
-        """The declared format, or the one the file suffix implies."""
+        """The declared format, or the one the file suffix implies (CSV when it says none).
+
+        Example:
+            >>> [Source(name="s", kind="ticket_events", path=p).file_format
+            ...  for p in ("/d/log.xes.gz", "/d/log.XES", "/d/t.jsonl.gz", "/d/t.gz")]
+            ['xes', 'xes', 'jsonl', 'csv']
+        """
         if self.format:
             return self.format
+        suffixes = [s.lower() for s in self.path.suffixes]
+        if len(suffixes) > 1 and suffixes[-1] == ".gz" and suffixes[-2] in _GZIPPED_TEXT:
+            return _FORMAT_BY_SUFFIX[suffixes[-2]]
         return _FORMAT_BY_SUFFIX.get(self.path.suffix.lower(), "csv")

@@ -1,6 +1,6 @@
 """Step 3 (gather): pull every configured source and keep it unmodified, with provenance.
 
-CSV and Parquet files are copied into the snapshot a chunk at a time
+CSV, Parquet and XES files are copied into the snapshot a chunk at a time
 (:func:`csi_helpers.connectors.files.read_raw_chunks` into a
 :class:`~csi_helpers.runfolder.parquet.ParquetSink`), so a file of tens of
 millions of rows never sits in memory whole; the snapshot is the same file
@@ -32,7 +32,7 @@ def snapshot_sources(ctx: StepContext, *, chunk_rows: int = CHUNK_ROWS) -> pd.Da
     Values are stored as the source's text, so the snapshot is the data
     unmodified; ``sha256`` is the hash of the source file as read, or of the
     snapshot for a database or Prometheus query (``sha256_of`` says which).
-    CSV and Parquet files are read ``chunk_rows`` rows at a time.
+    CSV, Parquet and XES files are read ``chunk_rows`` rows at a time.
     """
     prepare_sources(ctx.params)
     window = ctx.params.cycle_window()
@@ -66,9 +66,9 @@ def _snapshot(
     ctx: StepContext, source: Source, window: tuple[pd.Timestamp, pd.Timestamp], chunk_rows: int
 ) -> tuple[Path, int, int]:
     """Write ``raw/<name>``; return its path, rows and columns."""
-    if source.connector == "file" and source.file_format in ("csv", "parquet"):
-        from csi_helpers.connectors.files import read_raw_chunks
+    from csi_helpers.connectors.files import STREAMED_FORMATS, read_raw_chunks
 
+    if source.connector == "file" and source.file_format in STREAMED_FORMATS:
         with ParquetSink(ctx.path(f"{catalogue.raw_snapshot(source.name)}.parquet")) as sink:
             columns = 0
             for chunk in read_raw_chunks(source, chunk_rows=chunk_rows):
