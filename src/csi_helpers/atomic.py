@@ -93,7 +93,7 @@ def atomic_path(path: str | Path, *, suffix: str = ".tmp") -> Iterator[Path]:
 
 def _named(exc: OSError, path: str | Path) -> OSError:
     """``exc``, with ``path`` as its file when the writer did not say which."""
-    if exc.filename:
+    if exc.filename or exc.errno is None:
         return exc
     return type(exc)(exc.errno, exc.strerror, str(path))
 

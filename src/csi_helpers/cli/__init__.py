@@ -302,6 +302,7 @@ def system_error(exc: OSError) -> str:
     Example (the line folded here):
         >>> import errno
         >>> print(system_error(OSError(errno.ENOSPC, "No space left on device", "runs/x.json")))
+        ... # doctest: +NORMALIZE_WHITESPACE
         runs/x.json: no space left on device; free some space (or point --runs-dir and
         --reports-dir elsewhere) and run again
     """
