@@ -45,6 +45,7 @@ _CHART_ORDER = (
     "error_budget",
     "capacity_forecast",
     "drivers",
+    "target_gap",  # the KPI against its target: when no other chart shows the issue
 )
 _TITLES = {"issue:capacity": "Capacity at the peak", "issue:ticket-handling": "Ticket handling"}
 

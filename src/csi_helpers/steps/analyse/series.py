@@ -42,8 +42,26 @@ __all__ = [
 
 
 def analyse_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
-    """Baseline and target gap of every KPI entry, with the change from the previous cycle."""
-    return [assess(f, inputs.card) for f in kpi_findings(inputs.card)]
+    """Baseline and target gap of every KPI entry, with the change from the previous cycle;
+    a KPI that misses its target gets a chart of it against its target (the evidence of
+    an issue that no other chart shows)."""
+    card = inputs.card.set_index("kpi_id", drop=False)
+    findings = []
+    for f in kpi_findings(inputs.card):
+        if f.kind == "target_gap" and f.metric in card.index:
+            r = card.loc[f.metric]
+            chart = charts.target_gap_chart(
+                kpi=str(r["kpi_name"]),
+                unit="" if pd.isna(r["unit"]) else str(r["unit"]),
+                actual=float(r["actual"]),
+                target=float(r["target"]),
+                amber=None if pd.isna(r["amber"]) else float(r["amber"]),
+                direction=str(r["direction"]),
+                history=None if pd.isna(r["previous"]) else [float(r["previous"])],
+            )
+            f = save_finding_figure(ctx, f, f"target_gap_{slug(str(f.metric))}", chart)
+        findings.append(assess(f, inputs.card))
+    return findings
 
 
 #: Daily series tested for a trend, and for level shifts (over the previous cycle too).

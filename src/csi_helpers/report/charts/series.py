@@ -1,8 +1,5 @@
-"""Charts in the house style (:mod:`csi_helpers.report.style`): each returns a figure.
-
-Every chart is a pure function of tables and plain values: it never reads a
-file, shows or saves the figure; the step decides (``ctx.save_figure``).
-"""
+"""Charts of time series: daily and hourly series, their trends, anomalies, change
+points, events, the load against its knee, forecasts and error budgets."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from csi_helpers.report.formatting import percent, quantity
+from csi_helpers.report.charts.colours import GREY, RED
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -62,32 +59,6 @@ def daily_overview(daily: pd.DataFrame) -> Figure | None:
         else:
             ax.plot(daily["day"], daily[column], lw=1.2)
         ax.set_title(title, loc="left", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def resolution_time_distribution(tickets: pd.DataFrame | None) -> Figure | None:
-    """Hours to resolve by priority (log scale), resolved tickets only (None without any)."""
-    if tickets is None:
-        return None
-    resolved = tickets.dropna(subset=["resolved_at", "opened_at"])
-    if resolved.empty:
-        return None
-    hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
-    data = pd.DataFrame({"hours": hours.clip(lower=1 / 60), "priority": resolved["priority"]})
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    sns.boxplot(
-        data=data,
-        x="hours",
-        y="priority",
-        ax=ax,
-        log_scale=True,
-        order=sorted(data["priority"].dropna().unique()),
-        fliersize=1.5,
-    )
-    ax.set_title("Time to resolve by priority (hours, log scale)")
-    ax.set_xlabel("hours")
-    ax.set_ylabel("")
     fig.tight_layout()
     return fig
 
@@ -165,19 +136,13 @@ def _inside_events(hourly: pd.DataFrame, events: pd.DataFrame | None) -> pd.Seri
     return inside
 
 
-_RED = "#c62828"
-_GREY = "#9e9e9e"
-#: The after bar of a before/after chart: better (green), worse (red), neither.
-_VERDICT_COLOURS = {True: "#2e7d32", False: _RED, None: "#1f4e79"}
-
-
 def anomaly_chart(series: pd.Series, episodes: pd.DataFrame, *, title: str, unit: str) -> Figure:
     """An hourly series with its anomaly episodes shaded and their peaks marked."""
     fig, ax = plt.subplots(figsize=(10, 3.2))
     ax.plot(series.index, series.values, lw=0.6, alpha=0.8)
     for e in episodes.itertuples(index=False):
-        ax.axvspan(e.start, e.end, color=_RED, alpha=0.18, lw=0)
-        ax.plot([e.peak_at], [e.peak_value], "o", color=_RED, ms=4)
+        ax.axvspan(e.start, e.end, color=RED, alpha=0.18, lw=0)
+        ax.plot([e.peak_at], [e.peak_value], "o", color=RED, ms=4)
     ax.set_title(f"{title}: {len(episodes)} anomaly episode(s) shaded")
     ax.set_ylabel(unit)
     fig.autofmt_xdate()
@@ -197,7 +162,7 @@ def change_point_chart(
         level = series[(series.index >= left) & (series.index < right)].mean()
         ax.hlines(level, left, right, color="#c55a11", lw=2)
     for date in dates:
-        ax.axvline(date, color=_RED, ls="--", lw=1)
+        ax.axvline(date, color=RED, ls="--", lw=1)
     ax.set_title(f"{title}: {len(dates)} change point(s)" if dates else title)
     ax.set_ylabel(unit)
     fig.autofmt_xdate()
@@ -228,7 +193,7 @@ def event_impact_chart(
     )
     top.plot(series.index, series.values, lw=0.5, alpha=0.8)
     for e in events.itertuples(index=False):
-        top.axvspan(e.start, e.end + pd.Timedelta(hours=after_hours), color=_RED, alpha=0.15, lw=0)
+        top.axvspan(e.start, e.end + pd.Timedelta(hours=after_hours), color=RED, alpha=0.15, lw=0)
     top.set_title(f"{metric.capitalize()}, event windows shaded")
     per_event = pd.DataFrame(per_event or [])
     scale = 100.0 if unit == "fraction" else 1.0
@@ -246,48 +211,6 @@ def event_impact_chart(
     bottom.set_title(
         "Effect of each event against its matched baseline (95 % CI band)", fontsize=10
     )
-    fig.tight_layout()
-    return fig
-
-
-def pareto_chart(frame: pd.DataFrame, *, by: str, top: int = 12) -> Figure:
-    """Share of SLA breaches beside share of tickets per value of ``by``, largest first."""
-    shown = frame.head(top)
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.4))
-    y = range(len(shown))
-    ax.barh(
-        [i + 0.2 for i in y],
-        100 * shown["outcome_share"],
-        height=0.4,
-        color=_RED,
-        label="share of SLA breaches",
-    )
-    ax.barh(
-        [i - 0.2 for i in y],
-        100 * shown["ticket_share"],
-        height=0.4,
-        color=_GREY,
-        label="share of tickets",
-    )
-    ax.set_yticks(list(y), [str(v) for v in shown[by]])
-    ax.invert_yaxis()
-    ax.set_xlabel("%")
-    ax.set_title(f"SLA breaches and tickets by {by.replace('_', ' ')}")
-    ax.legend(loc="lower right", frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def importance_chart(importances: pd.DataFrame, *, top: int = 10) -> Figure:
-    """Permutation importance of each factor (drop in held-out ROC AUC), with its spread."""
-    shown = importances.sort_values("importance_mean", ascending=False).head(top)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.4))
-    ax.barh(
-        shown["feature"], shown["importance_mean"], xerr=shown["importance_sd"], color="#1f4e79"
-    )
-    ax.invert_yaxis()
-    ax.set_xlabel("drop in ROC AUC when the factor is shuffled")
-    ax.set_title("What predicts an SLA breach (associations, not causes)")
     fig.tight_layout()
     return fig
 
@@ -310,7 +233,7 @@ def forecast_chart(frame: pd.DataFrame, *, usable: float | None, limit: float) -
         label="95 % prediction interval",
     )
     if usable is not None:
-        ax.axhline(usable, color=_RED, ls="--", label=f"{100 * limit:.0f} % of capacity")
+        ax.axhline(usable, color=RED, ls="--", label=f"{100 * limit:.0f} % of capacity")
     ax.set_ylabel("busiest hour of the day (load per hour)")
     ax.set_title("Peak load against capacity")
     ax.legend(loc="upper left", frameon=False, fontsize=8)
@@ -339,112 +262,10 @@ def budget_chart(
     shown = np.unique(np.linspace(0, len(frame) - 1, min(len(frame), CURVE_POINTS)).astype(int))
     fig, ax = plt.subplots(figsize=(10, 3.2))
     ax.plot(frame["timestamp"].iloc[shown], spent.iloc[shown], lw=1.5, label="bad units spent")
-    ax.plot([start, end], [0, budget], color=_GREY, ls="--", label="even spend of the budget")
-    ax.axhline(budget, color=_RED, lw=1, label="budget")
+    ax.plot([start, end], [0, budget], color=GREY, ls="--", label="even spend of the budget")
+    ax.axhline(budget, color=RED, lw=1, label="budget")
     ax.set_title(title)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
-
-
-def kpi_tree_figure(tree: pd.DataFrame) -> Figure:
-    """The objective → CSF → KPI tree as three columns of labelled boxes."""
-    levels = [
-        tree.drop_duplicates("objective_id")[["objective_id", "objective"]].values.tolist(),
-        tree.dropna(subset=["csf_id"]).drop_duplicates("csf_id")[["csf_id", "csf"]].values.tolist(),
-        tree.dropna(subset=["kpi_id"])[["kpi_id", "kpi_name"]].values.tolist(),
-    ]
-    height = max(3.0, 0.55 * max(len(level) for level in levels))
-    fig, ax = plt.subplots(figsize=(11, height))
-    ax.set_axis_off()
-    ax.set_xlim(0, 3)
-    ax.set_ylim(0, 1)
-    pos: dict[str, tuple[float, float]] = {}
-    for col, level in enumerate(levels):
-        for i, (key, label) in enumerate(level):
-            y = 1 - (i + 0.5) / len(level)
-            pos[f"{col}:{key}"] = (col + 0.5, y)
-            text = label if len(label) <= 38 else label[:36] + "…"
-            ax.text(
-                col + 0.5,
-                y,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                wrap=True,
-                bbox={
-                    "boxstyle": "round,pad=0.3",
-                    "fc": ["#dbe5f1", "#e2efda", "#fff2cc"][col],
-                    "ec": "#7f7f7f",
-                },
-            )
-    for row in tree.itertuples(index=False):
-        if pd.notna(row.csf_id):
-            _link(ax, pos[f"0:{row.objective_id}"], pos[f"1:{row.csf_id}"])
-        if pd.notna(row.kpi_id):
-            _link(ax, pos[f"1:{row.csf_id}"], pos[f"2:{row.kpi_id}"])
-    for col, name in enumerate(["Business objectives", "Critical success factors", "KPIs"]):
-        ax.text(col + 0.5, 1.02, name, ha="center", va="bottom", fontweight="bold")
-    fig.tight_layout()
-    return fig
-
-
-def _link(ax, a: tuple[float, float], b: tuple[float, float]) -> None:
-    ax.plot([a[0] + 0.42, b[0] - 0.42], [a[1], b[1]], color="#a5a5a5", lw=0.8, zorder=0)
-
-
-def before_after_chart(
-    *,
-    kpi: str,
-    unit: str,
-    before: float,
-    after: float,
-    labels: tuple[str, str] = ("before", "after"),
-    better: str | None = None,
-    target: float | None = None,
-    change: tuple[float, float, float] | None = None,
-    promised: float | None = None,
-) -> Figure:
-    """An action's KPI before and after it (bars; the target dashed) and, when the review
-    measured it, the change on its 95 % interval against no change and the promise
-    (``change``: estimate, low, high; ``promised``: in percent; the better side shaded).
-
-    Example:
-        >>> fig = before_after_chart(kpi="Downtime", unit="min", before=483.7, after=241.8,
-        ...     labels=("2026 Q2", "2026 Q3"), better="lower", target=60,
-        ...     change=(-50.4, -74.6, -3.3), promised=-50)
-        >>> [ax.get_title() for ax in fig.axes]
-        ['Downtime', 'Change -50.4 %, 95 % interval']
-        >>> plt.close(fig)
-    """
-    fig, axes = plt.subplots(1, 2 if change else 1, figsize=(9 if change else 4, 2.6))
-    bars, values = (axes[0] if change else axes), [before, after]
-    good = None if better is None or after == before else (after < before) == (better == "lower")
-    drawn = bars.bar(labels, values, width=0.55, color=[_GREY, _VERDICT_COLOURS[good]])
-    bars.bar_label(drawn, [quantity(v, unit) for v in values], fontsize=9)
-    if target is not None:
-        goal = f"target {quantity(target, unit)}"
-        bars.axhline(target, color="#616161", ls="--", lw=1, label=goal)
-        bars.legend(loc="upper right", frameon=False, fontsize=8)
-    bars.set(ylim=(0, 1.3 * max(*values, target or 0)), yticks=[], title=kpi)
-    bars.grid(False)
-    if change:
-        ax, (estimate, low, high) = axes[1], change
-        ax.errorbar(estimate, 0, xerr=[[estimate - low], [high - estimate]], fmt="o", capsize=5)
-        ax.axvline(0, color="black", lw=0.8, label="no change")
-        if promised is not None:
-            ax.axvline(promised, color="#c55a11", ls="--", label=f"promised {percent(promised)}")
-        span = [low, high, 0, promised or 0]
-        pad = 0.15 * (max(span) - min(span))
-        ax.set(xlim=(min(span) - pad, max(span) + pad), ylim=(-1, 1.4), yticks=[])
-        ax.grid(axis="y", visible=False)
-        if better in ("lower", "higher"):
-            edge = ax.get_xlim()[0 if better == "lower" else 1]
-            ax.axvspan(min(0, edge), max(0, edge), color=_VERDICT_COLOURS[True], alpha=0.08)
-        ax.legend(loc="upper center", ncols=2, frameon=False, fontsize=8)
-        ax.set_xlabel("change at equal weekday and hour (%), better side shaded")
-        ax.set_title(f"Change {percent(estimate, plus=True)}, 95 % interval", fontsize=10)
     fig.tight_layout()
     return fig
