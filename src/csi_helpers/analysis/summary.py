@@ -151,6 +151,8 @@ CHART_DESCRIPTIONS = {
     "drivers": "Bar chart of the factors that predict an SLA breach, by importance",
     "capacity_forecast": "Line chart of the daily peak {metric} with its forecast and the capacity",
     "error_budget": "Line chart of the bad units spent against the error budget of {metric}",
+    "target_gap": "Bullet chart of the KPI this cycle (and the previous one) on its met, "
+    "amber and red bands, the target dashed",
 }
 
 

@@ -121,50 +121,46 @@ def target_gap_chart(
     target: float,
     amber: float | None,
     direction: str,
-    history: list[float] | None = None,
-    labels: list[str] | None = None,
+    previous: float | None = None,
 ) -> Figure:
-    """A KPI against its target: its value this cycle (and earlier cycles, when given) as
-    bars on bands for met (green), amber and red, the target dashed.
+    """A KPI against its target, as a bullet: bands for met (green), amber and red, the
+    target dashed, this cycle's value a dot and the previous cycle's a hollow one.
 
-    Args:
-        kpi: the KPI's name, the chart's title.
-        unit: its unit, for the values written on the bars.
-        actual: this cycle's value.
-        target, amber: the KPI's thresholds (amber: None when it has none).
-        direction: ``"higher"`` or ``"lower"`` is better.
-        history: earlier cycles' values, oldest first (NaN where unknown).
-        labels: the bars' labels, earlier cycles first (default: "cycle −n" … "this cycle").
+    The scale spans the values and thresholds (not from zero), so that a gap of a few
+    points shows as one.
 
     Example:
-        >>> fig = target_gap_chart(kpi="Availability", unit="%", actual=99.2, target=99.9,
-        ...                        amber=99.5, direction="higher", history=[99.6])
-        >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
-        ('Availability against its target', ['cycle −1', 'this cycle'])
+        >>> fig = target_gap_chart(kpi="Survey response rate", unit="%", actual=27.7,
+        ...                        target=30, amber=25, direction="higher", previous=26.1)
+        >>> fig.axes[0].get_title()
+        'Survey response rate against its target'
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['target 30 %', 'this cycle 27.7 %', 'previous cycle 26.1 %']
         >>> plt.close(fig)
     """
-    values = [*(history or []), actual]
-    names = labels or [f"cycle −{len(values) - 1 - i}" for i in range(len(values) - 1)]
-    names = [*names[: len(values) - 1], "this cycle"] if not labels else names
-    known = [v for v in values if pd.notna(v)]
-    edges = [*known, target, *([amber] if amber is not None else [])]
-    low, high = min(0.0, min(edges)), max(edges)
-    top = high + 0.25 * (high - low or abs(high) or 1.0)
-    fig, ax = plt.subplots(figsize=(5.5, 2.8))
-    worse_edge = amber if amber is not None else target
+    points = [actual, target, *(v for v in (amber, previous) if v is not None and pd.notna(v))]
+    span = (max(points) - min(points)) or abs(target) or 1.0
+    low, high = min(points) - 0.35 * span, max(points) + 0.35 * span
+    if min(points) >= 0:  # minutes, counts, percentages: no scale below zero
+        low = max(low, 0.0)
+    worse = amber if amber is not None else target
     if direction == "higher":
-        bands = [(target, top, "#2e7d32"), (worse_edge, target, "#f9a825"), (low, worse_edge, RED)]
+        bands = [(target, high, "#2e7d32"), (worse, target, "#f9a825"), (low, worse, RED)]
     else:
-        bands = [(low, target, "#2e7d32"), (target, worse_edge, "#f9a825"), (worse_edge, top, RED)]
+        bands = [(low, target, "#2e7d32"), (target, worse, "#f9a825"), (worse, high, RED)]
+    fig, ax = plt.subplots(figsize=(7, 1.7))
     for start, end, colour in bands:
         if end > start:
-            ax.axhspan(start, end, color=colour, alpha=0.10, lw=0)
-    colours = [GREY] * (len(values) - 1) + ["#1f4e79"]
-    drawn = ax.bar(names, [0 if pd.isna(v) else v for v in values], width=0.55, color=colours)
-    ax.bar_label(drawn, ["" if pd.isna(v) else quantity(v, unit) for v in values], fontsize=9)
-    ax.axhline(target, color="#616161", ls="--", lw=1, label=f"target {quantity(target, unit)}")
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
-    ax.set(ylim=(low, top), yticks=[], title=f"{kpi} against its target")
-    ax.grid(False)
+            ax.axvspan(start, end, color=colour, alpha=0.14, lw=0)
+    ax.axvline(target, color="#616161", ls="--", lw=1.2, label=f"target {quantity(target, unit)}")
+    ax.plot(
+        [actual], [0], "o", ms=11, color="#1f4e79", label=f"this cycle {quantity(actual, unit)}"
+    )
+    if previous is not None and pd.notna(previous):
+        ax.plot([previous], [0], "o", ms=9, mfc="none", mec=GREY, mew=2,
+                label=f"previous cycle {quantity(previous, unit)}")  # fmt: skip
+    ax.set(xlim=(low, high), ylim=(-1, 1), yticks=[], title=f"{kpi} against its target")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=3, frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

@@ -57,7 +57,7 @@ def analyse_kpis(ctx: StepContext, inputs: Inputs) -> list[Finding]:
                 target=float(r["target"]),
                 amber=None if pd.isna(r["amber"]) else float(r["amber"]),
                 direction=str(r["direction"]),
-                history=None if pd.isna(r["previous"]) else [float(r["previous"])],
+                previous=None if pd.isna(r["previous"]) else float(r["previous"]),
             )
             f = save_finding_figure(ctx, f, f"target_gap_{slug(str(f.metric))}", chart)
         findings.append(assess(f, inputs.card))
