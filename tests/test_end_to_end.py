@@ -112,7 +112,8 @@ def test_present_report_has_every_section_each_chart_described_and_its_provenanc
     ]
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
     assert len(alts) == html.count("<img ") >= 2  # one per issue that has a chart
-    assert all(a.startswith(("Line chart", "Bar chart", "Scatter chart")) for a in alts), alts
+    kinds = ("Line chart", "Bar chart", "Scatter chart", "Bullet chart")
+    assert all(a.startswith(kinds) for a in alts), alts
     # each KPI's last cycles as a sparkline, its values on hover (issue 16 point 3)
     cards = [pd.read_parquet(r.run_dir / "analyse/scorecard.parquet").set_index("kpi_id")
              for r in (first, second)]  # fmt: skip
