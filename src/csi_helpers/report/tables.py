@@ -28,8 +28,9 @@ __all__ = [
     "table",
 ]
 
-#: A word longer than this many characters may break anywhere in a table cell.
-LONG_TOKEN = 32
+#: A column with a word longer than this many characters (a hash, a path, a timestamp with
+#: its offset) may break its words where it must, so that its table fits the page.
+LONG_TOKEN = 24
 #: The scorecard's trend, as an arrow.
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", None: ""}
 
@@ -165,7 +166,7 @@ def table(frame: pd.DataFrame, *, empty: str = "None.") -> Styler | Markdown:
         .format(numbers, na_rep="–")
         .format(subset=text, na_rep="–", escape="html")
         .set_properties(subset=text, **{"text-align": "left"})
-        .set_properties(subset=_long_tokens(frame, text), **{"word-break": "break-all"})
+        .set_properties(subset=_long_tokens(frame, text), **{"overflow-wrap": "anywhere"})
         .set_table_styles(_left_headers(text), overwrite=False)
     )
 

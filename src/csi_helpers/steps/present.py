@@ -38,6 +38,7 @@ __all__ = [
     "action_table",
     "analysis_settings",
     "coverage_warnings",
+    "data_quality",
     "display_findings",
     "executive_summary",
     "kpi_definitions",
@@ -200,6 +201,13 @@ def action_table(plan: pd.DataFrame, card: pd.DataFrame | None = None) -> Styler
         shown["kpi"] = shown["kpi"].map(lambda k: names.get(str(k), formatting.label(str(k))))
     shown = shown.rename(columns=RECOMMENDATION_COLUMNS)
     return table(shown, empty="No action is proposed: no finding of this cycle calls for one.")
+
+
+def data_quality(ctx: StepContext) -> Styler | Markdown:
+    """Step 4's ledger for the appendix: rows read and kept per source, and per reason the
+    rows set aside with an example (the source's kind left out: its name says it)."""
+    ledger = ctx.read_table(catalogue.LEDGER)
+    return table(ledger.drop(columns=["kind"], errors="ignore"), empty="No source was read.")
 
 
 def measurement_gaps(ctx: StepContext) -> Styler | Markdown:
