@@ -20,7 +20,14 @@ from csi_helpers.params.loading import read_params_data
 from csi_helpers.runfolder.hashing import sha256_file
 from csi_helpers.runfolder.manifest import read_manifest
 
-__all__ = ["FIRST_STEP_READING", "PARAMS_COPY", "changed_settings", "keep_params", "resume_step"]
+__all__ = [
+    "FIRST_STEP_READING",
+    "PARAMS_COPY",
+    "changed_by_step",
+    "changed_settings",
+    "keep_params",
+    "resume_step",
+]
 
 #: The run folder's copy of the params file of its full run.
 PARAMS_COPY = "params.yaml"
@@ -131,3 +138,17 @@ def _shown(value: Any) -> str:
         return "(not set)"
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def changed_by_step(run_dir: Path, params_path: Path) -> dict[int, list[str]]:
+    """Per step, the settings it reads that differ between ``params_path`` and the run's
+    copy (each step reads the settings of its own step and of the steps before it)."""
+    copy = run_dir / PARAMS_COPY
+    if not copy.is_file() or sha256_file(copy) == sha256_file(params_path):
+        return {}
+    changes = changed_settings(read_params_data(copy)[1], read_params_data(params_path)[1])
+    out: dict[int, list[str]] = {}
+    for path, old, new in changes:
+        for number in range(_first_step(path), 8):
+            out.setdefault(number, []).append(f"{path} ({_shown(old)} → {_shown(new)})")
+    return out

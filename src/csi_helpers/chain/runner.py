@@ -33,14 +33,17 @@ from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
-from csi_helpers.chain.params_change import resume_step
+from csi_helpers.chain.params_change import PARAMS_COPY, changed_by_step, resume_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
 from csi_helpers.errors import Interrupted, RunFolderError, UsageError, step_failed
 from csi_helpers.params import Params, load_params, validate_params_file
-from csi_helpers.runfolder.hashing import describe_file
+from csi_helpers.runfolder.current import set_current_run
+from csi_helpers.runfolder.hashing import describe_file, sha256_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path, step
 from csi_helpers.runfolder.manifest import read_manifest, step_entry, utc_now, write_manifest
 from csi_helpers.runfolder.paths import notebooks_dir
+from csi_helpers.runfolder.recording import runner_entry
+from csi_helpers.runfolder.status import first_not_done, step_states
 
 #: The step that writes the CSI register, and gets ``write_register`` injected.
 REGISTER_STEP = 7
@@ -91,6 +94,7 @@ def run_cycle(
     zygote: Zygote | None = None,
     write_register: bool | None = None,
     rerun_from_changed: bool = False,
+    resume: bool = False,
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -120,6 +124,10 @@ def run_cycle(
         rerun_from_changed: when resuming, start at the first step that reads a setting
             changed since the run was made (:func:`~csi_helpers.chain.params_change.resume_step`)
             instead of refusing.
+        resume: re-run exactly the steps that are not done (stale, failed, pending:
+            :func:`~csi_helpers.runfolder.status.step_states`), from the first of them,
+            and rebuild the reports; with every step done, only the reports. Refused
+            for a run made from another params file.
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -144,7 +152,15 @@ def run_cycle(
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
     run_dir = (runs_dir / run_id).resolve()
     with run_lock(runs_dir, run_id):
-        if from_step > 1:
+        if resume:
+            first = _first_to_rerun(run_dir, params_path)
+            if first is None:  # every step done: the reports only
+                paths = rebuild_reports(run_dir, reports_dir)
+                result = RunResult(run_id=run_id, run_dir=run_dir, manifest=read_manifest(run_dir))
+                result.reports = dict(zip(sorted(REPORT_STEPS), paths, strict=False))
+                return result
+            from_step = first
+        elif from_step > 1:
             from_step = resume_step(
                 run_dir, params_path, from_step, rerun_from_changed=rerun_from_changed
             )
@@ -162,10 +178,27 @@ def run_cycle(
                 selected=selected,
                 params=params,
             )
+            set_current_run(run.run_dir, params_path)
             run.on_progress, run.prestart = on_progress, prestart
             own_id = run.run_id == run.params.default_run_id
             run.write_register = own_id if write_register is None else write_register
             return _run_steps(run, pool)
+
+
+def _first_to_rerun(run_dir: Path, params_path: Path) -> int | None:
+    """The first step a ``--resume`` re-runs (None: all done); refuses another params file."""
+    if not run_dir.is_dir():
+        return 1
+    made_from = Path(read_manifest(run_dir)["params"]["path"]).resolve()
+    copy = run_dir / PARAMS_COPY
+    same = copy.is_file() and sha256_file(copy) == sha256_file(params_path)
+    if made_from != params_path and not same:  # another file (not this one moved)
+        raise RunFolderError(
+            f"run {run_dir.name} was made from {made_from}, not {params_path}: resume it with "
+            "that file, or give this one its own --run-id"
+        )
+    changed = changed_by_step(run_dir, params_path)
+    return first_not_done(step_states(run_dir, params_changed=changed))
 
 
 def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
@@ -249,7 +282,8 @@ def _run_step(
     parameters: dict[str, Any] = {"run_dir": str(run.run_dir), "params_path": str(run.params_path)}
     if s.number == REGISTER_STEP:
         parameters["write_register"] = run.write_register
-    entry.update(status="running", started=utc_now(), parameters=parameters)
+    entry.update(status="running", started=utc_now(), parameters=parameters, **runner_entry())
+    entry["params_sha256"] = run.manifest["params"]["sha256"]
     write_manifest(run.run_dir, run.manifest)
     run.progress(s, "running", 0.0)
     t0 = time.perf_counter()
@@ -358,8 +392,9 @@ def export_step_report(
 
 
 def rebuild_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
-    """Export a run's HTML reports again from its executed step notebooks (after a
-    template was edited or step 6 or 7 re-run in JupyterLab), and record them in the
+    """Export a run's HTML reports again from its executed step notebooks, or from the
+    ones JupyterLab saved when step 6 or 7 was last re-run there and they are newer
+    (after a template was edited, or a step re-run in Lab), and record them in the
     run's manifest.
 
     Raises:
@@ -370,7 +405,7 @@ def rebuild_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
     report_dir = reports_dir / manifest["run_id"]
     paths = []
     for number in REPORT_STEPS:
-        executed = run_dir / "notebooks" / step(number).notebook
+        executed = _newest_notebook(run_dir, manifest, number)
         if not executed.is_file():
             raise RunFolderError(
                 f"{executed}: not found; step {number} of run {manifest['run_id']} has not run: "
@@ -384,6 +419,18 @@ def rebuild_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
         paths.append(path)
     write_manifest(run_dir, manifest)
     return paths
+
+
+def _newest_notebook(run_dir: Path, manifest: dict[str, Any], number: int) -> Path:
+    """Step ``number``'s executed notebook in the run folder, or the one JupyterLab saved
+    when the step was last run there and that file is the newer."""
+    executed = run_dir / "notebooks" / step(number).notebook
+    saved = step_entry(manifest, number).get("lab_notebook")
+    if not saved or not Path(saved).is_file():
+        return executed
+    if not executed.is_file() or Path(saved).stat().st_mtime > executed.stat().st_mtime:
+        return Path(saved)
+    return executed
 
 
 def _record_report(

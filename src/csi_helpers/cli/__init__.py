@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from csi_helpers.cli import runs
 from csi_helpers.cli.common import err, out
 from csi_helpers.cli.common import state as _state
 from csi_helpers.cli.register import register_app
@@ -31,6 +32,8 @@ app = typer.Typer(
 )
 params_app = typer.Typer(no_args_is_help=True, help="Check params files and print their schema.")
 app.add_typer(params_app, name="params")
+app.command("status")(runs.status)
+app.command("use")(runs.use)
 app.add_typer(register_app, name="register")
 
 
@@ -65,6 +68,14 @@ def run(
     ] = None,
     from_step: Annotated[int, typer.Option(min=1, max=7, help="Resume at this step.")] = 1,
     to_step: Annotated[int, typer.Option(min=1, max=7, help="Stop after this step.")] = 7,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Re-run exactly the steps that are not done (stale, failed, pending: see "
+            "`csi status RUN`) and rebuild the reports.",
+        ),
+    ] = False,
     rerun_from_changed: Annotated[
         bool,
         typer.Option(
@@ -100,6 +111,8 @@ def run(
     from csi_helpers.chain.runner import run_cycle
     from csi_helpers.chain.signals import stop_on_signals
 
+    if resume and from_step != 1:
+        raise UsageError("--resume finds the steps to re-run itself; leave out --from-step")
     if dry_run and write_register:
         raise UsageError("--dry-run and --write-register contradict each other; pass one of them")
     # run_cycle validates the params once its kernels have started to import
@@ -115,13 +128,16 @@ def run(
             on_progress=progress,
             write_register=False if dry_run else (True if write_register else None),
             rerun_from_changed=rerun_from_changed,
+            resume=resume,
         )
-    total = sum(e.get("seconds", 0) for e in result.manifest["steps"])
-    err.print(
-        f"run {result.run_id}: steps {result.steps[0]}–{result.steps[-1]} done in {total:.1f} s; "
-        f"folder {result.run_dir}",
-        highlight=False,
-    )
+    if result.steps:
+        total = sum(
+            e.get("seconds", 0) for e in result.manifest["steps"] if e["number"] in result.steps
+        )
+        ran = f"steps {result.steps[0]}–{result.steps[-1]} done in {total:.1f} s"
+    else:
+        ran = "every step done already; reports rebuilt"
+    err.print(f"run {result.run_id}: {ran}; folder {result.run_dir}", highlight=False)
     for path in result.reports.values():
         out.print(str(path), highlight=False, soft_wrap=True)
 

@@ -35,10 +35,12 @@ import pandas as pd
 from csi_helpers import atomic
 from csi_helpers.errors import CsiError, RunFolderError
 from csi_helpers.params import Params, load_params
+from csi_helpers.runfolder.current import current_run
 from csi_helpers.runfolder.hashing import row_count, sha256_file
 from csi_helpers.runfolder.layout import Step, io_log_path, step
 from csi_helpers.runfolder.manifest import read_manifest
 from csi_helpers.runfolder.parquet import read_frame
+from csi_helpers.runfolder.recording import ran_by_runner, record_outside_run
 
 __all__ = ["PreviousRun", "StepContext", "begin_step", "show_errors_plainly"]
 
@@ -58,6 +60,7 @@ class StepContext:
         self.outputs: dict[str, dict[str, Any]] = {}
         self.warnings: list[str] = []
         self.draw_figures = True  # False: save_figure saves nothing (a benchmark's findings only)
+        self.ran_by = "python"  # who runs the step: csi, lab, papermill or python (recording)
 
     # ------------------------------------------------------------------ paths
     def path(self, name: str) -> Path:
@@ -234,6 +237,10 @@ class PreviousRun:
 def begin_step(number: int, *, run_dir: str | Path, params_path: str | Path) -> StepContext:
     """Open step ``number`` of the run in ``run_dir``.
 
+    Empty ``run_dir`` or ``params_path`` (a notebook's defaults) mean the current run
+    (:mod:`csi_helpers.runfolder.current`). Outside ``csi run``, the step records itself
+    in the run's manifest (:mod:`csi_helpers.runfolder.recording`).
+
     Loads and validates the params, checks the run folder exists (step 1
     creates it), and clears this step's own artefact folder so that nothing
     stale survives a re-run. In a notebook it also applies the house style of
@@ -246,6 +253,9 @@ def begin_step(number: int, *, run_dir: str | Path, params_path: str | Path) -> 
     """
     show_errors_plainly()  # first: a bad params file is reported plainly too
     info = step(number)
+    if not str(run_dir) or not str(params_path):  # a notebook's defaults: the current run
+        current_dir, current_params = current_run()
+        run_dir, params_path = run_dir or current_dir, params_path or current_params
     run_dir = Path(run_dir).resolve()
     params_path = Path(params_path).resolve()
     params = load_params(params_path)
@@ -256,11 +266,14 @@ def begin_step(number: int, *, run_dir: str | Path, params_path: str | Path) -> 
     shutil.rmtree(run_dir / info.key, ignore_errors=True)
     (run_dir / info.key).mkdir(parents=True)
     io_log_path(run_dir, number).unlink(missing_ok=True)
+    ran_by = "csi" if ran_by_runner(run_dir, number) else None
+    ran_by = ran_by or record_outside_run(run_dir, info, params_path, run_id=params.default_run_id)
 
     from csi_helpers.report.style import use_house_style
 
     use_house_style()
     ctx = StepContext(info, run_dir, params, params_path)
+    ctx.ran_by = ran_by
     ctx._flush()
     return ctx
 

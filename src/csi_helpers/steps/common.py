@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from IPython.display import Markdown
 
 from csi_helpers.analysis.findings import Finding
 from csi_helpers.errors import DataError
@@ -38,6 +39,7 @@ __all__ = [
     "read_findings",
     "register_entries",
     "register_titles",
+    "report_hint",
     "table_path",
     "ticket_table",
 ]
@@ -220,3 +222,18 @@ def register_entries(ctx: StepContext) -> pd.DataFrame:
     alive = entries["status"].isin([*OPEN, "closed_successful"])
     other = entries["created_run_id"] != ctx.run_dir.name
     return entries.loc[alive & other]
+
+
+def report_hint(ctx: StepContext) -> Markdown | None:
+    """After a re-run of step 6 or 7 outside ``csi run`` (JupyterLab, papermill): how to
+    bring its HTML report up to date. Nothing in a chain run, which exports it itself.
+    The notebook's cell is tagged ``remove-cell``: the hint never reaches a report."""
+    if ctx.ran_by == "csi":
+        return None
+    run = ctx.run_dir
+    return Markdown(
+        f"This step ran in {'JupyterLab' if ctx.ran_by == 'lab' else ctx.ran_by}. To update its "
+        f"HTML report: `csi report {run.name} --html --runs-dir {run.parent}`; to re-run the "
+        f"steps after it that are now stale: `csi run {ctx.params_path} --run-id {run.name} "
+        "--resume` (`csi status` shows which)."
+    )
