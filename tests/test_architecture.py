@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("chain",),
     ("steps",),
     ("runfolder",),
-    ("actions", "register"),
+    ("actions", "register", "onboarding"),
     ("analysis", "strategy", "processing", "connectors", "demo"),
     ("report",),
     ("params",),

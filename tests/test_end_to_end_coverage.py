@@ -16,7 +16,7 @@ import pytest
 
 from csi_helpers.chain.runner import run_cycle
 from csi_helpers.demo import ensure_demo_data
-from csi_helpers.errors import StepFailed
+from csi_helpers.errors import ParamsError
 from csi_helpers.runfolder.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,11 +107,11 @@ def test_a_source_without_record_in_the_cycle_stops_the_run(root):
     )
     path = root / "params" / "after.yaml"
     path.write_text(text)
-    with pytest.raises(StepFailed) as failed:
+    with pytest.raises(ParamsError) as refused:  # the params check reads the exports' spans
         run_cycle(path, run_id="after", runs_dir=root / "runs", to_step=4)
-    message = str(failed.value)
-    assert "NoRecordsInCycle" in message
-    assert "source 'incidents' (tickets, " in message and "incidents.csv" in message
-    assert "has no record inside the cycle 2026-10-01 to 2026-12-31" in message
-    assert "usable rows run from 2026-04-01" in message
-    assert "Check cycle.start and cycle.end in the params" in message
+    message = str(refused.value)
+    assert "3 problem(s) with the data it names (no step run)" in message
+    assert "sources[incidents]: no record inside the cycle 2026-10-01 to 2026-12-31" in message
+    assert "incidents.csv runs from 2026-04-01 to 2026-05-22" in message
+    assert "Set cycle.start and cycle.end to a period the data covers" in message
+    assert not (root / "runs" / "after").exists()  # refused before any step

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,16 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from workspace import write_workspace
-
-
-def csi(argv: list[str], *, cwd: Path, wrap: tuple[str, ...] = (), env: dict | None = None,
-        timeout: float = 300) -> subprocess.CompletedProcess:  # fmt: skip
-    """``csi ARGV`` in a fresh process, as an operator runs it."""
-    command = [*wrap, sys.executable, "-m", "csi_helpers.cli", *argv]
-    return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+from workspace import csi, write_workspace
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from corpus import CASES, Case
+from workspace import csi
 
-from conftest import csi
 from csi_helpers.runfolder.hashing import sha256_file
 
 

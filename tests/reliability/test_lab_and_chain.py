@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from workspace import csi
 
-from conftest import csi
 from csi_helpers.chain.kernels.spec import kernel_manager_class
 from csi_helpers.runfolder.layout import STEPS
 

@@ -6,6 +6,8 @@ the exports a team would have. Every case of the corpus starts from a copy of it
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +87,12 @@ def write_workspace(root: Path) -> Path:
     params = root / "params.yaml"
     params.write_text(PARAMS)
     return params
+
+
+def csi(argv: list[str], *, cwd: Path, wrap: tuple[str, ...] = (), env: dict | None = None,
+        timeout: float = 300) -> subprocess.CompletedProcess:  # fmt: skip
+    """``csi ARGV`` in a fresh process, as an operator runs it."""
+    command = [*wrap, sys.executable, "-m", "csi_helpers.cli", *argv]
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )

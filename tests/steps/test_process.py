@@ -104,7 +104,8 @@ def test_clock_pause_and_scope_change_the_figure_as_defined(processed):
     assert values.loc["wall", "value"] == pytest.approx(11.0)
     assert values.loc["wall", "excluded"] == 1
     assert values.loc["wall", "note"].startswith(
-        "11.1 % of rows of source 'log' quarantined (unparseable updated_at: 1); excluded here; "
+        "1 of 9 rows of source 'log' (11.1 %) quarantined (unparseable updated at: 1); "
+        "excluded here; "
     )
     # Office hours 08-18: INC1 6 h, INC2 Mon 17-18 + Tue 08-09 = 2 h.
     assert values.loc["office", "value"] == pytest.approx(4.0)

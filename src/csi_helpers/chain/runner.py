@@ -35,7 +35,8 @@ from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
 from csi_helpers.chain.params_change import PARAMS_COPY, changed_by_step, resume_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import Interrupted, RunFolderError, UsageError, step_failed
+from csi_helpers.errors import Interrupted, ParamsError, RunFolderError, UsageError, step_failed
+from csi_helpers.onboarding import check_against_data
 from csi_helpers.params import Params, load_params, validate_params_file
 from csi_helpers.runfolder.current import set_current_run
 from csi_helpers.runfolder.hashing import describe_file, sha256_file
@@ -147,6 +148,11 @@ def run_cycle(
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
     params_path = Path(params_path).resolve()
     params = validate_params_file(params_path)
+    if from_step == 1 and not resume and (problems := check_against_data(params)):
+        raise ParamsError(
+            f"{params_path}: {len(problems)} problem(s) with the data it names (no step run):\n"
+            + "\n".join(f"  - {line}" for line in problems)
+        )
     run_id = run_id or params.default_run_id
     check_run_id(run_id)
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)

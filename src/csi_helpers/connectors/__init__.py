@@ -63,4 +63,11 @@ def file_span(source: Source, column: str | None) -> tuple[str | None, str | Non
     return import_module("csi_helpers.connectors.files").file_span(source, column)
 
 
-__all__ = ["describe", "file_span", "read_header", "read_raw"]
+def column_values(source: Source, column: str) -> pd.Series:
+    """How often each value occurs in one column of a file source (blanks left out)."""
+    if source.connector != "file":
+        return read_raw(source)[column].value_counts()
+    return import_module("csi_helpers.connectors.files").column_values(source, column)
+
+
+__all__ = ["column_values", "describe", "file_span", "read_header", "read_raw"]

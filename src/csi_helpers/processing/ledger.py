@@ -13,6 +13,7 @@ import pandas as pd
 
 from csi_helpers.params import Source
 from csi_helpers.processing.validate import unknown_states
+from csi_helpers.report.formatting import percent
 
 __all__ = ["UNKNOWN_STATE", "Ledger", "ledger_entry", "quarantine_notes"]
 
@@ -128,7 +129,7 @@ def quarantine_notes(ledger: pd.DataFrame) -> dict[str, str]:
         ...     "rows_out": [194, None], "reason": [None, "unparseable resolved_at"],
         ...     "rows": [None, 6], "level": [None, "quarantined"]})
         >>> quarantine_notes(ledger)["t"]
-        "3.0 % of rows of source 't' quarantined (unparseable resolved_at: 6); excluded here"
+        "6 of 200 rows of source 't' (3 %) quarantined (unparseable resolved at: 6); excluded here"
     """
     notes = {}
     for source, rows in ledger.groupby("source", sort=False):
@@ -138,11 +139,15 @@ def quarantine_notes(ledger: pd.DataFrame) -> dict[str, str]:
             dropped = dropped[dropped["level"].fillna("quarantined") == "quarantined"]
         if dropped.empty or not summary["rows_in"]:
             continue
-        share = 100 * dropped["rows"].sum() / summary["rows_in"]
+        count, total = int(dropped["rows"].sum()), int(summary["rows_in"])
+        share = percent(100 * count / total)
+        share = share if share != "0 %" else "under 0.1 %"
         reasons = ", ".join(
-            f"{r}: {int(n):,}" for r, n in zip(dropped["reason"], dropped["rows"], strict=True)
+            f"{str(r).replace('_', ' ')}: {int(n):,}"
+            for r, n in zip(dropped["reason"], dropped["rows"], strict=True)
         )
         notes[source] = (
-            f"{share:.1f} % of rows of source {source!r} quarantined ({reasons}); excluded here"
+            f"{count:,} of {total:,} rows of source {source!r} ({share}) quarantined "
+            f"({reasons}); excluded here"
         )
     return notes
