@@ -94,8 +94,9 @@ test: $(STAMP_DEV) ## run every test, the slow end-to-end ones included
 test-fast: $(STAMP_DEV) ## run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-lab: $(STAMP_LAB) ## install JupyterLab, open the notebooks in it (LAB_ARGS="--no-browser" etc. passed on)
-	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+lab: $(STAMP_LAB) ## install JupyterLab, open the workbook in it, notebooks first (LAB_ARGS="--no-browser" etc. passed on)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: bench-speed $(STAMP_DEV) ## all benchmarks but the batch: speed and scale, data preparation, NAB
 	$(BIN)/python benchmarks/bench_data.py

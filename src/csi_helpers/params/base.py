@@ -14,9 +14,10 @@ SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
 
 
 class StrictModel(BaseModel):
-    """Base for every params section: unknown keys are errors, values frozen."""
+    """Base for every params section: unknown keys are errors, values frozen; each field's
+    docstring is its description in the JSON Schema (``csi params schema``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:

@@ -51,18 +51,25 @@ __all__ = [
 class Service(StrictModel):
     """The IT service the cycle improves."""
 
-    id: Annotated[str, Field(pattern=SLUG)]  # stable id used in run ids and file names
-    name: str  # display name used in reports
-    timezone: str = "UTC"  # IANA zone of the service's business clock
+    id: Annotated[str, Field(pattern=SLUG)]
+    """Stable id used in run ids and file names."""
+    name: str
+    """Display name used in reports."""
+    timezone: str = "UTC"
+    """IANA zone of the service's business clock."""
 
 
 class Cycle(StrictModel):
     """The improvement cycle: a closed date range, both ends included."""
 
     id: Annotated[str, Field(pattern=SLUG)]
-    label: str | None = None  # e.g. "2026 Q3"; defaults to the date range
+    """Id of the cycle, part of the default run id, e.g. 2026q3."""
+    label: str | None = None
+    """E.g. "2026 Q3"; defaults to the date range."""
     start: date
+    """First day of the cycle (YYYY-MM-DD), included."""
     end: date
+    """Last day of the cycle (YYYY-MM-DD), included."""
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Cycle:
@@ -88,7 +95,9 @@ class Demo(StrictModel):
     """Generate the bundled demo scenario into ``directory`` when it is missing."""
 
     directory: Path
+    """Folder the demo's exports are generated into when missing, relative to the params file."""
     seed: int = 20260401
+    """Seed of the demo's random draws: the same seed, the same data."""
 
     _resolve = field_validator("directory", mode="after")(resolve_path)
 
@@ -100,13 +109,19 @@ class Calendar(StrictModel):
     """Agreed service time: 24x7, or business hours with holidays."""
 
     kind: Literal["24x7", "business_hours"] = "business_hours"
+    """24x7 (every minute counts) or business_hours (the days, hours and holidays below)."""
     timezone: str = "UTC"
+    """IANA zone of the calendar's hours, e.g. Europe/Amsterdam."""
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
     )
-    start: time = time(8, 0)  # business day start, local time
-    end: time = time(18, 0)  # business day end, local time
+    """Weekdays of service, e.g. [mon, tue, wed, thu, fri]."""
+    start: time = time(8, 0)
+    """Business day start, local time."""
+    end: time = time(18, 0)
+    """Business day end, local time."""
     holidays: list[date] = Field(default_factory=list)
+    """Dates without service (YYYY-MM-DD)."""
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Calendar:
@@ -132,9 +147,13 @@ class Scope(StrictModel):
     """Which records a KPI counts: values of canonical columns (empty = all)."""
 
     service: list[str] = Field(default_factory=list)
+    """Count only records of these services (empty: all)."""
     priority: list[str] = Field(default_factory=list)
+    """Count only records of these priorities, as the canonical table spells them (empty: all)."""
     category: list[str] = Field(default_factory=list)
+    """Count only records of these categories (empty: all)."""
     assignment_group: list[str] = Field(default_factory=list)
+    """Count only records of these assignment groups (empty: all)."""
 
     def filters(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.model_dump().items() if v}
@@ -143,17 +162,28 @@ class Scope(StrictModel):
 class Kpi(StrictModel):
     """A KPI that should be measured, with its target."""
 
-    id: Annotated[str, Field(pattern=SLUG)]  # id of this KPI entry in reports
-    kpi: str  # id of the library KPI that computes it
-    name: str | None = None  # display name; the library's when omitted
+    id: Annotated[str, Field(pattern=SLUG)]
+    """Id of this KPI entry in reports."""
+    kpi: str
+    """Id of the library KPI that computes it."""
+    name: str | None = None
+    """Display name; the library's when omitted."""
     target: float
-    direction: Literal["higher", "lower"]  # which way is better
-    amber: float | None = None  # the value past which the status turns red
+    """The value the KPI should reach, in its unit (met when at or past it in its direction)."""
+    direction: Literal["higher", "lower"]
+    """Which way is better."""
+    amber: float | None = None
+    """The value past which the status turns red."""
     unit: str = ""
-    options: dict[str, Any] = Field(default_factory=dict)  # the library KPI's options
+    """Unit shown beside its values, e.g. h, %, min, tickets (the library's when empty)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """The library KPI's options."""
     scope: Scope = Field(default_factory=Scope)
-    calendar: str = "24x7"  # name of a calendar under `calendars`, or 24x7
-    pause_clock: bool = False  # stop the clock in pause states (needs a ticket event log)
+    """Which records the KPI counts, e.g. {priority: [1 - Critical]}."""
+    calendar: str = "24x7"
+    """Name of a calendar under `calendars`, or 24x7."""
+    pause_clock: bool = False
+    """Stop the clock in pause states (needs a ticket event log)."""
 
     @field_validator("kpi")
     @classmethod
@@ -189,21 +219,36 @@ class Kpi(StrictModel):
 
 
 class CriticalSuccessFactor(StrictModel):
+    """What must go right for an objective, and the KPIs that show it."""
+
     id: Annotated[str, Field(pattern=SLUG)]
+    """Id of the success factor in reports."""
     statement: str
+    """What must go right for the objective, in a sentence."""
     kpis: list[Kpi] = Field(default_factory=list)
+    """The KPIs that show whether it does."""
 
 
 class Objective(StrictModel):
+    """A business objective the service serves, with its critical success factors."""
+
     id: Annotated[str, Field(pattern=SLUG)]
+    """Id of the business objective in reports."""
     statement: str
-    driver: str = ""  # the business driver behind the objective
+    """The business objective, in a sentence."""
+    driver: str = ""
+    """The business driver behind the objective."""
     owner: str = ""
+    """Who answers for it, e.g. Head of E-commerce."""
     csfs: list[CriticalSuccessFactor] = Field(default_factory=list)
+    """The critical success factors of the objective."""
 
 
 class Strategy(StrictModel):
+    """What the business wants of the service (step 1): objectives → CSFs → KPIs."""
+
     objectives: list[Objective] = Field(default_factory=list)
+    """Business objectives, each with its critical success factors and their KPIs (step 1)."""
 
     def kpis(self) -> list[tuple[Objective, CriticalSuccessFactor, Kpi]]:
         """Every KPI with the objective and success factor it serves."""
@@ -214,25 +259,38 @@ class Params(StrictModel):
     """A whole params file."""
 
     schema_version: Literal[1] = 1
+    """Version of the params format; 1."""
     service: Service
+    """The IT service the cycle improves: its id, name and time zone."""
     cycle: Cycle
-    run_id: Annotated[str, Field(pattern=SLUG)] | None = None  # default: <service.id>-<cycle.id>
-    previous_run: Annotated[str, Field(pattern=SLUG)] | None = None  # run id of the cycle before
+    """The period the cycle measures."""
+    run_id: Annotated[str, Field(pattern=SLUG)] | None = None
+    """Name of the run folder; default <service.id>-<cycle.id>."""
+    previous_run: Annotated[str, Field(pattern=SLUG)] | None = None
+    """Run id of the cycle before."""
     demo: Demo | None = None
-    calendars: dict[str, Calendar] = Field(default_factory=dict)  # named service calendars
+    """Generate the bundled demo's exports (the demo's params only)."""
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+    """Named service calendars."""
     sources: list[Source] = Field(default_factory=list)
+    """The exports, databases and monitoring the cycle reads (step 3 gathers them)."""
     strategy: Strategy = Field(default_factory=Strategy)
+    """What the business wants: objectives, success factors, KPIs with targets."""
     analysis: Analysis = Field(default_factory=Analysis)
+    """Settings of step 5's statistics: significance level, resampling, seed."""
     report: Report = Field(default_factory=Report)
+    """Title and organisation of the HTML reports."""
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
+    """How many improvement actions a cycle proposes."""
     # The CSI register: `register` in the file. The attribute has another name because a
     # field called `register` would shadow ABCMeta.register (pydantic warns); `dict` as the
     # default so that the default, too, resolves against the params file.
     register_settings: RegisterSettings = Field(
-        default_factory=dict,  # type: ignore[arg-type]
+        default_factory=dict,
         validate_default=True,
         alias="register",
     )
+    """Type: ignore[arg-type]."""
     engine: EngineSettings = Field(
         default_factory=EngineSettings, description="where the KPI series are aggregated"
     )

@@ -25,16 +25,28 @@ MAX_RESAMPLES = 100_000
 
 
 class Analysis(StrictModel):
-    alpha: float = Field(0.05, gt=0, lt=0.5)  # significance level of every test
-    bootstrap: int = Field(200, ge=20, le=MAX_RESAMPLES)  # resamples for bootstrap intervals
-    permutations: int = Field(1999, ge=99, le=MAX_RESAMPLES)  # resamples for permutation tests
-    seed: int = Field(0, ge=0, le=2**32 - 1)  # random seed of resampling methods
-    baseline_weeks: int = Field(4, ge=1, le=12)  # event impact: matched weeks either side
-    change_window_hours: int = Field(24, ge=0, le=168)  # event impact: hours after a change
-    forecast_days: int = Field(180, ge=14, le=730)  # capacity forecast horizon
-    capacity_limit: float = Field(0.75, gt=0, le=1.5)  # utilisation counted as full when no knee
-    max_anomalies: int = Field(5, ge=1, le=50)  # anomaly episodes reported per series
-    history: bool = True  # change points over the previous cycle and this one
+    """Settings of step 5's statistics."""
+
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    """Significance level of every test."""
+    bootstrap: int = Field(200, ge=20, le=MAX_RESAMPLES)
+    """Resamples for bootstrap intervals."""
+    permutations: int = Field(1999, ge=99, le=MAX_RESAMPLES)
+    """Resamples for permutation tests."""
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    """Random seed of resampling methods."""
+    baseline_weeks: int = Field(4, ge=1, le=12)
+    """Event impact: matched weeks either side."""
+    change_window_hours: int = Field(24, ge=0, le=168)
+    """Event impact: hours after a change."""
+    forecast_days: int = Field(180, ge=14, le=730)
+    """Capacity forecast horizon."""
+    capacity_limit: float = Field(0.75, gt=0, le=1.5)
+    """Utilisation counted as full when no knee."""
+    max_anomalies: int = Field(5, ge=1, le=50)
+    """Anomaly episodes reported per series."""
+    history: bool = True
+    """Change points over the previous cycle and this one."""
 
 
 class ActionsSettings(StrictModel):
@@ -44,8 +56,12 @@ class ActionsSettings(StrictModel):
 
 
 class Report(StrictModel):
+    """What the HTML reports' header says."""
+
     title: str = "Continual service improvement report"
+    """Title of the management report."""
     organisation: str = ""
+    """The organisation named in the reports' header."""
 
 
 class RegisterSettings(StrictModel):
@@ -56,8 +72,10 @@ class RegisterSettings(StrictModel):
     ``params/demo.yaml``, ``registers/shopfront.sqlite`` in the project).
     """
 
-    url: str | None = None  # any SQLAlchemy URL, password as ${VAR}; wins over `directory`
-    directory: Path = Field(Path("../registers"), validate_default=True)  # SQLite default's folder
+    url: str | None = None
+    """Any SQLAlchemy URL, password as ${VAR}; wins over `directory`."""
+    directory: Path = Field(Path("../registers"), validate_default=True)
+    """SQLite default's folder."""
 
     _resolve = field_validator("directory", mode="after")(resolve_path)
 

@@ -75,39 +75,67 @@ class EventStates(StrictModel):
     """
 
     active: list[str] = Field(default_factory=_default_states("active"))
+    """States in which a ticket is being worked on, e.g. [In Progress, Assigned]."""
     acknowledged: list[str] = Field(default_factory=_default_states("acknowledged"))
+    """States that mean someone took the ticket up (its first ends the wait to acknowledge)."""
     paused: list[str] = Field(default_factory=_default_states("paused"))
+    """States that stop the SLA clock, e.g. [Awaiting User Info]."""
     resolved: list[str] = Field(default_factory=_default_states("resolved"))
+    """States that resolve a ticket, e.g. [Resolved]."""
     closed: list[str] = Field(default_factory=_default_states("closed"))
+    """States that close a ticket, e.g. [Closed]."""
 
 
 class Source(StrictModel):
     """One input: a file export, a SQL query, or a Prometheus range query."""
 
-    name: Annotated[str, Field(pattern=SLUG)]  # name of the raw snapshot
+    name: Annotated[str, Field(pattern=SLUG)]
+    """Name of the raw snapshot."""
     kind: SourceKind
+    """What the source holds: tickets, ticket_events, monitoring, downtime, calendar, survey,
+    changes or problems.
+    """
     connector: Literal["file", "sql", "prometheus"] = "file"
-    path: Path | None = None  # file: the export; relative to the params file
-    format: SourceFormat | None = None  # file: inferred from the suffix when omitted
-    url: str | None = None  # sql: SQLAlchemy URL, password as ${VAR}; prometheus: base URL
-    query: str | None = None  # sql: a SELECT; prometheus: a PromQL expression
-    step: str | None = None  # prometheus: resolution of the range query, e.g. "1h"
-    timeout_s: float = Field(30.0, gt=0)  # sql and prometheus: give up after this long
-    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> source column
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # column -> {raw: canonical}
-    timestamp_format: str | None = None  # strftime pattern; ISO 8601 is parsed when omitted
-    timezone: str = "UTC"  # zone of naive timestamps in the file
-    na_values: list[str] = Field(default_factory=list)  # texts meaning "missing", e.g. "?"
-    states: EventStates = Field(default_factory=EventStates)  # ticket_events only
-    # ticket_events only: when a ticket's last update lacks opened/resolved/closed times,
-    # take them from its state history (off: the export's own value stands, blank included)
+    """How it is read: file (CSV, gzip, Excel, Parquet, JSON lines, XES), sql or prometheus."""
+    path: Path | None = None
+    """A file: the export; relative to the params file."""
+    format: SourceFormat | None = None
+    """A file: inferred from the suffix when omitted."""
+    url: str | None = None
+    """SQL: SQLAlchemy URL, password as ${VAR}; prometheus: base URL."""
+    query: str | None = None
+    """SQL: a SELECT; prometheus: a PromQL expression."""
+    step: str | None = None
+    """Prometheus: resolution of the range query, e.g. "1h"."""
+    timeout_s: float = Field(30.0, gt=0)
+    """SQL and Prometheus: give up after this long."""
+    columns: dict[str, str] = Field(default_factory=dict)
+    """The export's columns for canonical ones, e.g. {ticket_id: number, opened_at: opened}
+    (`csi params columns KIND` lists a kind's canonical columns)."""
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Values to translate per canonical column, e.g. {priority: {Highest: 1 - Critical}}."""
+    timestamp_format: str | None = None
+    """Strftime pattern of the timestamps, e.g. "%d/%m/%Y %H:%M"; ISO 8601 when omitted."""
+    timezone: str = "UTC"
+    """IANA zone of timestamps without an offset, e.g. Europe/Amsterdam."""
+    na_values: list[str] = Field(default_factory=list)
+    """Texts meaning "missing", e.g. "?"."""
+    states: EventStates = Field(default_factory=EventStates)
+    """A ticket_events source: which of the export's states count as active, acknowledged, paused,
+    resolved and closed (ServiceNow's names by default).
+    """
     fill_missing_times: bool = False
-    # ratio columns (utilisation, error_rate) exported in percent: {utilisation: percent}
-    # divides them by 100 in step 4; "fraction" (the canonical scale) skips the check that
-    # refuses values which look percent-scaled
+    """A ticket_events source: when a ticket's last update lacks opened/resolved/closed times, take
+    them from its state history (off: the export's own value stands, blank included).
+    """
     scales: dict[str, Literal["fraction", "percent"]] = Field(default_factory=dict)
+    """Ratio columns (utilisation, error_rate) exported in percent: {utilisation: percent} divides
+    them by 100 in step 4; "fraction" (the canonical scale) skips the check that refuses values
+    which look percent-scaled.
+    """
 
-    preset: str | None = None  # a packaged starting point, e.g. servicenow or jira
+    preset: str | None = None
+    """A packaged starting point, e.g. servicenow or jira."""
 
     _resolve = field_validator("path", mode="after")(resolve_path)
 
