@@ -269,18 +269,23 @@ def test_without_a_zygote_kernels_start_plain(tmp_path, params_file, chain_dir, 
         return real_popen([sys.executable, "-c", "raise SystemExit(3)"], **kwargs)
 
     monkeypatch.setattr(kernel_zygote.subprocess, "Popen", broken_zygote)
+    folder = chain_dir()
+    for n in (1, 2):  # a plain kernel's own stderr goes to its step's log too
+        add_cell(folder, n, f"import os\nos.write(2, b'plain-kernel-stderr-{n}\\n')")
     before = kernel_pids()
     result = run_cycle(
         params_file,
         runs_dir=tmp_path / "runs",
         reports_dir=tmp_path / "reports",
-        notebooks=chain_dir(),
+        notebooks=folder,
         to_step=2,
     )
     assert read_manifest(result.run_dir)["status"] == "partial"
     for n in (1, 2):
         log = (result.run_dir / ".csi" / f"0{n}.kernel.log").read_text()
         assert "kernel zygote exited (exit code 3); plain kernel started instead" in log
+        assert f"plain-kernel-stderr-{n}\n" in log
+        assert f"plain-kernel-stderr-{3 - n}" not in log
     assert kernel_pids() <= before
 
 
