@@ -304,7 +304,9 @@ def test_kernel_dying_mid_step_fails_the_step_and_leaves_nothing(tmp_path, param
     assert kernel_pids() <= before
 
 
-@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+@pytest.mark.skipif(
+    not zygote_supported(), reason="platform: kernels fork from a zygote on Linux only"
+)
 def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
     """The runner starts the zygote with the notebooks' own imports only; a kernel's
     request adds what its step's helpers import inside functions, and the zygote
@@ -332,7 +334,7 @@ def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
     assert loaded == "['json', 'wave']"  # wanted by the zygote or the kernel; sunau by neither
 
 
-@pytest.mark.skipif(os.name != "posix", reason="Unix sockets on POSIX only")
+@pytest.mark.skipif(os.name != "posix", reason="platform: Unix sockets on POSIX only")
 def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
     """No TCP port is chosen, so cycles run side by side (csi batch) cannot race for one,
     and the socket files go when the kernel does."""
@@ -354,7 +356,9 @@ def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
     assert not any(path.exists() for path in sockets)
 
 
-@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+@pytest.mark.skipif(
+    not zygote_supported(), reason="platform: kernels fork from a zygote on Linux only"
+)
 def test_cycles_share_a_batch_workers_zygote_and_leave_it_running(tmp_path, params_file, chain_dir):
     """A batch worker keeps one zygote for all its cycles: each cycle's kernels are
     forked from it, and only the zygote outlives the cycles, until it is closed."""
