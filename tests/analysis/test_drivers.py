@@ -142,15 +142,19 @@ def test_rate_ratio_interval_covers_the_planted_ratio():
     assert misses <= 8
 
 
+@pytest.mark.slow
 def test_null_data_gives_a_concentration_finding_rarely():
-    # Holm keeps the chance of any finding per call ≤ alpha = 0.05 across all 15 values.
-    # Over 100 null datasets, P(Binomial(100, 0.05) > 10) ≈ 0.011: allow at most 10.
+    """Holm keeps the chance of any finding per call ≤ alpha = 0.05 across all 15 values.
+    500 null datasets, at most 38 with a finding: a method at 5 % exceeds that with
+    probability 0.005, one at 10 % stays within it with probability 0.039 (fails with
+    0.96). Measured: 17 of 500 (10 s)."""
+    assert stats.binom.sf(38, 500, 0.05) < 0.005 and stats.binom.cdf(38, 500, 0.10) < 0.04
     hits = sum(
         any(f.is_finding for f in pareto_findings(synthetic_tickets(seed=seed, n=1000)))
-        for seed in range(100)
+        for seed in range(500)
     )
-    print(f"\nnull concentration: {hits} of 100 calls raised a finding")
-    assert hits <= 10
+    print(f"\nnull concentration: {hits} of 500 calls raised a finding")
+    assert hits <= 38
 
 
 def test_demo_concentration_names_web_platform_with_the_planted_shares(demo_tickets):
