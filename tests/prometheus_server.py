@@ -29,7 +29,7 @@ import pytest
 
 METRIC = "csi_test_http_requests_in_flight"
 STEP_S = 300  # samples every 5 minutes
-DAYS = 2
+DAYS = 9  # longer than the connector's default window (7 days), so a test can see where it starts
 INSTANCES = ("web-1", "web-2")
 READY_TIMEOUT_S = 60
 INSTALL_TIMEOUT_S = 600
@@ -59,7 +59,7 @@ def go_float_text(value: float) -> str:
 
 
 def known_series(now: datetime | None = None) -> KnownSeries:
-    """Two days of 5-minute samples ending an hour ago, with a planted pattern.
+    """``DAYS`` days of 5-minute samples ending an hour ago, with a planted pattern.
 
     web-1 runs at 10 requests in flight and rises to 40 in business hours
     (09:00-17:00 UTC); web-2 is web-1 plus a quarter per sample index mod 8

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from uci_pauses import uci_pauses
 
 from csi_helpers.connectors import read_raw
 from csi_helpers.params import Source
@@ -170,11 +171,17 @@ def test_filling_blank_resolutions_from_the_states(uci_events: pd.DataFrame) -> 
 
 
 def test_pauses(uci_events: pd.DataFrame) -> None:
+    """With every column mapped, the pauses still agree with the count straight from the
+    raw file (``tests/uci_pauses.py``; the quick test maps only four columns)."""
     pauses = pauses_from_events(uci_events)
     print(f"pauses: {len(pauses):,}, {pauses['state'].value_counts().to_dict()}")
     assert pauses["end"].notna().all()
     assert (pauses["end"] >= pauses["start"]).all()
     assert set(pauses["state"]) <= set(StateMap().paused)
+    count, minutes = uci_pauses(UCI)
+    assert pauses["state"].value_counts().to_dict() == dict(count)
+    length = (pauses["end"] - pauses["start"]).dt.total_seconds() // 60
+    assert length.groupby(pauses["state"]).sum().astype(int).to_dict() == dict(minutes)
 
 
 # --------------------------------------------------------------------------- Rabobank

@@ -120,6 +120,28 @@ def test_healthy_budget_is_an_info_finding():
     assert f.ci_high < 1
 
 
+def by_hand(units: pd.DataFrame, *, slo: float, end: str, as_of: str | None) -> dict[str, float]:
+    """The budget figures from their definitions, sharing no code with the package: units
+    in [start, as_of) with a flag count; the budget is (1 − SLO) × those units / the
+    elapsed share of the period; burn = (bad / budget) / elapsed share."""
+    stop = pd.Timestamp(end, tz="UTC")
+    until = stop if as_of is None else min(pd.Timestamp(as_of, tz="UTC"), stop)
+    elapsed = (until - START) / (stop - START)
+    inside = units[(units["timestamp"] >= START) & (units["timestamp"] < until)]
+    flags = [bool(v) for v in inside["good"] if v is not pd.NA]
+    eligible, bad = len(flags), flags.count(False)
+    allowed = (100 - slo) / 100 * eligible / elapsed
+    return {
+        "budget": allowed,
+        "consumed": bad,
+        "eligible": eligible,
+        "elapsed_share": elapsed,
+        "remaining_pct": 100 * (1 - bad / allowed),
+        "burn": bad / allowed / elapsed,
+        "missing": len(inside) - eligible,
+    }
+
+
 @pytest.mark.parametrize("as_of", [None, "2026-07-04 06:00", "2026-07-09"])
 @pytest.mark.parametrize("slo", [99.0, 99.9])
 def test_agrees_with_the_kpi_library_on_availability(as_of, slo):
@@ -141,6 +163,20 @@ def test_agrees_with_the_kpi_library_on_availability(as_of, slo):
     assert ev["remaining_pct"] == pytest.approx(remaining.value, abs=1e-4)
     assert f.effect == pytest.approx(burn.value, abs=1e-6)
     assert ev["n_missing_flag"] == remaining.excluded
+    # and both against the definitions by hand (they share Spend and elapsed_share)
+    hand = by_hand(
+        monitoring.rename(columns={"up": "good"}), slo=slo, end="2026-07-11", as_of=as_of
+    )
+    assert ev["budget"] == pytest.approx(hand["budget"], rel=1e-9)
+    assert remaining.details["budget"] == pytest.approx(hand["budget"], abs=1e-6)
+    assert ev["consumed"] == remaining.details["consumed"] == hand["consumed"] > 0
+    assert ev["eligible"] == remaining.details["eligible"] == hand["eligible"]
+    assert ev["elapsed_share"] == pytest.approx(hand["elapsed_share"], rel=1e-9)
+    assert ev["remaining_pct"] == pytest.approx(hand["remaining_pct"], rel=1e-9)
+    assert remaining.value == pytest.approx(hand["remaining_pct"], abs=1e-4)
+    assert f.effect == pytest.approx(hand["burn"], rel=1e-9)
+    assert burn.value == pytest.approx(hand["burn"], abs=1e-6)
+    assert ev["n_missing_flag"] == hand["missing"] > 0
 
 
 @pytest.mark.parametrize("as_of", [None, "2026-08-15"])
@@ -158,6 +194,14 @@ def test_agrees_with_the_kpi_library_on_sla_tickets(as_of):
     assert f.evidence["consumed"] == remaining.details["consumed"]
     assert f.evidence["remaining_pct"] == pytest.approx(remaining.value, abs=1e-4)
     assert f.effect == pytest.approx(burn.value, abs=1e-6)
+    hand = by_hand(units, slo=90.0, end="2026-10-01", as_of=as_of)
+    assert f.evidence["budget"] == pytest.approx(hand["budget"], rel=1e-9)
+    assert remaining.details["budget"] == pytest.approx(hand["budget"], abs=1e-6)
+    assert f.evidence["consumed"] == remaining.details["consumed"] == hand["consumed"] > 0
+    assert f.evidence["remaining_pct"] == pytest.approx(hand["remaining_pct"], rel=1e-9)
+    assert remaining.value == pytest.approx(hand["remaining_pct"], abs=1e-4)
+    assert f.effect == pytest.approx(hand["burn"], rel=1e-9)
+    assert burn.value == pytest.approx(hand["burn"], abs=1e-6)
 
 
 def test_units_outside_the_period_and_without_a_flag_are_counted():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -181,14 +182,20 @@ def test_registered_kernels_do_not_matter(tmp_path, params_file, chain_dir, monk
 
 
 def test_kernel_stderr_goes_to_the_run_folder_log(tmp_path, params_file, chain_dir):
+    """What the kernel process writes to its stderr (file descriptor 2, not the cell's
+    captured ``sys.stderr``) is found in the step's kernel log, and only in that step's."""
+    marker = f"csi-stderr-marker-{uuid.uuid4().hex}"
+    folder = chain_dir(broken={1: f"import os\nos.write(2, b'{marker}\\n')"})
     result = run_cycle(
         params_file,
         runs_dir=tmp_path / "runs",
-        notebooks=chain_dir(),
-        to_step=1,
+        notebooks=folder,
+        to_step=2,
         reports_dir=tmp_path / "reports",
     )
-    assert (Path(result.run_dir) / ".csi" / "01.kernel.log").is_file()
+    logs = Path(result.run_dir) / ".csi"
+    assert marker in (logs / "01.kernel.log").read_text(errors="replace")
+    assert marker not in (logs / "02.kernel.log").read_text(errors="replace")
 
 
 @pytest.mark.parametrize(

@@ -269,18 +269,23 @@ def test_without_a_zygote_kernels_start_plain(tmp_path, params_file, chain_dir, 
         return real_popen([sys.executable, "-c", "raise SystemExit(3)"], **kwargs)
 
     monkeypatch.setattr(kernel_zygote.subprocess, "Popen", broken_zygote)
+    folder = chain_dir()
+    for n in (1, 2):  # a plain kernel's own stderr goes to its step's log too
+        add_cell(folder, n, f"import os\nos.write(2, b'plain-kernel-stderr-{n}\\n')")
     before = kernel_pids()
     result = run_cycle(
         params_file,
         runs_dir=tmp_path / "runs",
         reports_dir=tmp_path / "reports",
-        notebooks=chain_dir(),
+        notebooks=folder,
         to_step=2,
     )
     assert read_manifest(result.run_dir)["status"] == "partial"
     for n in (1, 2):
         log = (result.run_dir / ".csi" / f"0{n}.kernel.log").read_text()
         assert "kernel zygote exited (exit code 3); plain kernel started instead" in log
+        assert f"plain-kernel-stderr-{n}\n" in log
+        assert f"plain-kernel-stderr-{3 - n}" not in log
     assert kernel_pids() <= before
 
 
@@ -299,7 +304,9 @@ def test_kernel_dying_mid_step_fails_the_step_and_leaves_nothing(tmp_path, param
     assert kernel_pids() <= before
 
 
-@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+@pytest.mark.skipif(
+    not zygote_supported(), reason="platform: kernels fork from a zygote on Linux only"
+)
 def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
     """The runner starts the zygote with the notebooks' own imports only; a kernel's
     request adds what its step's helpers import inside functions, and the zygote
@@ -327,7 +334,7 @@ def test_zygote_imports_what_a_kernel_waits_for_before_forking_it(tmp_path):
     assert loaded == "['json', 'wave']"  # wanted by the zygote or the kernel; sunau by neither
 
 
-@pytest.mark.skipif(os.name != "posix", reason="Unix sockets on POSIX only")
+@pytest.mark.skipif(os.name != "posix", reason="platform: Unix sockets on POSIX only")
 def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
     """No TCP port is chosen, so cycles run side by side (csi batch) cannot race for one,
     and the socket files go when the kernel does."""
@@ -349,7 +356,9 @@ def test_kernels_talk_over_unix_sockets_not_ports(tmp_path):
     assert not any(path.exists() for path in sockets)
 
 
-@pytest.mark.skipif(not zygote_supported(), reason="kernels fork from a zygote on Linux only")
+@pytest.mark.skipif(
+    not zygote_supported(), reason="platform: kernels fork from a zygote on Linux only"
+)
 def test_cycles_share_a_batch_workers_zygote_and_leave_it_running(tmp_path, params_file, chain_dir):
     """A batch worker keeps one zygote for all its cycles: each cycle's kernels are
     forked from it, and only the zygote outlives the cycles, until it is closed."""

@@ -79,10 +79,42 @@ def test_aggregation_labels_nrows_and_empty_result(prometheus):  # noqa: F811
     assert empty.empty and list(empty.columns) == ["timestamp", "value"]
 
 
+def stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_the_fixture_holds_more_than_the_default_window(prometheus):  # noqa: F811
+    known = prometheus.known
+    assert known.last - known.first > timedelta(days=8)  # the default window is 7 days
+    assert known.last > datetime.now(UTC) - timedelta(days=1)
+
+
 def test_default_window_is_the_last_seven_days(prometheus):  # noqa: F811
-    frame = prom.read_raw(make_source(prometheus.url, prometheus.known.metric, step="1h"))
-    first = datetime.fromisoformat(frame["timestamp"].iloc[0].replace("Z", "+00:00"))
-    assert timedelta(days=1) < datetime.now(UTC) - first <= timedelta(days=7)
+    """The fixture holds 9 days, so the first point returned is where the window starts:
+    7 days before the call (Prometheus evaluates the range at start, start + step, ...)."""
+    known = prometheus.known
+    source = make_source(prometheus.url, f'{known.metric}{{instance="web-1"}}', step="1h")
+    before = datetime.now(UTC)
+    frame = prom.read_raw(source)
+    after = datetime.now(UTC)
+    first = stamp(frame["timestamp"].iloc[0])
+    slack = timedelta(milliseconds=1)  # start is sent to the millisecond
+    assert before - timedelta(days=7) - slack <= first <= after - timedelta(days=7) + slack
+    assert first - known.first > timedelta(days=1)  # older samples exist and are not read
+    # one point an hour from there to the last sample (5 minutes' look-back beyond it)
+    last = stamp(frame["timestamp"].iloc[-1])
+    assert known.last <= last + timedelta(hours=1) and last <= known.last + timedelta(minutes=5)
+    assert len(frame) == (last - first) // timedelta(hours=1) + 1
+
+
+def test_window_with_only_an_end_starts_seven_days_before_it(prometheus):  # noqa: F811
+    known = prometheus.known
+    source = make_source(prometheus.url, f'{known.metric}{{instance="web-1"}}', step="5m")
+    frame = prom.read_raw(source, end=known.last)
+    start = known.last - timedelta(days=7)
+    assert frame["timestamp"].iloc[0] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert frame["timestamp"].iloc[-1] == known.last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert len(frame) == 7 * 24 * 12 + 1  # 5-minute points, both ends included
 
 
 def test_promql_syntax_error_quotes_prometheus(prometheus):  # noqa: F811
