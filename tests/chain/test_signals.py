@@ -107,3 +107,34 @@ def test_sigterm_stops_a_batch_and_its_workers_kernels(tmp_path, params_file):
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     time.sleep(1)
     assert [p for p in under if alive(p)] == []
+
+
+def test_after_a_stop_a_background_threads_error_is_not_printed(monkeypatch):
+    """A kernel started for the next step while the stop shuts kernels down fails in its
+    thread; its traceback once reached an operator's terminal after "stopped by SIGTERM"."""
+    import threading
+
+    from csi_helpers.chain import signals as stop
+
+    printed: list[str] = []  # what the hook before ours (Python's: print it) was given
+    monkeypatch.setattr(threading, "excepthook", lambda args: printed.append(str(args.exc_value)))
+    before = {n: signal.getsignal(n) for n in stop.SIGNALS}
+    try:
+        stop.raise_on_signals()
+
+        def fail() -> None:
+            raise RuntimeError("the zygote is gone")
+
+        worker = threading.Thread(target=fail)
+        worker.start()
+        worker.join()
+        assert printed == ["the zygote is gone"]  # before a stop: passed on
+        stop._STOPPING.set()
+        worker = threading.Thread(target=fail)
+        worker.start()
+        worker.join()
+        assert printed == ["the zygote is gone"]  # after it: quiet
+    finally:
+        stop._STOPPING.clear()
+        for number, handler in before.items():
+            signal.signal(number, handler)
