@@ -297,7 +297,7 @@ def report(
     from csi_helpers.runfolder.layout import REPORT_STEPS
 
     if html:
-        from csi_helpers.chain.runner import rebuild_reports
+        from csi_helpers.chain.reports import rebuild_reports
 
         rebuild_reports(runs_dir / run_id, reports_dir)
     folder = reports_dir / run_id
