@@ -33,19 +33,18 @@ from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
-from csi_helpers.chain.params_change import PARAMS_COPY, changed_by_step, resume_step
 from csi_helpers.chain.reports import export_step_report, rebuild_reports
+from csi_helpers.chain.resume import start_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import Interrupted, ParamsError, RunFolderError, UsageError, step_failed
+from csi_helpers.errors import Interrupted, ParamsError, UsageError, step_failed
 from csi_helpers.onboarding import check_against_data
-from csi_helpers.params import validate_params_file
+from csi_helpers.params import Params, validate_params_file
 from csi_helpers.runfolder.current import set_current_run
-from csi_helpers.runfolder.hashing import describe_file, sha256_file
+from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
 from csi_helpers.runfolder.manifest import read_manifest, step_entry, utc_now, write_manifest
 from csi_helpers.runfolder.paths import notebooks_dir
 from csi_helpers.runfolder.recording import runner_entry
-from csi_helpers.runfolder.status import first_not_done, step_states
 
 #: The step that writes the CSI register, and gets ``write_register`` injected.
 REGISTER_STEP = 7
@@ -123,9 +122,8 @@ def run_cycle(
             for a run under the params' own run id (a real cycle) and not under any
             other (a trial run id), where it shows what it would write; False is
             ``--dry-run``, True ``--write-register``.
-        rerun_from_changed: when resuming, start at the first step that reads a setting
-            changed since the run was made (:func:`~csi_helpers.chain.params_change.resume_step`)
-            instead of refusing.
+        rerun_from_changed: when resuming, start at the first step reading a changed
+            setting (:func:`~csi_helpers.chain.params_change.resume_step`), not refuse.
         resume: re-run exactly the steps that are not done (stale, failed, pending:
             :func:`~csi_helpers.runfolder.status.step_states`), from the first of them,
             and rebuild the reports; with every step done, only the reports. Refused
@@ -148,29 +146,15 @@ def run_cycle(
     skip_iri_grammars()
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
     params_path = Path(params_path).resolve()
-    params = validate_params_file(params_path)
-    if from_step == 1 and not resume and (problems := check_against_data(params)):
-        raise ParamsError(
-            f"{params_path}: {len(problems)} problem(s) with the data it names (no step run):\n"
-            + "\n".join(f"  - {line}" for line in problems)
-        )
+    params = _checked_params(params_path, against_data=from_step == 1 and not resume)
     run_id = run_id or params.default_run_id
     check_run_id(run_id)
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
     run_dir = (runs_dir / run_id).resolve()
     with run_lock(runs_dir, run_id):
-        if resume:
-            first = _first_to_rerun(run_dir, params_path)
-            if first is None:  # every step done: the reports only
-                paths = rebuild_reports(run_dir, reports_dir)
-                result = RunResult(run_id=run_id, run_dir=run_dir, manifest=read_manifest(run_dir))
-                result.reports = dict(zip(sorted(REPORT_STEPS), paths, strict=False))
-                return result
-            from_step = first
-        elif from_step > 1:
-            from_step = resume_step(
-                run_dir, params_path, from_step, rerun_from_changed=rerun_from_changed
-            )
+        from_step = start_step(run_dir, params_path, from_step, resume, rerun_from_changed)
+        if not from_step:  # a resume that finds every step done: the reports only
+            return _reports_only(run_dir, reports_dir)
         selected = list(STEPS[from_step - 1 : to_step])
         with (
             keep_last_good(run_dir, (reports_dir / run_id).resolve(), full=from_step == 1),
@@ -192,20 +176,27 @@ def run_cycle(
             return _run_steps(run, pool)
 
 
-def _first_to_rerun(run_dir: Path, params_path: Path) -> int | None:
-    """The first step a ``--resume`` re-runs (None: all done); refuses another params file."""
-    if not run_dir.is_dir():
-        return 1
-    made_from = Path(read_manifest(run_dir)["params"]["path"]).resolve()
-    copy = run_dir / PARAMS_COPY
-    same = copy.is_file() and sha256_file(copy) == sha256_file(params_path)
-    if made_from != params_path and not same:  # another file (not this one moved)
-        raise RunFolderError(
-            f"run {run_dir.name} was made from {made_from}, not {params_path}: resume it with "
-            "that file, or give this one its own --run-id"
+def _checked_params(params_path: Path, *, against_data: bool) -> Params:
+    """The validated params; for a full run also checked against the exports they name
+    (:func:`~csi_helpers.onboarding.check_against_data`), before any step runs."""
+    params = validate_params_file(params_path)
+    if against_data and (problems := check_against_data(params)):
+        raise ParamsError(
+            f"{params_path}: {len(problems)} problem(s) with the data it names (no step run):\n"
+            + "\n".join(f"  - {line}" for line in problems)
         )
-    changed = changed_by_step(run_dir, params_path)
-    return first_not_done(step_states(run_dir, params_changed=changed))
+    return params
+
+
+def _reports_only(run_dir: Path, reports_dir: Path) -> RunResult:
+    """A resume that finds every step done: the reports exported again, no step run."""
+    manifest = read_manifest(run_dir)
+    result = RunResult(run_id=manifest["run_id"], run_dir=run_dir, manifest=manifest)
+    result.reports = dict(
+        zip(sorted(REPORT_STEPS), rebuild_reports(run_dir, reports_dir), strict=True)
+    )
+    result.manifest = read_manifest(run_dir)  # with the reports just recorded
+    return result
 
 
 def _run_steps(run: CycleRun, pool: KernelPool) -> RunResult:
