@@ -3,9 +3,16 @@ field, from the models' own docstrings (issue 19 point 5)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
+import yaml
+
 from csi_helpers.params import params_json_schema
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def undescribed(schema: dict[str, Any]) -> list[str]:
@@ -49,3 +56,27 @@ def test_the_walk_finds_a_property_without_description():
               "$defs": {"C": {"type": "object", "description": "c",
                               "properties": {"d": {"type": "string"}}}}}  # fmt: skip
     assert undescribed(schema) == ["params.b", "$defs.C.d"]
+
+
+
+
+class _EditorLoader(yaml.SafeLoader):
+    """YAML as an editor's language server reads it: dates and times stay text."""
+
+
+_EditorLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(REPO.glob("params/**/*.yaml")), ids=lambda p: p.relative_to(REPO).as_posix()
+)
+def test_the_bundled_params_pass_the_schema_as_an_editor_checks_them(path):
+    """No squiggle in an editor on a params file that ``csi params check`` accepts (the
+    ``time`` format of JSON Schema wanted seconds and an offset: "08:00" was flagged)."""
+    schema = params_json_schema()
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_EditorLoader)
+    problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
+    assert problems == []

@@ -105,6 +105,13 @@ class Demo(StrictModel):
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _local_time_schema(schema: dict[str, Any]) -> None:
+    """A time of day as params write it, "08:00" or "08:00:00", for editors: JSON Schema's
+    ``time`` format (RFC 3339) asks for seconds and an offset, so editors flagged "08:00"."""
+    schema.pop("format", None)
+    schema["pattern"] = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"
+
+
 class Calendar(StrictModel):
     """Agreed service time: 24x7, or business hours with holidays."""
 
@@ -116,10 +123,10 @@ class Calendar(StrictModel):
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
     )
     """Weekdays of service, e.g. [mon, tue, wed, thu, fri]."""
-    start: time = time(8, 0)
-    """Business day start, local time."""
-    end: time = time(18, 0)
-    """Business day end, local time."""
+    start: time = Field(time(8, 0), json_schema_extra=_local_time_schema)
+    """Business day start, local time, e.g. "08:00" (quoted in YAML)."""
+    end: time = Field(time(18, 0), json_schema_extra=_local_time_schema)
+    """Business day end, local time, e.g. "18:00" (quoted); after start."""
     holidays: list[date] = Field(default_factory=list)
     """Dates without service (YYYY-MM-DD)."""
 
