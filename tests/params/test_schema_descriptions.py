@@ -58,8 +58,6 @@ def test_the_walk_finds_a_property_without_description():
     assert undescribed(schema) == ["params.b", "$defs.C.d"]
 
 
-
-
 class _EditorLoader(yaml.SafeLoader):
     """YAML as an editor's language server reads it: dates and times stay text."""
 
