@@ -1,5 +1,6 @@
-"""The ``csi`` command line: run cycles and batches, check params, export reports, list
-KPIs; ``csi register`` lives in :mod:`csi_helpers.cli.register`.
+"""The ``csi`` command line: run cycles and batches, export reports, list KPIs;
+``csi params`` lives in :mod:`csi_helpers.cli.params`, ``csi register`` in
+:mod:`csi_helpers.cli.register`, ``csi status`` and ``csi use`` in :mod:`csi_helpers.cli.runs`.
 
 Errors of the :class:`~csi_helpers.errors.CsiError` family are printed as one
 message with the exit code of their kind (see :mod:`csi_helpers.errors`); ``--debug``
@@ -9,8 +10,6 @@ shows the traceback instead.
 from __future__ import annotations
 
 import errno
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +18,9 @@ import typer
 from csi_helpers.cli import runs
 from csi_helpers.cli.common import err, out
 from csi_helpers.cli.common import state as _state
+from csi_helpers.cli.params import params_app
 from csi_helpers.cli.register import register_app
-from csi_helpers.errors import CsiError, ParamsError, UsageError
+from csi_helpers.errors import CsiError, UsageError
 
 __all__ = ["app", "main", "params_app"]
 
@@ -30,7 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="csi-workbook: the ITIL 7-step continual service improvement process on your data.",
 )
-params_app = typer.Typer(no_args_is_help=True, help="Check params files and print their schema.")
 app.add_typer(params_app, name="params")
 app.command("status")(runs.status)
 app.command("use")(runs.use)
@@ -219,58 +218,6 @@ def batch(
             f"{failed} failed and {skipped} skipped of {len(result.results)} runs; "
             f"reasons above and in {index}"
         )
-
-
-@params_app.command("check")
-def params_check(
-    files: Annotated[list[Path], typer.Argument(help="Params files to validate.")],
-) -> None:
-    """Validate params files (schema, dates, paths) and check them against the exports they
-    name (columns, states, values, the cycle); exit 2 on the first bad one."""
-    from csi_helpers.onboarding import check_against_data
-    from csi_helpers.params import validate_params_file
-
-    for file in files:
-        p = validate_params_file(file)
-        problems = check_against_data(p)
-        if problems:
-            raise ParamsError(
-                f"{file}: {len(problems)} problem(s) with the data it names:\n"
-                + "\n".join(f"  - {line}" for line in problems)
-            )
-        kpis = len(p.strategy.kpis())
-        out.print(
-            f"{file}: ok ({p.service.id}, cycle {p.cycle.id} {p.cycle.start}–{p.cycle.end}, "
-            f"{len(p.sources)} sources, {kpis} KPIs)",
-            highlight=False,
-        )
-
-
-@params_app.command("columns")
-def params_columns(
-    kind: Annotated[str, typer.Argument(help="A kind of source: tickets, ticket_events, ...")],
-) -> None:
-    """The canonical columns of a kind of source: type, whether a row needs it, and the
-    KPIs of the library that read it (map an export's columns onto them with `columns:`)."""
-    from csi_helpers.kpis import LIBRARY
-    from csi_helpers.tables.canonical import CANONICAL, KEYS
-
-    if kind not in CANONICAL:
-        raise UsageError(f"{kind!r}: not a kind of source; kinds: {', '.join(CANONICAL)}")
-    for name, column_type in CANONICAL[kind].items():
-        feeds = {kind, "tickets"} if kind == "ticket_events" else {kind}  # rebuilt into tickets
-        kpis = sorted(d.id for d in LIBRARY.values() if d.source_kind in feeds and name in d.fields)
-        needed = "needed by every row" if name in KEYS[kind] else "optional"
-        used = f"; KPIs: {', '.join(kpis)}" if kpis else ""
-        out.print(f"{name:<26} {column_type:<9} {needed}{used}", highlight=False, soft_wrap=True)
-
-
-@params_app.command("schema")
-def params_schema() -> None:
-    """Print the JSON Schema of params files (for editor completion and checks)."""
-    from csi_helpers.params import params_json_schema
-
-    sys.stdout.write(json.dumps(params_json_schema(), indent=2) + "\n")
 
 
 @app.command("report")

@@ -1,0 +1,70 @@
+"""``csi params``: check params files against the data they name, list the canonical
+columns of a kind of source, print the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from csi_helpers.cli.common import out
+from csi_helpers.errors import ParamsError, UsageError
+
+__all__ = ["params_app"]
+
+params_app = typer.Typer(no_args_is_help=True, help="Check params files and print their schema.")
+
+
+@params_app.command("check")
+def params_check(
+    files: Annotated[list[Path], typer.Argument(help="Params files to validate.")],
+) -> None:
+    """Validate params files (schema, dates, paths) and check them against the exports they
+    name (columns, states, values, the cycle); exit 2 on the first bad one."""
+    from csi_helpers.onboarding import check_against_data
+    from csi_helpers.params import validate_params_file
+
+    for file in files:
+        p = validate_params_file(file)
+        problems = check_against_data(p)
+        if problems:
+            raise ParamsError(
+                f"{file}: {len(problems)} problem(s) with the data it names:\n"
+                + "\n".join(f"  - {line}" for line in problems)
+            )
+        kpis = len(p.strategy.kpis())
+        out.print(
+            f"{file}: ok ({p.service.id}, cycle {p.cycle.id} {p.cycle.start}–{p.cycle.end}, "
+            f"{len(p.sources)} sources, {kpis} KPIs)",
+            highlight=False,
+        )
+
+
+@params_app.command("columns")
+def params_columns(
+    kind: Annotated[str, typer.Argument(help="A kind of source: tickets, ticket_events, ...")],
+) -> None:
+    """The canonical columns of a kind of source: type, whether a row needs it, and the
+    KPIs of the library that read it (map an export's columns onto them with `columns:`)."""
+    from csi_helpers.kpis import LIBRARY
+    from csi_helpers.tables.canonical import CANONICAL, KEYS
+
+    if kind not in CANONICAL:
+        raise UsageError(f"{kind!r}: not a kind of source; kinds: {', '.join(CANONICAL)}")
+    for name, column_type in CANONICAL[kind].items():
+        feeds = {kind, "tickets"} if kind == "ticket_events" else {kind}  # rebuilt into tickets
+        kpis = sorted(d.id for d in LIBRARY.values() if d.source_kind in feeds and name in d.fields)
+        needed = "needed by every row" if name in KEYS[kind] else "optional"
+        used = f"; KPIs: {', '.join(kpis)}" if kpis else ""
+        out.print(f"{name:<26} {column_type:<9} {needed}{used}", highlight=False, soft_wrap=True)
+
+
+@params_app.command("schema")
+def params_schema() -> None:
+    """Print the JSON Schema of params files (for editor completion and checks)."""
+    from csi_helpers.params import params_json_schema
+
+    sys.stdout.write(json.dumps(params_json_schema(), indent=2) + "\n")
