@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import MINIMAL_PARAMS, tiny_step_notebook
+from csi_helpers.chain.params_change import pinned_params
 from csi_helpers.chain.runner import run_cycle
 from csi_helpers.cli import main
 from csi_helpers.errors import ParamsError, RunFolderError, StepFailed
@@ -282,3 +284,41 @@ def test_resume_refuses_params_changed_in_settings_earlier_steps_read(
         params_file, runs_dir=runs, reports_dir=reports, notebooks=notebooks, from_step=6
     )
     assert later.steps == [6, 7]
+
+
+def test_a_calendar_cycle_and_overrides_are_pinned_for_every_step(tmp_path, chain_dir):
+    """``csi run web.yaml --set …`` with ``extends:`` and ``cycle: {quarter: …}``: the run
+    reads one resolved file in every step (issue 18 point 6), so the notebooks see the
+    overrides, and the run id follows the cycle."""
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "base.yaml").write_text("service: {id: web, name: Web shop}\n")
+    child = params / "web.yaml"
+    child.write_text("extends: base.yaml\ncycle: {quarter: previous}\n")
+    notebooks = chain_dir()
+    seen = (
+        "from csi_helpers import begin_step\n"
+        "ctx = begin_step(1, run_dir=run_dir, params_path=params_path)\n"
+        'ctx.write_json("out", {"title": ctx.params.report.title, "cycle": ctx.params.cycle.id,'
+        ' "start": str(ctx.params.cycle.start)})\n'
+    )
+    nbformat.write(tiny_step_notebook(1, body=seen), notebooks / "01_define_strategy.ipynb")
+    overrides = ["cycle.quarter=2026q1", "report.title=Q1 review"]
+    result = run_cycle(
+        child, runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports",
+        notebooks=notebooks, to_step=2, overrides=overrides,
+    )  # fmt: skip
+    assert result.run_id == "web-2026q1"
+    pinned = tmp_path / "runs" / ".params" / "web-2026q1.yaml"
+    steps = read_manifest(result.run_dir)["steps"]
+    assert [s["parameters"]["params_path"] for s in steps if s["number"] <= 2] == [str(pinned)] * 2
+    out = json.loads((result.run_dir / "strategy" / "out.json").read_text())
+    assert out == {"title": "Q1 review", "cycle": "2026q1", "start": "2026-01-01"}
+    # the same command again writes nothing new: a resume finds the same file and hash
+    before = sha256_file(pinned), pinned.stat().st_mtime_ns
+    assert pinned_params(child.resolve(), tmp_path / "runs", overrides=overrides) == pinned
+    assert (sha256_file(pinned), pinned.stat().st_mtime_ns) == before
+    # a file that means what it says is read as it is
+    plain = params / "plain.yaml"
+    plain.write_text(MINIMAL_PARAMS)
+    assert pinned_params(plain, tmp_path / "runs") == plain

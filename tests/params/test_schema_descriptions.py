@@ -46,7 +46,11 @@ def test_every_field_of_the_params_schema_has_a_description():
     schema = params_json_schema()
     assert undescribed(schema) == []
     props = schema["properties"]
-    assert (props["cycle"]["description"] and "$ref" in props["cycle"]) or "allOf" in props["cycle"]
+    # the cycle: dates (the Cycle model) or a calendar cycle, both described
+    as_dates, calendar = props["cycle"]["anyOf"]
+    assert props["cycle"]["description"] and as_dates == {"$ref": "#/$defs/Cycle"}
+    assert "quarter: previous" in props["cycle"]["description"]
+    assert {"quarter", "month"} <= set(calendar["properties"])
     source = schema["$defs"]["Source"]["properties"]
     assert "${VAR}" in source["url"]["description"]  # an example where it helps
 

@@ -7,16 +7,24 @@ both files (a new cycle end on the old step 4 tables), so the resume is refused,
 naming each changed setting, unless ``--rerun-from-changed`` asks to re-run from the
 first step that reads one of them. Changes that only later steps read (a report
 title before ``--from-step 6``) are fine; so are edits of comments and layout.
+
+A params file that means more than it says (an ``extends:`` base, a calendar cycle such
+as ``{quarter: previous}``, ``--set`` overrides) is pinned first (:func:`pinned_params`):
+the run reads one resolved file in every step, so the cycle cannot move under it and the
+overrides reach the notebooks.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from csi_helpers.atomic import write_text
 from csi_helpers.errors import ParamsError
-from csi_helpers.params.loading import read_params_data
+from csi_helpers.params.loading import load_params, read_params_data, resolved_params_text
 from csi_helpers.runfolder.hashing import sha256_file
 from csi_helpers.runfolder.manifest import read_manifest
 
@@ -26,8 +34,12 @@ __all__ = [
     "changed_by_step",
     "changed_settings",
     "keep_params",
+    "pinned_params",
     "resume_step",
 ]
+
+#: Where the resolved params of pinned runs go, under the runs folder.
+PINNED = ".params"
 
 #: The run folder's copy of the params file of its full run.
 PARAMS_COPY = "params.yaml"
@@ -50,6 +62,34 @@ FIRST_STEP_READING: dict[str, int] = {
     "previous_run": 6,
     "report": 6,
 }
+
+
+def pinned_params(
+    params_path: Path,
+    runs_dir: Path,
+    *,
+    overrides: Sequence[str] = (),
+    run_id: str | None = None,
+    today: date | None = None,
+) -> Path:
+    """The params file a run reads: ``params_path`` itself, or for a file with a base, a
+    calendar cycle or overrides, its resolved text written to
+    ``<runs_dir>/.params/<run id>.yaml`` (rewritten only when it changes, so that a
+    resume finds the same file and hash).
+
+    Raises:
+        ParamsError: the file, its base or an override is invalid (nothing written).
+    """
+    today = today or date.today()
+    text = resolved_params_text(params_path, overrides=overrides, today=today)
+    if text is None:
+        return params_path
+    name = run_id or load_params(params_path, overrides=overrides, today=today).default_run_id
+    pinned = (runs_dir / PINNED / f"{name}.yaml").resolve()
+    if not pinned.is_file() or pinned.read_text(encoding="utf-8") != text:
+        pinned.parent.mkdir(parents=True, exist_ok=True)
+        write_text(pinned, text)
+    return pinned
 
 
 def keep_params(run_dir: Path, params_path: Path) -> None:

@@ -24,6 +24,7 @@ import importlib
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
+from csi_helpers.chain.params_change import pinned_params
 from csi_helpers.chain.reports import export_step_report, rebuild_reports
 from csi_helpers.chain.resume import start_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
@@ -96,6 +98,7 @@ def run_cycle(
     write_register: bool | None = None,
     rerun_from_changed: bool = False,
     resume: bool = False,
+    overrides: Sequence[str] = (),
 ) -> RunResult:
     """Run steps ``from_step`` to ``to_step`` of the cycle a params file describes.
 
@@ -128,6 +131,10 @@ def run_cycle(
             :func:`~csi_helpers.runfolder.status.step_states`), from the first of them,
             and rebuild the reports; with every step done, only the reports. Refused
             for a run made from another params file.
+        overrides: ``key.path=value`` settings over the params file (``--set``); with
+            them, an ``extends:`` base or a calendar cycle, the run reads the params
+            resolved into ``<runs_dir>/.params/<run id>.yaml``
+            (:func:`~csi_helpers.chain.params_change.pinned_params`).
 
     Returns:
         The run id, folder, report paths and final manifest.
@@ -145,11 +152,15 @@ def run_cycle(
         )
     skip_iri_grammars()
     nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
-    params_path = Path(params_path).resolve()
+    runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
+    if run_id:
+        check_run_id(run_id)
+    params_path = pinned_params(
+        Path(params_path).resolve(), runs_dir, overrides=overrides, run_id=run_id
+    )
     params = _checked_params(params_path, against_data=from_step == 1 and not resume)
     run_id = run_id or params.default_run_id
     check_run_id(run_id)
-    runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
     run_dir = (runs_dir / run_id).resolve()
     with run_lock(runs_dir, run_id):
         from_step = start_step(run_dir, params_path, from_step, resume, rerun_from_changed)

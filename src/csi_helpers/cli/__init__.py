@@ -104,6 +104,15 @@ def run(
             "params' own (by default only the params' own run id writes it).",
         ),
     ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Override a setting of the params file, e.g. --set cycle.quarter=2026q2 or "
+            "--set report.title='Q2 review'; repeat for more.",
+        ),
+    ] = None,
 ) -> None:
     """Run the seven step notebooks of one cycle into runs/<run-id>/."""
     from csi_helpers.chain.progress import StepProgress
@@ -128,6 +137,7 @@ def run(
             write_register=False if dry_run else (True if write_register else None),
             rerun_from_changed=rerun_from_changed,
             resume=resume,
+            overrides=set_ or (),
         )
     if result.steps:
         total = sum(

@@ -21,6 +21,10 @@ params_app = typer.Typer(no_args_is_help=True, help="Check params files and prin
 @params_app.command("check")
 def params_check(
     files: Annotated[list[Path], typer.Argument(help="Params files to validate.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a setting, as `csi run --set`."),
+    ] = None,
 ) -> None:
     """Validate params files (schema, dates, paths) and check them against the exports they
     name (columns, states, values, the cycle); exit 2 on the first bad one."""
@@ -28,7 +32,7 @@ def params_check(
     from csi_helpers.params import validate_params_file
 
     for file in files:
-        p = validate_params_file(file)
+        p = validate_params_file(file, overrides=set_ or ())
         problems = check_against_data(p)
         if problems:
             raise ParamsError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from csi_helpers.errors import ParamsError
+from csi_helpers.params.compose import compose, needs_resolving, standalone
 from csi_helpers.params.messages import describe, line_numbers
 from csi_helpers.params.models import Params
+from csi_helpers.params.settings import RegisterSettings
 
 __all__ = [
     "MAX_VALUES",
@@ -19,6 +23,7 @@ __all__ = [
     "load_params",
     "params_json_schema",
     "read_params_data",
+    "resolved_params_text",
     "validate_params_file",
 ]
 
@@ -79,11 +84,16 @@ def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
     return size
 
 
-def load_params(path: str | Path) -> Params:
+def load_params(
+    path: str | Path, *, overrides: Iterable[str] = (), today: date | None = None
+) -> Params:
     """Read and validate a params file.
 
     Args:
-        path: the YAML file.
+        path: the YAML file; an ``extends:`` base is merged in, a calendar cycle made
+            concrete (see :mod:`~csi_helpers.params.compose`).
+        overrides: ``key.path=value`` settings that win over the file (``csi run --set``).
+        today: the day a relative cycle (``{quarter: previous}``) counts from.
 
     Returns:
         The typed params, with relative paths made absolute.
@@ -92,7 +102,7 @@ def load_params(path: str | Path) -> Params:
         ParamsError: naming the file, the key path and line, and what to change.
     """
     path = Path(path)
-    text, data = read_params_data(path)
+    text, data = read_params_data(path, overrides=overrides, today=today)
     try:
         return Params.model_validate(data, context={"base_dir": path.resolve().parent})
     except ValidationError as exc:
@@ -101,12 +111,47 @@ def load_params(path: str | Path) -> Params:
         raise ParamsError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
 
 
-def read_params_data(path: Path) -> tuple[str, dict[str, Any]]:
-    """A params file's text and its YAML mapping, not yet validated.
+def read_params_data(
+    path: Path, *, overrides: Iterable[str] = (), today: date | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A params file's text and its YAML mapping, composed (its base merged in, the
+    overrides set, a calendar cycle made concrete) but not yet validated.
 
     Raises:
-        ParamsError: the file is missing, not UTF-8, not YAML, or not a mapping.
+        ParamsError: the file (or its base) is missing, not UTF-8, not YAML, or not a
+            mapping; see :func:`~csi_helpers.params.compose.compose` for the rest.
     """
+    text, data = _read_yaml(path)
+    return text, compose(
+        path, data, lambda base: _read_yaml(base)[1], overrides=overrides, today=today
+    )
+
+
+def resolved_params_text(
+    path: Path, *, overrides: Iterable[str] = (), today: date | None = None
+) -> str | None:
+    """The params a run of ``path`` means, as one YAML file that stands alone (no base, a
+    dated cycle, the overrides set, absolute paths), or None when the file already does.
+
+    A run reads this text in every step, so that a calendar cycle cannot move between
+    steps and the overrides reach the notebooks; ``csi run`` writes it beside the runs.
+    """
+    _, data = _read_yaml(path)
+    if not needs_resolving(data, overrides):
+        return None
+    _, data = read_params_data(path, overrides=overrides, today=today)
+    default = str(RegisterSettings.model_fields["directory"].default)
+    data = standalone(data, path.resolve().parent, default)
+    head = (
+        f"# The params of a run of {path.resolve()}, resolved by `csi run`"
+        + (f" with --set {' --set '.join(overrides)}" if overrides else "")
+        + ".\n# Edit that file, not this one: the next `csi run` writes this one again.\n"
+    )
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _read_yaml(path: Path) -> tuple[str, dict[str, Any]]:
+    """A params file's text and its YAML mapping, as written."""
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found (try params/demo.yaml)")
     try:
@@ -141,9 +186,11 @@ def check_sources(params: Params, *, params_path: str | Path | None = None) -> l
     return problems
 
 
-def validate_params_file(path: str | Path) -> Params:
+def validate_params_file(
+    path: str | Path, *, overrides: Iterable[str] = (), today: date | None = None
+) -> Params:
     """Load a params file and check its sources exist; one ParamsError lists every problem."""
-    params = load_params(path)
+    params = load_params(path, overrides=overrides, today=today)
     problems = check_sources(params, params_path=path)
     if problems:
         raise ParamsError("\n".join(problems))
@@ -155,4 +202,26 @@ def params_json_schema() -> dict[str, Any]:
     schema = Params.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "csi-workbook params"
+    _cycle_or_calendar_cycle(schema["properties"]["cycle"])
     return schema
+
+
+def _cycle_or_calendar_cycle(schema: dict[str, Any]) -> None:
+    """For editors: ``cycle`` is either dates or a calendar cycle (``{quarter: previous}``),
+    which loading turns into dates before validation (:mod:`~csi_helpers.params.cycles`)."""
+    described = {k: schema.pop(k) for k in ("description",) if k in schema}
+    as_dates = dict(schema)
+    word = {"type": "string", "description": "previous, current, or one by its id"}
+    named = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "quarter": word | {"examples": ["previous", "current", "2026q3"]},
+            "month": word | {"examples": ["previous", "current", "2026-07"]},
+            "id": {"type": "string", "description": "Id of the cycle; default e.g. 2026q3."},
+            "label": {"type": "string", "description": "Label; default e.g. 2026 Q3."},
+        },
+        "oneOf": [{"required": ["quarter"]}, {"required": ["month"]}],
+    }
+    schema.clear()
+    schema.update({"anyOf": [as_dates, named], **described})

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from csi_helpers.errors import ParamsError
 from csi_helpers.params.base import SLUG, StrictModel, resolve_path
 from csi_helpers.params.business import Business
+from csi_helpers.params.cycles import previous_cycle_id
 from csi_helpers.params.settings import (
     ActionsSettings,
     Analysis,
@@ -89,6 +90,12 @@ class Cycle(StrictModel):
     def period(self) -> str:
         """The label shown in reports."""
         return self.label or f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+    @property
+    def previous_id(self) -> str | None:
+        """The id of the calendar quarter or month before this one, when this cycle is one
+        by its id and its dates (``2026q3``, 1 July to 30 September: ``2026q2``)."""
+        return previous_cycle_id(self.id, self.start, self.end)
 
 
 class Demo(StrictModel):
@@ -269,12 +276,18 @@ class Params(StrictModel):
     """Version of the params format; 1."""
     service: Service
     """The IT service the cycle improves: its id, name and time zone."""
+    extends: str | None = None
+    """A base params file this one builds on (path relative to this file), e.g. base.yaml:
+    its settings apply unless this file sets them; lists (sources, objectives) are replaced
+    whole."""
     cycle: Cycle
-    """The period the cycle measures."""
+    """The period the cycle measures: id, start and end, or a calendar cycle worked out from
+    the day of the run, e.g. {quarter: previous} or {month: previous}."""
     run_id: Annotated[str, Field(pattern=SLUG)] | None = None
     """Name of the run folder; default <service.id>-<cycle.id>."""
     previous_run: Annotated[str, Field(pattern=SLUG)] | None = None
-    """Run id of the cycle before."""
+    """Run id of the cycle before; default <service.id>-<the quarter or month before> for a
+    calendar cycle (2026q3 follows 2026q2)."""
     demo: Demo | None = None
     """Generate the bundled demo's exports (the demo's params only)."""
     calendars: dict[str, Calendar] = Field(default_factory=dict)
@@ -356,6 +369,21 @@ class Params(StrictModel):
     @property
     def default_run_id(self) -> str:
         return self.run_id or f"{self.service.id}-{self.cycle.id}"
+
+    @property
+    def previous_run_id(self) -> str | None:
+        """``previous_run``, or when not given and the run id is the default one, the run id
+        of the calendar cycle before (see :attr:`previous_run_derived`)."""
+        if self.previous_run or self.run_id:
+            return self.previous_run
+        before = self.cycle.previous_id
+        return f"{self.service.id}-{before}" if before else None
+
+    @property
+    def previous_run_derived(self) -> bool:
+        """Whether :attr:`previous_run_id` was worked out rather than written: a first
+        cycle has no run before it, and that is no reason to warn."""
+        return self.previous_run is None and self.previous_run_id is not None
 
     def source(self, name: str) -> Source:
         for s in self.sources:

@@ -171,11 +171,14 @@ class StepContext:
 
     # ------------------------------------------------------------------ other runs
     def previous_run(self) -> PreviousRun | None:
-        """The previous cycle's run folder, when the params name one and it is complete."""
-        run_id = self.params.previous_run
+        """The previous cycle's run folder, when the params name one (or it follows from a
+        calendar cycle) and it is complete."""
+        run_id = self.params.previous_run_id
         if not run_id:
             return None
         folder = self.run_dir.parent / run_id
+        if self.params.previous_run_derived and not folder.is_dir():
+            return None  # the first cycle run here: nothing to compare with, nothing wrong
         try:
             manifest = read_manifest(folder)
         except RunFolderError as exc:

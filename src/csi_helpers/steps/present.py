@@ -173,7 +173,7 @@ def kpi_history(ctx: StepContext, card: pd.DataFrame, *, cycles: int = 6) -> dic
 
     actual = pd.to_numeric(card["actual"], errors="coerce")  # a column of None: all NaN
     values = {str(k): [float(v)] for k, v in zip(card["kpi_id"], actual, strict=True)}
-    run_id = ctx.params.previous_run
+    run_id = ctx.params.previous_run_id
     for _ in range(cycles - 1):
         folder = ctx.run_dir.parent / str(run_id) if run_id else None
         scorecard = folder / f"{catalogue.SCORECARD}.parquet" if folder else None
@@ -185,7 +185,7 @@ def kpi_history(ctx: StepContext, card: pd.DataFrame, *, cycles: int = 6) -> dic
         for kpi, series in values.items():
             series.insert(0, float(earlier.get(kpi, float("nan"))))
         try:
-            run_id = load_params(read_manifest(folder)["params"]["path"]).previous_run
+            run_id = load_params(read_manifest(folder)["params"]["path"]).previous_run_id
         except (CsiError, KeyError, OSError):  # its params gone or broken: history ends there
             break
     return values

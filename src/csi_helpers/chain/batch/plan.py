@@ -72,7 +72,7 @@ def plan_batch(params_files: Iterable[str | Path]) -> list[BatchJob]:
             demo=(p.demo.directory, p.demo.seed) if p.demo else None,
         )
         jobs.append(job)
-        previous[job.run_id] = p.previous_run
+        previous[job.run_id] = p.previous_run_id
     if problems:
         raise ParamsError("\n".join(problems))
     _refuse_shared_run_ids(jobs)
