@@ -151,7 +151,7 @@ def run_cycle(
             f"--from-step {from_step} / --to-step {to_step}: need 1 ≤ from ≤ to ≤ {len(STEPS)}"
         )
     skip_iri_grammars()
-    nb_dir = (Path(notebooks) if notebooks else notebooks_dir()).resolve()
+    nb_dir = (Path(notebooks) if notebooks else notebooks_dir(params_path)).resolve()
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
     if run_id:
         check_run_id(run_id)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from csi_helpers.cli import runs
+from csi_helpers.cli import runs, workbook
 from csi_helpers.cli.common import err, out
 from csi_helpers.cli.common import state as _state
 from csi_helpers.cli.params import params_app
@@ -31,6 +31,7 @@ app = typer.Typer(
     help="csi-workbook: the ITIL 7-step continual service improvement process on your data.",
 )
 app.add_typer(params_app, name="params")
+app.command("init")(workbook.init)
 app.command("status")(runs.status)
 app.command("use")(runs.use)
 app.add_typer(register_app, name="register")
