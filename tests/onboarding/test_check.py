@@ -109,8 +109,24 @@ def test_params_check_exits_2_before_any_step_with_every_problem(tmp_path, capsy
 def test_params_columns_lists_a_kinds_columns_and_the_kpis_that_read_them(kind, capsys):
     assert main(["params", "columns", kind]) == 0
     out = capsys.readouterr().out
-    first = out.splitlines()[0].split()
-    assert first[0] in ("ticket_id", "timestamp") and "needed" in out
+    lines = out.splitlines()
+    assert lines[0].split()[0] in ("ticket_id", "timestamp") and "needed by every row" in out
     if kind != "monitoring":
-        line = next(ln for ln in out.splitlines() if ln.startswith("resolved_at"))
-        assert "KPIs: " in line and "reopen_rate" in line
+        at = next(i for i, ln in enumerate(lines) if ln.startswith("resolved_at"))
+        assert "when the ticket was resolved" in lines[at]  # its meaning
+        assert lines[at + 1].strip().startswith("KPIs: ") and "reopen_rate" in lines[at + 1]
+    else:
+        assert "utilisation (float, optional): load as a fraction of capacity" in out
+
+
+def test_every_canonical_column_has_a_meaning():
+    from csi_helpers.tables.canonical import CANONICAL
+    from csi_helpers.tables.meanings import BY_KIND, MEANINGS, meaning
+
+    for kind, columns in CANONICAL.items():
+        for column in columns:
+            assert len(meaning(kind, column)) > 10, (kind, column)
+    # no meaning for a column that no kind has (a typo in the table)
+    every = {c for columns in CANONICAL.values() for c in columns}
+    assert set(MEANINGS) <= every
+    assert all(set(m) <= set(CANONICAL[k]) for k, m in BY_KIND.items())

@@ -51,10 +51,12 @@ def params_check(
 def params_columns(
     kind: Annotated[str, typer.Argument(help="A kind of source: tickets, ticket_events, ...")],
 ) -> None:
-    """The canonical columns of a kind of source: type, whether a row needs it, and the
-    KPIs of the library that read it (map an export's columns onto them with `columns:`)."""
+    """The canonical columns of a kind of source: what each means, its type, whether a row
+    needs it, and the KPIs of the library that read it (map an export's columns onto them
+    with `columns:`)."""
     from csi_helpers.kpis import LIBRARY
     from csi_helpers.tables.canonical import CANONICAL, KEYS
+    from csi_helpers.tables.meanings import meaning
 
     if kind not in CANONICAL:
         raise UsageError(f"{kind!r}: not a kind of source; kinds: {', '.join(CANONICAL)}")
@@ -62,8 +64,12 @@ def params_columns(
         feeds = {kind, "tickets"} if kind == "ticket_events" else {kind}  # rebuilt into tickets
         kpis = sorted(d.id for d in LIBRARY.values() if d.source_kind in feeds and name in d.fields)
         needed = "needed by every row" if name in KEYS[kind] else "optional"
-        used = f"; KPIs: {', '.join(kpis)}" if kpis else ""
-        out.print(f"{name:<26} {column_type:<9} {needed}{used}", highlight=False, soft_wrap=True)
+        used = f"\n    KPIs: {', '.join(kpis)}" if kpis else ""
+        out.print(
+            f"{name} ({column_type}, {needed}): {meaning(kind, name)}{used}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @params_app.command("schema")
