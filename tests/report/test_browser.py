@@ -318,7 +318,10 @@ def test_heading_check_finds_a_figure_pushed_away_from_its_heading():
 
 
 def test_heading_check_does_not_take_a_cell_with_the_same_ending_for_the_heading():
-    heading = "1. daily requests is increasing: +7 % over 90 days (seasonal Mann-Kendall, period 7)"
+    heading = (
+        "1. daily requests: increasing by 198 requests per day, +7 % over 90 days "
+        "(seasonal Mann-Kendall, period 7)"
+    )
     report = ReportHtml(outline=[("heading", heading), ("figure", "")])
     cell = "no significant trend in daily incidents (seasonal Mann-Kendall, period 7)"
     pages = [

@@ -94,9 +94,9 @@ def plain(statement: str) -> str:
         >>> plain("Web holds 68 % of breaches (rate 40 % vs 11 % elsewhere; rate ratio 3.65, "
         ...       "95 % CI 2.9 to 4.5; Holm-adjusted p < 0.001, 15 values tested)")
         'Web holds 68 % of breaches (rate 40 % vs 11 % elsewhere)'
-        >>> plain("daily requests is increasing: 196 requests/day/day (95 % CI 156 to 248; "
+        >>> plain("daily requests: increasing by 196 requests per day (95 % CI 156 to 248; "
         ...       "p < 0.001), +7 % over 90 days (seasonal Mann-Kendall, period 7)")
-        'daily requests is increasing: 196 requests/day/day, +7 % over 90 days'
+        'daily requests: increasing by 196 requests per day, +7 % over 90 days'
     """
 
     def keep_news(match: re.Match[str]) -> str:

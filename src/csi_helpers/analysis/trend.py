@@ -250,9 +250,14 @@ def _answer(
         **{k: test[k] for k in ("span_days", "level_at_start", "change_over_span")},
         "relative_change": relative,
     }
+    # "196 requests per day" (the daily total grows by that much each day), not the
+    # effect's unit "requests/day/day"; a fall is said as its size, the interval with it
+    sign = -1.0 if direction == "decreasing" else 1.0
+    ends = sorted((sign * low, sign * high))
+    per_day = f"{unit.removesuffix('/day')} per day".strip() if unit else "per day"
     numbers = (
-        f"{format_number(slope)} {asked.unit} (95 % CI {format_number(low)} to "
-        f"{format_number(high)}; {format_p(p)})"
+        f"{format_number(sign * slope)} {per_day} (95 % CI {format_number(ends[0])} to "
+        f"{format_number(ends[1])}; {format_p(p)})"
     )
     label = f"seasonal Mann-Kendall, period {period}" if period else "Mann-Kendall"
     estimate = {"effect": slope, "ci_low": low, "ci_high": high, "p_value": p}
@@ -270,7 +275,7 @@ def _answer(
         change = format_number(test["change_over_span"])
         over = f"{change} {unit} over {span:.0f} days".replace("  ", " ")
     return asked.finding(
-        f"{asked.metric} is {direction}: {numbers}, {over} ({label})",
+        f"{asked.metric}: {direction} by {numbers}, {over} ({label})",
         severity=_severity(relative),
         evidence=evidence,
         **estimate,
