@@ -322,3 +322,16 @@ def test_a_calendar_cycle_and_overrides_are_pinned_for_every_step(tmp_path, chai
     plain = params / "plain.yaml"
     plain.write_text(MINIMAL_PARAMS)
     assert pinned_params(plain, tmp_path / "runs") == plain
+    # the same command with --resume carries on with the steps not done, on the same file
+    again = run_cycle(
+        child, runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports",
+        notebooks=notebooks, overrides=overrides, resume=True,
+    )  # fmt: skip
+    assert again.steps == [3, 4, 5, 6, 7] and again.run_id == "web-2026q1"
+    # a changed base is a changed params file: the resume names the setting
+    (params / "base.yaml").write_text("service: {id: web, name: Web shop 2}\n")
+    with pytest.raises(ParamsError, match=r"service.name: Web shop → Web shop 2"):
+        run_cycle(
+            child, runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports",
+            notebooks=notebooks, overrides=overrides, from_step=3,
+        )  # fmt: skip

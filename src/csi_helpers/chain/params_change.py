@@ -16,6 +16,7 @@ overrides reach the notebooks.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Sequence
 from datetime import date
@@ -24,6 +25,8 @@ from typing import Any
 
 from csi_helpers.atomic import write_text
 from csi_helpers.errors import ParamsError
+from csi_helpers.onboarding import check_against_data
+from csi_helpers.params import Params, validate_params_file
 from csi_helpers.params.loading import load_params, read_params_data, resolved_params_text
 from csi_helpers.runfolder.hashing import sha256_file
 from csi_helpers.runfolder.manifest import read_manifest
@@ -34,6 +37,7 @@ __all__ = [
     "changed_by_step",
     "changed_settings",
     "keep_params",
+    "params_for_run",
     "pinned_params",
     "resume_step",
 ]
@@ -90,6 +94,36 @@ def pinned_params(
         pinned.parent.mkdir(parents=True, exist_ok=True)
         write_text(pinned, text)
     return pinned
+
+
+def params_for_run(
+    params_path: Path,
+    runs_dir: Path,
+    *,
+    overrides: Sequence[str] = (),
+    run_id: str | None = None,
+    against_data: bool = True,
+) -> tuple[Path, Params, str]:
+    """The params file a run reads (pinned when it must be), its params, and how the
+    command named them (``web.yaml --set cycle.quarter=2026q2``, for hints).
+
+    With ``against_data`` (a full run) the params are also checked against the exports
+    they name (:func:`~csi_helpers.onboarding.check_against_data`), before any step runs.
+
+    Raises:
+        ParamsError: the params are invalid, or do not fit the data they name.
+    """
+    given = " ".join(
+        [shlex.quote(str(params_path)), *(f"--set {shlex.quote(o)}" for o in overrides)]
+    )
+    pinned = pinned_params(params_path.resolve(), runs_dir, overrides=overrides, run_id=run_id)
+    params = validate_params_file(pinned)
+    if against_data and (problems := check_against_data(params)):
+        raise ParamsError(
+            f"{params_path}: {len(problems)} problem(s) with the data it names (no step run):\n"
+            + "\n".join(f"  - {line}" for line in problems)
+        )
+    return pinned, params, given
 
 
 def keep_params(run_dir: Path, params_path: Path) -> None:

@@ -48,6 +48,9 @@ class CycleRun:
     on_progress: ProgressHook | None = None
     prestart: bool = True
     write_register: bool = False  # step 7 writes the CSI register (a chain run of the cycle)
+    #: The params as the command named them (``web.yaml --set …``) when the run reads them
+    #: pinned (:func:`~csi_helpers.chain.params_change.pinned_params`): what a hint repeats.
+    given: str = ""
 
     def notebook(self, s: Step) -> Path:
         """Step ``s``'s notebook, as the workbook has it."""

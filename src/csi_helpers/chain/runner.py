@@ -34,13 +34,11 @@ from csi_helpers.chain.kernels.pool import KernelPool, kernel_pool, peak_rss_mib
 from csi_helpers.chain.kernels.spec import KERNEL_NAME, ProjectKernelManager
 from csi_helpers.chain.kernels.warmup import notebook_imports, step_warm_modules
 from csi_helpers.chain.kernels.zygote import Zygote
-from csi_helpers.chain.params_change import pinned_params
+from csi_helpers.chain.params_change import params_for_run
 from csi_helpers.chain.reports import export_step_report, rebuild_reports
 from csi_helpers.chain.resume import start_step
 from csi_helpers.chain.run_folder import CycleRun, ProgressHook, check_run_id, prepare_run
-from csi_helpers.errors import Interrupted, ParamsError, UsageError, step_failed
-from csi_helpers.onboarding import check_against_data
-from csi_helpers.params import Params, validate_params_file
+from csi_helpers.errors import Interrupted, UsageError, step_failed
 from csi_helpers.runfolder.current import set_current_run
 from csi_helpers.runfolder.hashing import describe_file
 from csi_helpers.runfolder.layout import REPORT_STEPS, STEPS, Step, io_log_path
@@ -155,10 +153,10 @@ def run_cycle(
     runs_dir, reports_dir = Path(runs_dir), Path(reports_dir)
     if run_id:
         check_run_id(run_id)
-    params_path = pinned_params(
-        Path(params_path).resolve(), runs_dir, overrides=overrides, run_id=run_id
-    )
-    params = _checked_params(params_path, against_data=from_step == 1 and not resume)
+    params_path, params, given = params_for_run(
+        Path(params_path), runs_dir, overrides=overrides, run_id=run_id,
+        against_data=from_step == 1 and not resume,
+    )  # fmt: skip
     run_id = run_id or params.default_run_id
     check_run_id(run_id)
     run_dir = (runs_dir / run_id).resolve()
@@ -181,22 +179,10 @@ def run_cycle(
                 params=params,
             )
             set_current_run(run.run_dir, params_path)
-            run.on_progress, run.prestart = on_progress, prestart
+            run.on_progress, run.prestart, run.given = on_progress, prestart, given
             own_id = run.run_id == run.params.default_run_id
             run.write_register = own_id if write_register is None else write_register
             return _run_steps(run, pool)
-
-
-def _checked_params(params_path: Path, *, against_data: bool) -> Params:
-    """The validated params; for a full run also checked against the exports they name
-    (:func:`~csi_helpers.onboarding.check_against_data`), before any step runs."""
-    params = validate_params_file(params_path)
-    if against_data and (problems := check_against_data(params)):
-        raise ParamsError(
-            f"{params_path}: {len(problems)} problem(s) with the data it names (no step run):\n"
-            + "\n".join(f"  - {line}" for line in problems)
-        )
-    return params
 
 
 def _reports_only(run_dir: Path, reports_dir: Path) -> RunResult:
@@ -396,8 +382,8 @@ def _failure_message(run: CycleRun, s: Step, error: dict[str, Any], output: Path
         f"step {s.number} ({s.key}) failed{cell}{first}\n"
         f"  {error['ename']}: {error['evalue']}\n"
         f"  executed notebook: {output}\n"
-        f"  after fixing, resume with: csi run {run.params_path} --run-id {run.run_id} "
-        f"--from-step {s.number}"
+        f"  after fixing, resume with: csi run {run.given or run.params_path} "
+        f"--run-id {run.run_id} --from-step {s.number}"
     )
 
 
