@@ -175,3 +175,24 @@ def read_as_a_manager(chromium: Path, artefacts: Path):
         assert len(page.images) == len(set(page.images)), "a figure is shown twice"
 
     return check
+
+
+# A fresh clone ---------------------------------------------------------------------
+
+
+def fresh_clone(folder: Path) -> Path:
+    """The checkout's tracked files (what ``git clone`` gives, with the working tree's
+    content) copied to ``folder / "csi-workbook"``: for tests that run make, build a wheel
+    or write runs, and must not leave anything in the checkout."""
+    tracked = (
+        subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    clone = folder / "csi-workbook"
+    for name in filter(None, tracked):
+        source = REPO / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    return clone

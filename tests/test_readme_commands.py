@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import fresh_clone
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -55,26 +56,11 @@ def test_the_readme_lists_its_commands():
     assert any(c.startswith("csi batch ") and "--scheduler" not in c for c in commands)
 
 
-def _fresh_clone(folder: Path) -> Path:
-    tracked = (
-        subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")
-    )
-    clone = folder / "csi-workbook"
-    for name in filter(None, tracked):
-        source = REPO / name
-        if source.is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, clone / name)
-    return clone
-
-
 @pytest.mark.slow
 def test_every_readme_command_works_as_written_on_a_fresh_clone(tmp_path):
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout: no list of tracked files to clone")
-    clone = _fresh_clone(tmp_path)
+    clone = fresh_clone(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "CSI_"))}
     outside = [p for p in env["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)]
     env["PATH"] = os.pathsep.join([str(clone / ".venv" / "bin"), *outside])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import fresh_clone
 from csi_helpers.cli import main
 from csi_helpers.onboarding.workbook import PRESETS, create_workbook, install_spec
 from csi_helpers.params import load_params
@@ -85,11 +86,13 @@ def test_a_run_uses_the_notebooks_of_the_workbook_its_params_are_in(tmp_path, mo
 
 
 def test_a_wheel_carries_the_template_so_that_pip_install_is_enough(tmp_path):
+    """Built from a fresh clone: a build in the checkout would leave src/*.egg-info there,
+    which importlib.metadata then finds before the installed distribution."""
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     if uv is None:
         pytest.skip("uv is not installed (make setup-dev installs it)")
     subprocess.run(
-        [uv, "build", "--wheel", "--quiet", "-o", str(tmp_path), str(REPO)],
+        [uv, "build", "--wheel", "--quiet", "-o", str(tmp_path), str(fresh_clone(tmp_path))],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     [wheel] = tmp_path.glob("csi_workbook-*.whl")

@@ -62,10 +62,11 @@ def install_spec() -> str:
     """What the new workbook's Makefile installs: this very csi-workbook. A checkout
     installed editable gives ``-e <checkout>``; a local folder or wheel its path; one from
     an index ``csi-workbook==<version>``; not installed at all, the source tree."""
-    try:
-        dist = metadata.distribution("csi-workbook")
-    except metadata.PackageNotFoundError:
+    found = list(metadata.distributions(name="csi-workbook"))
+    if not found:
         return str(SOURCE_TREE)
+    # the installed one records how it was installed; a build's src/*.egg-info does not
+    dist = next((d for d in found if d.read_text("direct_url.json")), found[0])
     direct = json.loads(dist.read_text("direct_url.json") or "null")
     if not direct or not str(direct.get("url", "")).startswith("file://"):
         return f"csi-workbook=={dist.version}"
