@@ -89,7 +89,7 @@ $(DEMO_SECOND): $(DEMO_FIRST) params/demo.yaml
 	$(BIN)/csi run params/demo.yaml
 
 test: $(STAMP_DEV) ## run every test, the slow end-to-end ones included
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 test-fast: $(STAMP_DEV) ## run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
