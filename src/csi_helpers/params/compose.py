@@ -136,10 +136,9 @@ def with_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     return data
 
 
-def _set(data: Any, keys: list[str], value: Any, item: str) -> None:
-    node = data
+def _set(data: dict[str, Any], keys: list[str], value: Any, item: str) -> None:
+    node: Any = data
     for depth, key in enumerate(keys):
-        last = depth == len(keys) - 1
         if isinstance(node, list):
             if not key.isdigit() or int(key) >= len(node):
                 raise ParamsError(
@@ -147,22 +146,18 @@ def _set(data: Any, keys: list[str], value: Any, item: str) -> None:
                     f"name an item by its index 0 to {len(node) - 1}"
                 )
             index: Any = int(key)
-        elif isinstance(node, dict):
-            index = key
-            if not last and node.get(key) is None:
-                node[key] = {}
         else:
-            raise ParamsError(
-                f"--set {item!r}: {'.'.join(keys[:depth])} holds a single value, not keys"
-            )
-        if not last and not isinstance(node[index], dict | list):
+            index = key
+            if depth < len(keys) - 1 and node.get(key) is None:
+                node[key] = {}  # a section the file leaves out
+        if depth == len(keys) - 1:
+            node[index] = value
+            return
+        if not isinstance(node[index], dict | list):
             raise ParamsError(
                 f"--set {item!r}: {'.'.join(keys[: depth + 1])} holds a single value, not keys"
             )
-        if last:
-            node[index] = value
-        else:
-            node = node[index]
+        node = node[index]
 
 
 def _with_bases(
