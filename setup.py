@@ -1,7 +1,7 @@
 """Build hook: a wheel of csi-workbook carries the workbook template's parts that live once at
-the root of the source tree (the step notebooks, the demo params, the runtime lock), so that
-``pip install csi-workbook`` is enough for ``csi init`` (see csi_helpers.onboarding.workbook).
-Everything else about the package is in pyproject.toml."""
+the root of the source tree (the step notebooks, the demo params, the runtime and lab locks),
+so that ``pip install csi-workbook`` is enough for ``csi init`` (see
+csi_helpers.onboarding.workbook). Everything else about the package is in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 #: Source-tree paths copied into the package's template folder (as in SHIPPED there).
-SHIPPED = ("notebooks", "params/demo_q2.yaml", "requirements.lock")
+SHIPPED = ("notebooks", "params/demo_q2.yaml", "requirements.lock", "requirements-lab.lock")
 
 
 class BuildWithTemplate(build_py):

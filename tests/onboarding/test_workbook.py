@@ -20,7 +20,11 @@ from csi_helpers.runfolder.layout import STEPS
 from csi_helpers.runfolder.paths import notebooks_dir
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = ["notebooks/" + s.notebook for s in STEPS] + ["params/demo_q2.yaml", "requirements.lock"]
+SHIPPED = ["notebooks/" + s.notebook for s in STEPS] + [
+    "params/demo_q2.yaml",
+    "requirements.lock",
+    "requirements-lab.lock",
+]
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -30,7 +34,8 @@ def test_init_writes_a_workbook_whose_params_load(tmp_path, preset, capsys):
     assert f"cd {folder} && make run" in capsys.readouterr().out
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert names == sorted(
-        [".gitignore", "Makefile", "README.md", "requirements.lock", "params/example.yaml",
+        [".gitignore", "Makefile", "README.md", "requirements.lock", "requirements-lab.lock",
+         "params/example.yaml",
          "params/my_service.yaml", *("notebooks/" + s.notebook for s in STEPS)]
     )  # fmt: skip
     # the notebooks and the demo are the project's own, byte for byte

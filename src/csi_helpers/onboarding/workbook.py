@@ -39,6 +39,7 @@ SHIPPED = {
     "notebooks": "notebooks",
     "params/demo_q2.yaml": "params/example.yaml",
     "requirements.lock": "requirements.lock",
+    "requirements-lab.lock": "requirements-lab.lock",
 }
 
 
