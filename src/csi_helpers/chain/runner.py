@@ -111,7 +111,7 @@ def run_cycle(
         reports_dir: where ``<run id>/06_present.html`` and ``07_implement.html`` go.
         from_step: first step to run; later than 1 resumes an earlier run.
         to_step: last step to run.
-        notebooks: folder of the step notebooks (default: the project's).
+        notebooks: folder of the step notebooks (default: the params file's workbook's).
         on_progress: progress hook for a display.
         prestart: fork kernels from a zygote and start and warm each step's
             kernel while the previous step runs (False: start a plain kernel
@@ -129,19 +129,17 @@ def run_cycle(
             :func:`~csi_helpers.runfolder.status.step_states`), from the first of them,
             and rebuild the reports; with every step done, only the reports. Refused
             for a run made from another params file.
-        overrides: ``key.path=value`` settings over the params file (``--set``); with
-            them, an ``extends:`` base or a calendar cycle, the run reads the params
-            resolved into ``<runs_dir>/.params/<run id>.yaml``
-            (:func:`~csi_helpers.chain.params_change.pinned_params`).
+        overrides: ``key.path=value`` settings over the params file (``--set``); see
+            :func:`~csi_helpers.chain.params_change.pinned_params` for what is read then.
 
     Returns:
         The run id, folder, report paths and final manifest.
 
     Raises:
-        ParamsError: the params file is invalid (nothing is created).
+        ParamsError: the params file is invalid (nothing is created), or a resume follows
+            a change of settings earlier steps read.
         RunFolderError: resuming is impossible (nothing is changed), or another run of
             the run id is running (``RunLocked``, names it).
-        ParamsError: also when resuming after a change of settings earlier steps read.
         StepFailed: a step raised; its executed notebook stays in the run folder.
     """
     if not 1 <= from_step <= to_step <= len(STEPS):
