@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import json
 import sys
+import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,17 @@ HEAVY_PACKAGES: frozenset[str] = frozenset(
 """Packages worth importing ahead when a step's helpers import them inside a function."""
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # src/csi_helpers
+
+#: One ``ast.parse`` at a time: CPython 3.11 keeps the AST builder's recursion depth per
+#: interpreter, so two threads parsing at once (the runner and the zygote's helper-reading
+#: thread) can fail with "SystemError: AST constructor recursion depth mismatch"
+#: (python/cpython#106905; seen in CI).
+_PARSING = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    with _PARSING:
+        return ast.parse(source)
 
 
 def warm_up(modules: Iterable[str], *, inline: bool = True) -> None:
@@ -99,7 +111,7 @@ def notebook_imports(notebook: str | Path) -> list[str]:
             continue
         source = cell.get("source", "")
         try:
-            tree = ast.parse(source if isinstance(source, str) else "".join(source))
+            tree = _parse(source if isinstance(source, str) else "".join(source))
         except SyntaxError:
             continue
         for node in tree.body:
@@ -168,7 +180,7 @@ def _module_imports(name: str) -> tuple[str, ...]:
     if found is None:
         return ()
     source, package = found
-    tree = ast.parse(source.read_text(encoding="utf-8"))
+    tree = _parse(source.read_text(encoding="utf-8"))
     return tuple(t for node in ast.walk(tree) for t in _imported_names(node, package))
 
 
