@@ -20,7 +20,7 @@ import pytest
 
 from conftest import fresh_clone
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 
 #: Commands not run here, and why.
