@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from csi_helpers.chain.runner import run_cycle
+from csi_helpers.demo import ensure_demo_data
+from csi_helpers.params import load_params
 from csi_helpers.runfolder.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,3 +91,34 @@ def test_without_business_figures_the_report_names_no_money(root):
     words = re.sub(r"<[^>]+>", " ", re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html))
     for money in ("€", "EUR", "at stake", "Money at stake", "revenue", "penalt"):
         assert money not in words, money
+
+
+def test_an_export_with_only_ids_and_times_runs_and_says_what_is_missing(root):
+    """A ticket export without priority, category or group (issue 18: the boxplot by
+    priority crashed step 4): every step runs; the chart is one box for all tickets and
+    says which column would split it (tests/report/test_charts.py); the KPIs that need a
+    missing column are gaps."""
+    data = root / "data" / "bare"
+    ensure_demo_data(data, seed=load_params(REPO / "params" / "demo_q2.yaml").demo.seed)
+    raw = pd.read_csv(data / "incidents.csv")
+    raw[["number", "opened_at", "resolved_at", "closed_at"]].to_csv(data / "bare.csv", index=False)
+    path = root / "params" / "bare.yaml"
+    path.write_text(
+        "service: {id: bare, name: Bare export}\n"
+        "cycle: {quarter: 2026q2}\n"
+        "sources:\n"
+        "  - {name: tickets, kind: tickets, path: ../data/bare/bare.csv,"
+        " columns: {ticket_id: number}, timestamp_format: '%Y-%m-%d %H:%M:%S'}\n"
+        "strategy: {objectives: [{id: o1, statement: Restore quickly, csfs: [{id: c1,"
+        " statement: Quickly, kpis: ["
+        "{id: ttr, kpi: median_time_to_resolve, target: 8, amber: 16, direction: lower, unit: h},"
+        "{id: sla, kpi: sla_compliance, target: 90, amber: 80, direction: higher, unit: '%'},"
+        "{id: moves, kpi: reassignment_rate, target: 20, amber: 30, direction: lower, unit: '%'}"
+        "]}]}]}\n"
+    )
+    result = run_cycle(path, runs_dir=root / "runs", reports_dir=root / "reports")
+    assert [s["status"] for s in result.manifest["steps"]] == ["succeeded"] * 7
+    plan = pd.read_parquet(result.run_dir / "measurement" / "plan.parquet").set_index("kpi_id")
+    assert plan.loc["ttr", "measurable"] == "yes"
+    assert plan.loc[["sla", "moves"], "measurable"].tolist() == ["no", "no"]
+    assert (result.run_dir / "process" / "figures" / "resolution_times.png").stat().st_size > 0

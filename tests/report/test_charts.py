@@ -6,7 +6,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from csi_helpers.report.charts import before_after_chart, capacity_chart
+from csi_helpers.report.charts import (
+    before_after_chart,
+    capacity_chart,
+    resolution_time_distribution,
+)
 from csi_helpers.report.tables import table
 
 
@@ -68,3 +72,24 @@ def test_the_knee_chart_marks_the_hours_inside_the_events():
     plain = capacity_chart(frame, threshold=None)
     assert [len(c.get_offsets()) for c in plain.axes[0].collections] == [48]
     assert plain.axes[0].get_legend() is None
+
+
+def test_resolution_times_without_priorities_are_one_box_that_says_why():
+    """An export without a priority column (issue 18) crashed seaborn's boxplot; it is now
+    one box for all tickets, and the title names the column that would split it."""
+    opened = pd.to_datetime(["2026-01-01 00:00", "2026-01-02 00:00", "2026-01-03 00:00"], utc=True)
+    tickets = pd.DataFrame(
+        {
+            "opened_at": opened,
+            "resolved_at": opened + pd.to_timedelta([5, 30, 2], unit="h"),
+            "priority": pd.Series([pd.NA] * 3, dtype="string"),
+        }
+    )
+    fig = resolution_time_distribution(tickets)
+    [ax] = fig.axes
+    assert "no priority in the export: map `priority` to split it" in ax.get_title()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["all tickets"]
+    tickets["priority"] = pd.Series(["1 - Critical", "3 - Moderate", "1 - Critical"])
+    [ax] = resolution_time_distribution(tickets).axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 - Critical", "3 - Moderate"]
+    assert "no priority" not in ax.get_title()

@@ -12,25 +12,35 @@ from csi_helpers.report.charts.colours import GREY, RED
 
 
 def resolution_time_distribution(tickets: pd.DataFrame | None) -> Figure | None:
-    """Hours to resolve by priority (log scale), resolved tickets only (None without any)."""
+    """Hours to resolve by priority (log scale), resolved tickets only (None without any).
+    An export without priorities gets one box for all tickets, and says so."""
     if tickets is None:
         return None
     resolved = tickets.dropna(subset=["resolved_at", "opened_at"])
     if resolved.empty:
         return None
     hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
-    data = pd.DataFrame({"hours": hours.clip(lower=1 / 60), "priority": resolved["priority"]})
-    fig, ax = plt.subplots(figsize=(9, 3.5))
+    priority = resolved["priority"] if "priority" in resolved else None
+    by_priority = priority is not None and priority.notna().any()
+    data = pd.DataFrame(
+        {
+            "hours": hours.clip(lower=1 / 60),
+            "priority": priority if by_priority else "all tickets",
+        }
+    ).dropna(subset=["priority"])
+    fig, ax = plt.subplots(figsize=(9, 3.5 if by_priority else 2.2))
     sns.boxplot(
         data=data,
         x="hours",
         y="priority",
         ax=ax,
         log_scale=True,
-        order=sorted(data["priority"].dropna().unique()),
+        order=sorted(data["priority"].unique()),
         fliersize=1.5,
     )
-    ax.set_title("Time to resolve by priority (hours, log scale)")
+    title = "Time to resolve by priority" if by_priority else "Time to resolve"
+    note = "" if by_priority else " (no priority in the export: map `priority` to split it)"
+    ax.set_title(f"{title} (hours, log scale){note}")
     ax.set_xlabel("hours")
     ax.set_ylabel("")
     fig.tight_layout()
