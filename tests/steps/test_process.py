@@ -187,3 +187,43 @@ def test_a_cycle_without_outages_but_with_samples_is_measured(tmp_path):
     card = _availability_card(tmp_path, SAMPLES)
     assert card.loc["avail", ["actual", "status"]].tolist() == [100.0, "green"]
     assert card.loc["down", ["actual", "status"]].tolist() == [0.0, "green"]
+
+
+def test_an_event_log_with_teams_measures_reassignments(tmp_path):
+    """An event log that records the team per event and no reassignment counter (issue 18):
+    step 2 plans the reassignment KPIs from the history of assignment_group, step 4 counts
+    the moves. INC1 moves Desk → Network → Desk (2), INC2 stays with Desk (0): of the two
+    tickets resolved, one was reassigned."""
+    events = (
+        "number,updated,seq,state,priority,group\n"
+        "INC1,2026-01-05 08:00,0,New,1 - Critical,Desk\n"
+        "INC1,2026-01-05 09:00,1,In Progress,1 - Critical,Network\n"
+        "INC1,2026-01-05 10:00,2,In Progress,1 - Critical,\n"
+        "INC1,2026-01-05 12:00,3,In Progress,1 - Critical,Desk\n"
+        "INC1,2026-01-05 14:00,4,Resolved,1 - Critical,Desk\n"
+        "INC2,2026-01-05 17:00,0,New,3 - Moderate,Desk\n"
+        "INC2,2026-01-06 09:00,1,Resolved,3 - Moderate,Desk\n"
+    )
+    params = PARAMS.replace(
+        "columns: {ticket_id: number, updated_at: updated, sequence: seq}",
+        "columns: {ticket_id: number, updated_at: updated, sequence: seq, assignment_group: group}",
+    ).replace(
+        "            - {id: ack, kpi: mean_time_to_acknowledge, target: 1, direction: lower}",
+        "            - {id: moves, kpi: reassignment_rate, target: 20, direction: lower}\n"
+        "            - {id: fix, kpi: first_assignment_resolution, target: 70, direction: higher}",
+    )
+    (tmp_path / "events.csv").write_text(events)
+    (tmp_path / "p.yaml").write_text(params)
+    run = tmp_path / "run"
+    begin_step(1, run_dir=run, params_path=tmp_path / "p.yaml")
+    ctx = begin_step(2, run_dir=run, params_path=tmp_path / "p.yaml")
+    plan = measurement_plan(ctx, source_headers(ctx.params)).set_index("kpi_id")
+    assert plan.loc[["moves", "fix"], "measurable"].tolist() == ["yes", "yes"]
+    assert "reassignment_count←(history of group)" in plan.loc["moves", "fields_used"]
+    snapshot_sources(begin_step(3, run_dir=run, params_path=tmp_path / "p.yaml"))
+    ctx = begin_step(4, run_dir=run, params_path=tmp_path / "p.yaml")
+    ledger = build_tables(ctx)
+    tickets = ctx.read_table("process/tickets/log").set_index("ticket_id")
+    assert tickets["reassignment_count"].to_dict() == {"INC1": 2, "INC2": 0}
+    values = kpi_values(ctx, plan.reset_index(), ledger).set_index("kpi_id")["value"]
+    assert (values["moves"], values["fix"]) == (50.0, 50.0)

@@ -44,7 +44,6 @@ _DESCRIPTIVE = (
     "priority",
     "category",
     "assignment_group",
-    "reassignment_count",
     "made_sla",
     "problem_id",
     "caused_by",
@@ -123,7 +122,7 @@ def tickets_from_events(
     Field rules:
 
     - ``state``, ``priority``, ``category``, ``assignment_group``,
-      ``reassignment_count``, ``made_sla``, ``problem_id``, ``caused_by``: the
+      ``made_sla``, ``problem_id``, ``caused_by``: the
       ticket's **last update** (highest ``sequence``, ties by ``updated_at``,
       then row order) — the record as the tool last saw it.
     - ``opened_at``, ``resolved_at``, ``closed_at``: the export's own columns on
@@ -138,6 +137,10 @@ def tickets_from_events(
     - ``acknowledged_at``: first ``updated_at`` (history order) in an
       ``acknowledged`` state. ``assigned_at``: first ``updated_at`` with an
       ``assignment_group``.
+    - ``reassignment_count``: the export's counter on the last update; an export
+      without one (no value in the whole table) gets the number of changes of
+      ``assignment_group`` in the history (see :func:`_group_changes`), so that the
+      reassignment KPIs can be measured from any log that records the team.
     - ``reopen_count``: the export's counter on the last update; where it is
       missing, the number of moves from a ``resolved`` state to an open
       (``active`` or ``paused``) one. ``reopen_after_close_count``: moves from a
@@ -221,12 +224,28 @@ def _from_history(
         when.where(history["state"].isin(states.acknowledged)).groupby(by_ticket).min()
     )
     out["assigned_at"] = when.where(history["assignment_group"].notna()).groupby(by_ticket).min()
+    out["reassignment_count"] = (
+        last["reassignment_count"]
+        if frame["reassignment_count"].notna().any()
+        else _group_changes(history).astype("Int64")
+    )
     reopened = (phase.eq(_OPEN) & before.eq(_RESOLVED)).groupby(by_ticket).sum()
     out["reopen_count"] = last["reopen_count"].fillna(reopened.astype("Int64"))
     out["reopen_after_close_count"] = (
         (phase.eq(_OPEN) & before.eq(_CLOSED)).groupby(by_ticket).sum()
     )
     return out
+
+
+def _group_changes(history: pd.DataFrame) -> pd.Series:
+    """Per ticket, how many times its ``assignment_group`` changed, in history order:
+    a change is a group different from the last one the ticket had; the first group is
+    no change, and an event without a group neither ends nor starts one (A, -, A is
+    none; A, -, B is one). A ticket that never had a group has none."""
+    by_ticket = history["ticket_id"]
+    group = history["assignment_group"]
+    before = group.groupby(by_ticket).ffill().groupby(by_ticket).shift()
+    return (group.notna() & before.notna() & group.ne(before)).groupby(by_ticket).sum()
 
 
 def _tickets_table(fields: dict[str, pd.Series], tickets: pd.Index) -> pd.DataFrame:

@@ -43,6 +43,7 @@ _DERIVED_FROM_EVENTS = {
     "assigned_at": "assignment_group",
     "reopen_after_close_count": "state",
     "reopen_count": "state",
+    "reassignment_count": "assignment_group",
     "opened_at": "updated_at",
     "resolved_at": "state",
     "closed_at": "state",
