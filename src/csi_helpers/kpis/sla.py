@@ -87,6 +87,65 @@ def _sla_by_flag(scoped: pd.DataFrame) -> KpiResult:
     return KpiResult(value, len(flagged), len(flags) - len(flagged), note, details)
 
 
+def breached_by_targets(
+    tickets: pd.DataFrame,
+    targets: dict[str, float],
+    *,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
+    pauses: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Per ticket, whether it breached its SLA target, as ``method="targets"`` counts it:
+    True when resolved late or still open past its target at ``end``, False when resolved
+    within it, missing when it has no target for its priority, is still open within it, or
+    was resolved before it was opened. For the breach analysis of an export without an SLA
+    flag.
+
+    Example:
+        >>> t = pd.DataFrame({
+        ...     "opened_at": pd.to_datetime(["2026-01-02 08:00"] * 3, utc=True),
+        ...     "resolved_at": pd.to_datetime(["2026-01-02 10:00", "2026-01-02 20:00", None],
+        ...                                   utc=True),
+        ...     "priority": ["P1", "P1", "P3"]})
+        >>> breached_by_targets(t, {"P1": 4, "P3": 24},
+        ...                     end=pd.Timestamp("2026-01-03", tz="UTC")).tolist()
+        [False, True, <NA>]
+    """
+    outcome = _against_targets(tickets, targets, end=end, calendar=calendar, pauses=pauses)
+    breached = pd.Series(pd.NA, index=tickets.index, dtype="boolean")
+    breached[outcome["met"]] = False
+    breached[outcome["breached"]] = True
+    return breached
+
+
+def _against_targets(
+    scoped: pd.DataFrame,
+    targets: dict[str, float],
+    *,
+    end: pd.Timestamp,
+    calendar: ServiceCalendar,
+    pauses: pd.DataFrame | None,
+) -> dict[str, pd.Series]:
+    """Each ticket's service hours against its target, as masks: met, breached (resolved
+    late, or open and already past target), waiting (open within target), backwards
+    (resolved before opened), known (has a target), open_now."""
+    target = priority_targets(scoped.get("priority", pd.Series(index=scoped.index)), targets)
+    opened = ticket_times(scoped, "opened_at")
+    resolved = ticket_times(scoped, "resolved_at")
+    open_now = resolved.isna()
+    until = resolved.where(~open_now, end)
+    hours, _ = service_durations(scoped, opened, until, calendar=calendar, pauses=pauses)
+    known = target.notna()
+    return {
+        "known": known,
+        "open_now": open_now,
+        "met": known & ~open_now & (hours <= target),
+        "breached": known & (hours > target),
+        "waiting": known & open_now & (hours <= target),
+        "backwards": known & hours.isna(),
+    }
+
+
 def _sla_by_targets(
     scoped: pd.DataFrame,
     targets: dict[str, float],
@@ -99,27 +158,18 @@ def _sla_by_targets(
 
     Open tickets are aged at ``end``: breached once past their target, else left out.
     """
-    target = priority_targets(scoped.get("priority", pd.Series(index=scoped.index)), targets)
-    opened = ticket_times(scoped, "opened_at")
-    resolved = ticket_times(scoped, "resolved_at")
-    open_now = resolved.isna()
-    until = resolved.where(~open_now, end)
-    hours, _ = service_durations(scoped, opened, until, calendar=calendar, pauses=pauses)
-    known = target.notna()
-    met = known & ~open_now & (hours <= target)
-    breached = known & (hours > target)  # resolved late, or open and already past target
-    waiting = known & open_now & (hours <= target)
-    backwards = known & hours.isna()
+    o = _against_targets(scoped, targets, end=end, calendar=calendar, pauses=pauses)
+    met, breached = o["met"], o["breached"]
     counted = int(met.sum() + breached.sum())
     parts = {
-        "with no target for their priority": int((~known).sum()),
-        "still open within target": int(waiting.sum()),
-        "resolved before they were opened": int(backwards.sum()),
+        "with no target for their priority": int((~o["known"]).sum()),
+        "still open within target": int(o["waiting"].sum()),
+        "resolved before they were opened": int(o["backwards"].sum()),
     }
     details = {
         "met": int(met.sum()),
         "breached": int(breached.sum()),
-        "breached_while_open": int((breached & open_now).sum()),
+        "breached_while_open": int((breached & o["open_now"]).sum()),
     }
     value = 100.0 * float(met.sum()) / counted if counted else None
     note = exclusion_note(len(scoped), parts) or ("" if counted else "nothing to count")

@@ -28,7 +28,7 @@ from csi_helpers.steps.analyse.inputs import (
     save_finding_figure,
     slug,
 )
-from csi_helpers.steps.common import kpi_table, table_path, ticket_table
+from csi_helpers.steps.common import kpi_table, pauses_table, table_path, ticket_table
 from csi_helpers.tables import catalogue
 
 __all__ = [
@@ -165,17 +165,19 @@ def analyse_drivers(ctx: StepContext, inputs: Inputs) -> list[Finding]:
         return []
     start, end = ctx.params.cycle_window()
     tickets = tickets[(tickets["opened_at"] >= start) & (tickets["opened_at"] < end)]
-    if tickets["made_sla"].isna().all():
+    breached = sla_breaches(ctx, tickets, end=end)
+    if breached is None:
         return [
             no_finding(
                 analysis="drivers",
                 metric="breached",
                 reason="no_outcome",
-                detail="the ticket source has no SLA flag (made_sla): breaches cannot be analysed",
+                detail="the ticket source has no SLA flag (made_sla) and no sla_compliance KPI "
+                "has targets per priority (method: targets): breaches cannot be analysed",
                 method="pareto + model",
             )
         ]
-    tickets = tickets.assign(breached=~tickets["made_sla"].astype("boolean"))
+    tickets = tickets.assign(breached=breached)
     a = ctx.params.analysis
     findings, figures = [], {}
     for f in guarded(
@@ -203,6 +205,35 @@ def analyse_drivers(ctx: StepContext, inputs: Inputs) -> list[Finding]:
             f = save_finding_figure(ctx, f, "drivers_breached", fig)
         findings.append(assess(f, inputs.card, series="breached"))
     return findings
+
+
+def sla_breaches(ctx: StepContext, tickets: pd.DataFrame, *, end: pd.Timestamp) -> pd.Series | None:
+    """Per ticket, whether it breached its SLA: the export's flag (``made_sla``) when it
+    has one, else the targets per priority of the first ``sla_compliance`` KPI with
+    ``method: targets`` (its calendar and, with ``pause_clock``, the pauses), as that KPI
+    counts them; None when neither is there."""
+    from csi_helpers.kpis.sla import breached_by_targets
+
+    if tickets["made_sla"].notna().any():
+        return ~tickets["made_sla"].astype("boolean")
+    entry = next(
+        (
+            k
+            for _, _, k in ctx.params.strategy.kpis()
+            if k.kpi == "sla_compliance" and k.options.get("method") == "targets"
+        ),
+        None,
+    )
+    if entry is None:
+        return None
+    pauses = pauses_table(ctx) if entry.pause_clock else None
+    return breached_by_targets(
+        tickets,
+        entry.options["targets"],
+        end=end,
+        calendar=ctx.params.calendar(entry.calendar),
+        pauses=pauses,
+    )
 
 
 BUDGET_KPIS = (
