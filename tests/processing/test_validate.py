@@ -76,6 +76,40 @@ def test_mixed_zones_with_a_custom_format():
     assert reasons(quarantine) == {2: "unparseable opened_at: 'x'"}
 
 
+def test_ignore_offsets_reads_wrongly_stamped_times_as_local_wall_clock():
+    """An export that stamps Amsterdam wall-clock times "+00:00" (issue 18): with
+    ignore_offsets the offsets go and each time is read in the source's zone, so winter
+    times move 1 h and summer times 2 h back to UTC; without it the stamps stand."""
+    raw = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C", "D"],
+            "opened_at": [
+                "2026-01-05T10:00:00+00:00",
+                "2026-07-05 10:00Z",
+                "2026-07-05T10:00:30.5+00:00",
+                "2026-01-06",  # a date alone keeps its day
+            ],
+        }
+    )
+    wrong = src("tickets", timezone="Europe/Amsterdam")
+    table, _ = canonical_table(raw, wrong)
+    shown = table["opened_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    assert shown == ["2026-01-05 10:00", "2026-07-05 10:00", "2026-07-05 10:00", "2026-01-05 23:00"]
+    fixed = src("tickets", timezone="Europe/Amsterdam", ignore_offsets=True)
+    table, quarantine = canonical_table(raw, fixed)
+    assert quarantine.empty
+    shown = table["opened_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    assert shown == ["2026-01-05 09:00", "2026-07-05 08:00", "2026-07-05 08:00", "2026-01-05 23:00"]
+    custom = src(
+        "tickets", timezone="Europe/Amsterdam", ignore_offsets=True,
+        timestamp_format="%d/%m/%Y %H:%M %z",
+    )  # fmt: skip
+    table, _ = canonical_table(
+        pd.DataFrame({"ticket_id": ["A"], "opened_at": ["05/07/2026 10:00 +0000"]}), custom
+    )
+    assert table["opened_at"].dt.strftime("%H:%M").tolist() == ["08:00"]
+
+
 def test_local_time_skipped_by_daylight_saving_is_named():
     raw = pd.DataFrame({"ticket_id": ["A"], "opened_at": ["2026-03-29 02:30"]})
     _, quarantine = canonical_table(raw, src("tickets", timezone="Europe/Paris"))

@@ -118,6 +118,9 @@ class Source(StrictModel):
     """Strftime pattern of the timestamps, e.g. "%d/%m/%Y %H:%M"; ISO 8601 when omitted."""
     timezone: str = "UTC"
     """IANA zone of timestamps without an offset, e.g. Europe/Amsterdam."""
+    ignore_offsets: bool = False
+    """Read every timestamp as wall-clock time in `timezone`, dropping the UTC offset the
+    export writes: for exports whose offsets are wrong (local times stamped +00:00)."""
     na_values: list[str] = Field(default_factory=list)
     """Texts meaning "missing", e.g. "?"."""
     states: EventStates = Field(default_factory=EventStates)

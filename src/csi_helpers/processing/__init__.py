@@ -1,7 +1,8 @@
 """From raw snapshots to analysable tables and series (step 4's computing).
 
 - :mod:`~csi_helpers.processing.validate`: a raw snapshot typed into its canonical
-  table, every rejected row quarantined with the reason;
+  table, every rejected row quarantined with the reason; :mod:`~csi_helpers.processing.values`
+  types its text, value by value (numbers, booleans, timestamps);
 - :mod:`~csi_helpers.processing.repeats`: the rows that repeat a kept id or sample;
 - :mod:`~csi_helpers.processing.ledger`: rows in, out and quarantined per source;
 - :mod:`~csi_helpers.processing.events`: a status-change log rebuilt into one row
@@ -17,4 +18,14 @@ Every function here is a pure function of tables and typed options: step 4
 The modules are imported on use (DuckDB, ibis and pandera take seconds to load).
 """
 
-__all__ = ["coverage", "engines", "events", "ledger", "repeats", "scope", "series", "validate"]
+__all__ = [
+    "coverage",
+    "engines",
+    "events",
+    "ledger",
+    "repeats",
+    "scope",
+    "series",
+    "validate",
+    "values",
+]

@@ -20,7 +20,7 @@ def resolution_time_distribution(tickets: pd.DataFrame | None) -> Figure | None:
     if resolved.empty:
         return None
     hours = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
-    priority = resolved["priority"] if "priority" in resolved else None
+    priority = resolved.get("priority")
     by_priority = priority is not None and priority.notna().any()
     data = pd.DataFrame(
         {
