@@ -61,6 +61,9 @@ def test_every_readme_command_works_as_written_on_a_fresh_clone(tmp_path):
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout: no list of tracked files to clone")
     clone = fresh_clone(tmp_path)
+    shared = REPO.parent / "shared"
+    if shared.is_dir():  # ../shared beside the clone, as beside the checkout
+        (tmp_path / "shared").symlink_to(shared)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "CSI_"))}
     outside = [p for p in env["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)]
     env["PATH"] = os.pathsep.join([str(clone / ".venv" / "bin"), *outside])

@@ -78,3 +78,38 @@ def params_schema() -> None:
     from csi_helpers.params import params_json_schema
 
     sys.stdout.write(json.dumps(params_json_schema(), indent=2) + "\n")
+
+
+@params_app.command("sniff")
+def params_sniff(
+    files: Annotated[
+        list[Path], typer.Argument(help="Exports: CSV, gzip, Excel, Parquet, JSON lines, XES.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the params here (paths relative to it)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output.")] = False,
+) -> None:
+    """Propose a params file for these exports: each source's kind, columns, timestamp
+    format, missing-value texts and states, a cycle from the data's span and a starter
+    strategy, every guess commented with its evidence. Edit what is wrong, then `csi params
+    check` it."""
+    from datetime import date
+
+    from csi_helpers.atomic import write_text
+    from csi_helpers.onboarding.proposal import proposal_text
+    from csi_helpers.onboarding.sniff import sniff_file
+
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output}: exists; name another file, or add --force to replace it")
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise UsageError(f"{', '.join(missing)}: no such file")
+    text = proposal_text([sniff_file(f) for f in files], output, today=date.today())
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_text(output, text)
+    out.print(f"{output}: proposed; check it with `csi params check {output}`", highlight=False)
