@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pandas as pd
@@ -158,3 +159,20 @@ def test_an_action_on_a_concentration_says_what_the_rests_rate_would_give():
     assert action.expected.endswith(
         f"(SLA compliance {compliance_then:.1f} % instead of {100 * (1 - 0.19):.1f} %)"
     )
+
+
+def test_the_action_acts_on_what_the_issues_headline_names():
+    """A ticket-handling issue led by a category (its headline names Category 46) proposes
+    for that category, not "Rebalance" the group another of its findings names (seen on the
+    UCI log's sniffed report), and the other way round."""
+    category = dataclasses.replace(
+        finding("concentration", "breached",
+                evidence={"by": "category", "value": "Category 46", "rate_ratio": 1.6}),
+        id="concentration:breached:category",
+    )  # fmt: skip
+    led = {**issue("handling", GROUP, category), "numbers": {"lead": category.id}}
+    [action] = plan([GROUP, category], [led]).itertuples()
+    assert "Category 46" in action.title and action.finding_id == category.id
+    led = {**issue("handling", category, GROUP), "numbers": {"lead": GROUP.id}}
+    [action] = plan([GROUP, category], [led]).itertuples()
+    assert action.title.startswith("Rebalance Web Platform") and action.finding_id == GROUP.id

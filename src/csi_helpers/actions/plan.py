@@ -80,7 +80,8 @@ def plan_actions(
         if len(rows) >= limit:
             break
         members = [by_id[i] for i in issue["findings"] if i in by_id]
-        choice = _best_action(members, red, titles, cycle_start, contradicted)
+        lead = (issue.get("numbers") or {}).get("lead")
+        choice = _best_action(members, red, titles, cycle_start, contradicted, lead=lead)
         if choice is None:
             continue
         rule, f, fields = choice
@@ -171,8 +172,13 @@ def _best_action(
     taken: set[str],
     cycle_start: date,
     contradicted: bool,
+    *,
+    lead: str | None = None,
 ) -> tuple[Rule, Finding, _Blank] | None:
-    """The first rule (a red KPI's first) that matches an actionable finding of the issue."""
+    """The first rule (a red KPI's first, then the issue's headline finding's: ``lead``)
+    that matches an actionable finding of the issue, so that the action acts on what the
+    headline says (a ticket-handling issue led by a category proposes for that category,
+    not for the group another finding names)."""
     candidates = []
     for f in members:
         if not _actionable(f, cycle_start):
@@ -184,10 +190,10 @@ def _best_action(
             if rule.title.format_map(fields) in taken:
                 continue
             moves_red = (rule.kpi or _kpi_of(f)) in red or f.metric in red
-            candidates.append((not moves_red, rank, rule, f, fields))
+            candidates.append((not moves_red, f.id != lead, rank, rule, f, fields))
     if not candidates:
         return None
-    _, _, rule, f, fields = min(candidates, key=lambda c: (c[0], c[1]))
+    *_, rule, f, fields = min(candidates, key=lambda c: c[:3])
     return rule, f, fields
 
 

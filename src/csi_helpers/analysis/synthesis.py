@@ -335,7 +335,7 @@ def _handling_issue(problems: list[Finding], nodes: Mapping[str, str | None]) ->
         kpis=[],
         findings=[f.id for f in members],
         unexplained="",
-        numbers={"causes": [f.id for f in causes]},
+        numbers={"causes": [f.id for f in causes], "lead": top.id},  # lead: the headline's
     )
 
 
