@@ -278,7 +278,7 @@ def test_model_names_the_planted_group_as_top_factor():
     assert set(table) == set(MODEL_FEATURES)
     assert table["assignment_group"]["importance_mean"] > 0.05
     assert "associations, not causes" in f.statement
-    assert "are assignment_group 0." in f.statement and "shuffled" in f.statement
+    assert "are assignment group 0." in f.statement and "shuffled" in f.statement
     assert any("reassignment_count accrue" in c for c in f.evidence["caveats"])
 
 

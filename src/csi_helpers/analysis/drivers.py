@@ -348,7 +348,8 @@ def _drivers(
         "n_repeats": n_repeats,
     }
     factors = [
-        f"{r.feature} {r.importance_mean:.3f} ± {r.importance_sd:.3f}" for r in top.itertuples()
+        f"{_words(r.feature)} {r.importance_mean:.3f} ± {r.importance_sd:.3f}"
+        for r in top.itertuples()
     ]
     shuffles = f"fall in AUC when shuffled, mean ± sd of {n_repeats} shuffles"
     if factors:
@@ -357,7 +358,7 @@ def _drivers(
     else:
         best = table.iloc[0]
         named = (
-            f"no single attribute stands out ({shuffles}: largest {best['feature']} "
+            f"no single attribute stands out ({shuffles}: largest {_words(best['feature'])} "
             f"{best['importance_mean']:.3f} ± {best['importance_sd']:.3f})"
         )
     strength = "weakly " if numbers["effect"] < 0.7 else ""
@@ -393,3 +394,9 @@ def _caveats(used: list[str], evidence: dict[str, Any]) -> list[str]:
             "affected by the shift itself"
         )
     return caveats
+
+
+def _words(feature: str) -> str:
+    """A factor as the report names it: ``reassignment_count`` is "reassignment count"
+    (the evidence keeps the column name)."""
+    return str(feature).replace("_", " ")
