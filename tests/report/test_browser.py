@@ -358,21 +358,37 @@ def test_the_browser_checks_catch_a_page_that_misbehaves(chromium, tmp_path):
     assert check.clipped_px > 1000
 
 
+#: What the first screen (1280 × 1600) of each report must show, in this order.
+FIRST_SCREEN = {
+    "06_present.html": ("At a glance", "KPIs met", "KPIs amber", "KPIs red",
+                        "What is wrong, what it costs, what we do", "Proposed:", "KPI scorecard"),
+    "07_implement.html": ("Improvement plan", "Did last cycle's actions work?",
+                          "This cycle's plan"),
+}  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", REPORTS)
 def test_report_renders_a_screenshot(name, reports, chromium, artefacts, capsys):
+    """The screenshot shows the report's first screen: its headings in order, the KPI
+    tiles drawn in their RAG colours (06), the figures embedded and drawn."""
     png = browser.screenshot(
         reports[name], artefacts / f"{Path(name).stem}.png", width=1280, height=1600
     )
     with capsys.disabled():
         print(f"\n  screenshot of {name}: {png}")
+    check = browser.check_page(reports[name], width=1280, height=1600)
+    at = [check.first_screen.find(text) for text in FIRST_SCREEN[name]]
+    assert -1 not in at and at == sorted(at), dict(zip(FIRST_SCREEN[name], at, strict=True))
+    assert not check.console_errors and not check.page_errors
+    assert all(src.startswith("data:image/png;base64,") for src in check.images)
     with Image.open(png) as image:
         assert image.size == (1280, 1600)
-        pixels = image.convert("RGB")
-        colours = pixels.getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 50, "a blank or single-colour screenshot"
-    white = max((count for count, rgb in colours if rgb == (255, 255, 255)), default=0)
-    assert white < 0.98 * 1280 * 1600, "the screenshot is (almost) all white"
+        pixels = {rgb for _, rgb in image.convert("RGB").getcolors(maxcolors=1 << 22) or []}
+    if name == "06_present.html":  # the tiles' borders: green, amber and red are on screen
+        for colour in ("green", "amber", "red"):
+            rgb = tuple(int(RAG_COLOURS[colour][i : i + 2], 16) for i in (1, 3, 5))
+            assert rgb in pixels, f"no {colour} tile on the first screen"
 
 
 @pytest.mark.slow
