@@ -34,7 +34,7 @@ DEMO_FIRST  := reports/shopfront-2026q2/07_implement.html
 DEMO_SECOND := reports/shopfront-2026q3/07_implement.html
 CODE := $(shell find src/csi_helpers notebooks -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.j2' -o -name '*.css' -o -name '*.json' \) -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help setup setup-lab setup-dev run test test-fast lab bench bench-speed bench-batch bench-false-alarms lint format hooks lock clean
+.PHONY: help setup setup-lab setup-dev run test test-fast mutation lab bench bench-speed bench-batch bench-false-alarms lint format hooks lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ test: $(STAMP_DEV) ## run every test, the slow end-to-end ones included
 
 test-fast: $(STAMP_DEV) ## run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
+mutation: $(STAMP_DEV) ## mutation testing of KPI formulas, hashing, event logs, verification (hours; MODULES=sla to pick)
+	$(BIN)/python tools/mutation.py $(MODULES)
 
 lab: $(STAMP_LAB) ## install JupyterLab, open the workbook in it, notebooks first (LAB_ARGS="--no-browser" etc. passed on)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks \

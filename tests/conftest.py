@@ -3,6 +3,7 @@ real headless Chromium and the check of a report as a manager reads it."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -184,15 +185,9 @@ def fresh_clone(folder: Path) -> Path:
     """The checkout's tracked files (what ``git clone`` gives, with the working tree's
     content) copied to ``folder / "csi-workbook"``: for tests that run make, build a wheel
     or write runs, and must not leave anything in the checkout."""
-    tracked = (
-        subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")
+    spec = importlib.util.spec_from_file_location(
+        "tracked_copy", REPO / "tools" / "tracked_copy.py"
     )
-    clone = folder / "csi-workbook"
-    for name in filter(None, tracked):
-        source = REPO / name
-        if source.is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, clone / name)
-    return clone
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.tracked_copy(REPO, folder / "csi-workbook")
