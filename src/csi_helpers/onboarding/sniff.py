@@ -140,7 +140,7 @@ def sniff_file(path: Path) -> Guess:
     _monitoring_value(guess, raw)
     time_column = _time_column(guess)
     if time_column:
-        spanned = probe.model_copy(update={"timestamp_format": _span_format(guess)})
+        spanned = probe.model_copy(update={"timestamp_format": guess.timestamp_format})
         guess.span = file_span(spanned, guess.columns[time_column])
     return guess
 
@@ -294,10 +294,6 @@ def _time_column(guess: Guess) -> str | None:
     order = ("updated_at", "opened_at", "timestamp", "actual_start", "planned_start", "start",
              "sent_at")  # fmt: skip
     return next((c for c in order if c in guess.columns), None)
-
-
-def _span_format(guess: Guess) -> str | None:
-    return guess.timestamp_format
 
 
 def _share(raw: pd.DataFrame, marker: str) -> float:
