@@ -191,3 +191,22 @@ def fresh_clone(folder: Path) -> Path:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.tracked_copy(REPO, folder / "csi-workbook")
+
+
+# Steps 1 to 4 in process ----------------------------------------------------------------
+
+
+def steps_1_to_4(params: Path, run: Path):
+    """Steps 1 to 4 of ``params`` into ``run``, in this process (no kernels): step 2's
+    measurement plan, step 4's context and its ledger, for tests of steps 2 to 5."""
+    from csi_helpers.runfolder.context import begin_step
+    from csi_helpers.steps.gather import snapshot_sources
+    from csi_helpers.steps.measurement import measurement_plan, source_headers
+    from csi_helpers.steps.process import build_tables
+
+    begin_step(1, run_dir=run, params_path=params)
+    ctx = begin_step(2, run_dir=run, params_path=params)
+    plan = measurement_plan(ctx, source_headers(ctx.params))
+    snapshot_sources(begin_step(3, run_dir=run, params_path=params))
+    ctx = begin_step(4, run_dir=run, params_path=params)
+    return plan, ctx, build_tables(ctx)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from conftest import steps_1_to_4
 from csi_helpers.runfolder.context import begin_step
 from csi_helpers.steps import analyse
 from csi_helpers.steps.analyse import Inputs
 from csi_helpers.steps.analyse.tables import sla_breaches
 from csi_helpers.steps.common import ticket_table
-from csi_helpers.steps.gather import snapshot_sources
-from csi_helpers.steps.measurement import measurement_plan, source_headers
-from csi_helpers.steps.process import build_tables, kpi_values
+from csi_helpers.steps.process import kpi_values
 
 PARAMS = """\
 service: {id: desk, name: Service desk}
@@ -70,12 +69,8 @@ def test_breaches_come_from_the_sla_targets_and_concentrate_in_the_planted_group
     raw.to_csv(tmp_path / "tickets.csv", index=False)
     (tmp_path / "p.yaml").write_text(PARAMS)
     run, params = tmp_path / "run", tmp_path / "p.yaml"
-    begin_step(1, run_dir=run, params_path=params)
-    ctx = begin_step(2, run_dir=run, params_path=params)
-    plan = measurement_plan(ctx, source_headers(ctx.params))
-    snapshot_sources(begin_step(3, run_dir=run, params_path=params))
-    ctx = begin_step(4, run_dir=run, params_path=params)
-    card = kpi_values(ctx, plan, build_tables(ctx))
+    plan, ctx, ledger = steps_1_to_4(params, run)
+    card = kpi_values(ctx, plan, ledger)
     ctx = begin_step(5, run_dir=run, params_path=params)
 
     # per ticket, as computed here: hours open (24x7) against 8 h (P2) or 24 h (P3); an

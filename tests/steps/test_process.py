@@ -7,10 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from csi_helpers.runfolder.context import begin_step
-from csi_helpers.steps.gather import snapshot_sources
-from csi_helpers.steps.measurement import measurement_plan, source_headers
-from csi_helpers.steps.process import build_tables, kpi_values
+from conftest import steps_1_to_4
+from csi_helpers.steps.process import kpi_values
 
 # Two tickets, Mon 2026-01-05 .. Tue 2026-01-06 (UTC). INC1 (P1) waits on the user 10:00-12:00.
 EVENTS = """\
@@ -61,13 +59,7 @@ def steps_2_to_4(tmp_path, events: str):
     """The measurement plan, step 4's context and its ledger for this event log."""
     (tmp_path / "events.csv").write_text(events)
     (tmp_path / "p.yaml").write_text(PARAMS)
-    run = tmp_path / "run"
-    begin_step(1, run_dir=run, params_path=tmp_path / "p.yaml")
-    ctx = begin_step(2, run_dir=run, params_path=tmp_path / "p.yaml")
-    plan = measurement_plan(ctx, source_headers(ctx.params))
-    snapshot_sources(begin_step(3, run_dir=run, params_path=tmp_path / "p.yaml"))
-    ctx = begin_step(4, run_dir=run, params_path=tmp_path / "p.yaml")
-    return plan, ctx, build_tables(ctx)
+    return steps_1_to_4(tmp_path / "p.yaml", tmp_path / "run")
 
 
 @pytest.fixture
@@ -161,13 +153,7 @@ def _availability_card(tmp_path, extra_source: str) -> pd.DataFrame:
     (tmp_path / "outages.csv").write_text("start,end\n2026-05-04 10:00,2026-05-04 11:00\n")
     (tmp_path / "probes.csv").write_text("timestamp,requests\n2026-08-01 10:00,5\n")
     (tmp_path / "p.yaml").write_text(OUTAGES % extra_source)
-    run, p = tmp_path / "run", tmp_path / "p.yaml"
-    begin_step(1, run_dir=run, params_path=p)
-    ctx = begin_step(2, run_dir=run, params_path=p)
-    plan = measurement_plan(ctx, source_headers(ctx.params))
-    snapshot_sources(begin_step(3, run_dir=run, params_path=p))
-    ctx = begin_step(4, run_dir=run, params_path=p)
-    ledger = build_tables(ctx)
+    plan, ctx, ledger = steps_1_to_4(tmp_path / "p.yaml", tmp_path / "run")
     data_coverage(ctx, ledger)
     values = kpi_values(ctx, plan, ledger)
     return build_scorecard(kpi_tree(ctx.params.strategy), values).set_index("kpi_id")
@@ -214,15 +200,10 @@ def test_an_event_log_with_teams_measures_reassignments(tmp_path):
     )
     (tmp_path / "events.csv").write_text(events)
     (tmp_path / "p.yaml").write_text(params)
-    run = tmp_path / "run"
-    begin_step(1, run_dir=run, params_path=tmp_path / "p.yaml")
-    ctx = begin_step(2, run_dir=run, params_path=tmp_path / "p.yaml")
-    plan = measurement_plan(ctx, source_headers(ctx.params)).set_index("kpi_id")
+    plan, ctx, ledger = steps_1_to_4(tmp_path / "p.yaml", tmp_path / "run")
+    plan = plan.set_index("kpi_id")
     assert plan.loc[["moves", "fix"], "measurable"].tolist() == ["yes", "yes"]
     assert "reassignment_count←(history of group)" in plan.loc["moves", "fields_used"]
-    snapshot_sources(begin_step(3, run_dir=run, params_path=tmp_path / "p.yaml"))
-    ctx = begin_step(4, run_dir=run, params_path=tmp_path / "p.yaml")
-    ledger = build_tables(ctx)
     tickets = ctx.read_table("process/tickets/log").set_index("ticket_id")
     assert tickets["reassignment_count"].to_dict() == {"INC1": 2, "INC2": 0}
     values = kpi_values(ctx, plan.reset_index(), ledger).set_index("kpi_id")["value"]

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from csi_helpers.runfolder.context import StepContext, begin_step
-from csi_helpers.steps.gather import snapshot_sources
-from csi_helpers.steps.measurement import measurement_plan, source_headers
-from csi_helpers.steps.process import build_tables, kpi_values
+from conftest import steps_1_to_4
+from csi_helpers.runfolder.context import StepContext
+from csi_helpers.steps.process import kpi_values
 from csi_helpers.tables import catalogue
 
 # ticket, priority, [(state, time, seq)]: INC1 waits on the user 10:00-12:00; INC3's
@@ -117,13 +116,7 @@ def steps_2_to_4(
     write_csv(folder / "events.csv")
     params = folder / "p.yaml"
     params.write_text(STRATEGY + source)
-    run = folder / "run"
-    begin_step(1, run_dir=run, params_path=params)
-    ctx = begin_step(2, run_dir=run, params_path=params)
-    plan = measurement_plan(ctx, source_headers(ctx.params))
-    snapshot_sources(begin_step(3, run_dir=run, params_path=params))
-    ctx = begin_step(4, run_dir=run, params_path=params)
-    ledger = build_tables(ctx)
+    plan, ctx, ledger = steps_1_to_4(params, folder / "run")
     return plan, ctx, kpi_values(ctx, plan, ledger), ledger
 
 
