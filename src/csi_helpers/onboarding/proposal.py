@@ -181,8 +181,6 @@ def _strategy(guesses: Sequence[Guess]) -> list[str]:
         available = set(guess.columns)
         if guess.kind == "ticket_events":
             available |= {d for d, basis in _FROM_EVENTS.items() if basis in guess.columns}
-        if guess.preset:  # the preset maps every column the header holds
-            available |= set(guess.columns)
         for kpi, kid, target, amber, direction, unit, needs in STARTER_KPIS.get(family, []):
             if kid in seen or not set(needs) <= available:
                 continue
