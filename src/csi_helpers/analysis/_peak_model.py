@@ -231,18 +231,38 @@ def screen_spikes(days: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _forecast(
-    model: _Gls, factors: np.ndarray, first: pd.Timestamp, last: pd.Timestamp, horizon_days: int
+    model: _Gls,
+    factors: np.ndarray,
+    fit_days: tuple[np.ndarray, np.ndarray],
+    dates: tuple[pd.Timestamp, pd.Timestamp],
+    horizon_days: int,
 ) -> tuple[pd.DataFrame, float]:
-    """Forecast days with 95 % prediction bounds (one day) and bounds of the mean."""
+    """Forecast days with 95 % prediction bounds (one day) and bounds of the mean.
+
+    The noise is taken as proportional to the level (a constant coefficient of variation,
+    as the weekday factors already assume): the fit's residual variance is the variance at
+    its mean squared level, scaled to each forecast day's level. The error of the day's
+    weekday factor (the mean of that weekday's ratios to the trend) adds to both bounds.
+    """
+    t, weekday = fit_days
+    first, last = dates
     future_dates = last + pd.to_timedelta(np.arange(1, horizon_days + 1), unit="D")
     future_t = ((future_dates - first) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
     x_future = np.column_stack([np.ones_like(future_t), future_t])
-    factor = factors[future_dates.day_of_week.to_numpy()]
-    mean = x_future @ model.beta * factor
-    var_mean = np.einsum("ij,jk,ik->i", x_future, model.cov, x_future)
+    future_weekday = future_dates.day_of_week.to_numpy()
+    factor = factors[future_weekday]
+    level = x_future @ model.beta
+    mean = level * factor
+    fitted_level = model.beta[0] + model.beta[1] * t
+    relative2 = model.sigma2 / float(np.mean(fitted_level**2))  # squared coefficient of variation
+    per_weekday = np.maximum(np.bincount(weekday, minlength=7), 1)[future_weekday]
+    var_factor = relative2 * factor**2 / per_weekday
+    var_mean = np.einsum("ij,jk,ik->i", x_future, model.cov, x_future) * factor**2
+    var_mean = var_mean + level**2 * var_factor
+    var_day = relative2 * mean**2
     quantile = float(stats.t.ppf(0.975, model.df))
-    half_mean = quantile * np.sqrt(var_mean) * factor
-    half_obs = quantile * np.sqrt(var_mean + model.sigma2) * factor
+    half_mean = quantile * np.sqrt(var_mean)
+    half_obs = quantile * np.sqrt(var_mean + var_day)
     future = pd.DataFrame(
         {
             "date": future_dates,
@@ -295,7 +315,8 @@ def fit_trend(
     weekday = days["date"].dt.day_of_week.to_numpy()
     kept = ~(spike | dip | event)
     model, factors = _seasonal_trend(y[kept], t[kept], weekday[kept])
-    future, quantile = _forecast(model, factors, first, last, horizon_days)
+    fit_days = (t[kept], weekday[kept])
+    future, quantile = _forecast(model, factors, fit_days, (first, last), horizon_days)
     slope, slope_se = float(model.beta[1]), float(np.sqrt(model.cov[1, 1]))
     if slope_se > 0:
         p_value = float(2 * stats.t.sf(abs(slope / slope_se), model.df))
