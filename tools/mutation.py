@@ -12,7 +12,10 @@ explain. Slow (a few seconds per mutant): not part of CI.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -34,7 +37,6 @@ def main() -> int:
     args = ap.parse_args()
     targets = tomllib.loads((ROOT / "mutation" / "targets.toml").read_text())["targets"]
     chosen = {m: t for m, t in targets.items() if not args.only or any(o in m for o in args.only)}
-    rows = []
     with tempfile.TemporaryDirectory(prefix="csi-mutation-") as tmp:
         copy = tracked_copy(ROOT, Path(tmp) / "checkout")
         for module, tests in chosen.items():
@@ -43,31 +45,34 @@ def main() -> int:
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
             print(f"{module}: {killed}/{total} killed ({rate:.0%}), {seconds:.0f} s", flush=True)
-            rows.append((module, killed, total, rate, seconds, survivors))
-    _write_results(rows)
+            _save(module, killed, total, seconds, survivors)
+            _write_results()
     return 0
 
 
 def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
-    command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+    sock = copy / f"pytest-{os.getpid()}.sock"
+    command = shlex.join(
+        [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "run", str(sock),
+         "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
          "-o", "addopts=--doctest-modules", *tests, module]
     )  # fmt: skip
     config = copy / "cosmic-ray.toml"
     config.write_text(
         "[cosmic-ray]\n"
-        f'module-path = "{module}"\n'
+        f"module-path = {json.dumps(module)}\n"
         f"timeout = {timeout}\n"
         "excluded-modules = []\n"
-        f"test-command = {command!r}\n"
-        '[cosmic-ray.distributor]\nname = "local"\n'.replace("'", '"')
+        f"test-command = {json.dumps(command)}\n"  # a JSON string is a TOML basic string
+        '[cosmic-ray.distributor]\nname = "local"\n'
     )
     session = copy / "session.sqlite"
     session.unlink(missing_ok=True)
-    env = {"PYTHONPATH": str(copy / "src")}
-    run = {"cwd": copy, "check": True, "env": {**_environ(), **env}}
+    env = {**_environ(), "PYTHONPATH": str(copy / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = {"cwd": copy, "check": True, "env": env}
     subprocess.run([_tool("cosmic-ray"), "init", str(config), str(session)], **run)
-    subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
+    with _fork_server(sock, timeout, env):
+        subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
     killed, survivors, total = 0, [], 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
@@ -80,19 +85,57 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
     return killed, sorted(survivors), total
 
 
-def _write_results(rows) -> None:
+@contextlib.contextmanager
+def _fork_server(sock: Path, timeout: float, env: dict[str, str]):
+    """tools/mutation_server.py for the span of one module: the imports paid once."""
+    sock.unlink(missing_ok=True)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "serve", str(sock),
+         str(0.9 * timeout)], env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        if server.stdout.readline().strip() != "ready":
+            raise RuntimeError("the mutation fork server did not start")
+        yield
+    finally:
+        server.kill()
+        server.wait()
+        sock.unlink(missing_ok=True)
+
+
+def _save(module: str, killed: int, total: int, seconds: float, survivors) -> None:
+    """Keep one module's last figures (mutation/results/, not in git), so that runs of
+    different modules, one after the other or side by side, add up to one table."""
+    folder = ROOT / "mutation" / "results"
+    folder.mkdir(exist_ok=True)
+    record = {"module": module, "killed": killed, "total": total, "seconds": round(seconds),
+              "date": time.strftime("%Y-%m-%d"), "survivors": survivors}  # fmt: skip
+    (folder / (module.replace("/", "__") + ".json")).write_text(json.dumps(record, indent=1))
+
+
+def _write_results() -> None:
+    """mutation/RESULTS.md from every module's last figures."""
+    folder = ROOT / "mutation" / "results"
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
     lines = [
-        "# Mutation testing: last run",
+        "# Mutation testing: last run of each module",
         "",
-        "| module | killed | mutants | kill rate | seconds |",
-        "|---|---|---|---|---|",
+        "| module | killed | mutants | kill rate | seconds | date |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [f"| `{m}` | {k} | {t} | {r:.0%} | {s:.0f} |" for m, k, t, r, s, _ in rows]
-    for module, *_, survivors in rows:
-        if survivors:
-            lines += ["", f"## Survivors in `{module}`", ""]
-            lines += [f"- line {line}: {op} (occurrence {n})" for line, op, n in survivors]
-    (ROOT / "mutation" / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    for r in records:
+        rate = r["killed"] / r["total"] if r["total"] else 1.0
+        lines.append(
+            f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} | {r['seconds']} "
+            f"| {r['date']} |"
+        )
+    for r in records:
+        if r["survivors"]:
+            lines += ["", f"## Survivors in `{r['module']}`", ""]
+            lines += [f"- line {line}: {op} (occurrence {n})" for line, op, n in r["survivors"]]
+    tmp = ROOT / "mutation" / f".RESULTS.{os.getpid()}.md"
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(ROOT / "mutation" / "RESULTS.md")
 
 
 def _tool(name: str) -> str:
