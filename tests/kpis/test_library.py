@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from csi_helpers.kpis import LIBRARY
-from csi_helpers.kpis.base import KpiResult, define, named_after
+from csi_helpers.kpis.base import KpiResult, define, empty, named_after
 
 DAY = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": pd.Timestamp("2026-01-02", tz="UTC")}
 
@@ -98,3 +98,49 @@ def test_named_after_gives_name_and_doc_but_keeps_the_signature() -> None:
     d = define("monitoring", made, "Largest", "x", ("x",), "higher")
     assert d.id == "formula" and d.formula == "Largest value. Formula: max(values)."
     assert d(pd.DataFrame({"x": [1.0, 3.0]}), **DAY).value == 3.0
+
+
+def test_results_and_definitions_are_frozen_with_their_documented_defaults() -> None:
+    """A result is shared by the scorecard, the report and the register: nothing may edit it
+    on the way. Left out, ``excluded`` is 0 and ``revision`` 1 (killed mutants of base.py)."""
+    import dataclasses
+
+    result = KpiResult(value=2.0, n=3)
+    assert (result.excluded, result.note, result.details) == (0, "", {})
+    assert result.to_dict() == {"value": 2.0, "n": 3, "excluded": 0, "note": "", "details": {}}
+    assert KpiResult(value=float("nan"), n=0).to_dict()["value"] is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.n = 4  # type: ignore[misc]
+    d = define("tickets", LIBRARY["mtbf"].compute, "MTBF", "h", ("opened_at",), "higher")
+    assert d.revision == 1 and d.option_fields == {}
+    assert "compute" not in repr(d)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.revision = 2  # type: ignore[misc]
+    nothing = empty("no survey response in the period")
+    assert (nothing.value, nothing.n, nothing.excluded) == (None, 0, 0)
+
+
+def test_a_revised_kpi_says_how_it_differs_from_the_previous_revision() -> None:
+    definition = LIBRARY["peak_utilisation"]
+    assert definition.revision == 2
+    assert definition.revision_note.startswith("Revision 2: revision 1 was the 99th percentile")
+    assert "\n" not in definition.revision_note
+    assert LIBRARY["mtbf"].revision_note == ""
+
+
+def test_options_are_the_keyword_only_parameters_and_wrong_ones_are_named() -> None:
+    def counted(table, *, start, end, limit: int = 3, **extra) -> KpiResult:
+        return KpiResult(value=float(limit), n=len(table))
+
+    d = define("tickets", counted, "Counted", "tickets", (), "lower")
+    assert d.option_defaults() == {"limit": 3}  # not start, end (reserved) nor **extra
+    with pytest.raises(
+        ValueError, match=r"has no option 'limt'; did you mean 'limit'\? options: limit"
+    ):
+        d.validate_options({"limt": 4})
+    with pytest.raises(ValueError, match=r"KPI 'counted' option limit: .*integer"):
+        d.validate_options({"limit": "many"})
+    assert d.validate_options({"limit": "5"}) == {"limit": 5}
+    bare = define("tickets", LIBRARY["mtbf"].compute, "MTBF", "h", (), "higher")
+    with pytest.raises(ValueError, match=r"has no option 'x'; options: none"):
+        bare.validate_options({"x": 1})

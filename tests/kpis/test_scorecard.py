@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from csi_helpers.kpis.scorecard import build_scorecard
+from csi_helpers.kpis.scorecard import build_scorecard, rag_status
 
 TREE = pd.DataFrame(
     {
@@ -56,3 +56,45 @@ def test_values_of_the_same_revision_are_compared():
     assert card.loc["peak-utilisation", "change"] == pytest.approx(7.6)
     assert card.loc["peak-utilisation", "trend"] == "up"
     assert not card["note"].str.contains("not compared").any()
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "amber", "direction", "status"),
+    [
+        (99.9, 99.9, 99.5, "higher", "green"),  # on the target is met
+        (99.95, 99.9, 99.5, "higher", "green"),
+        (99.5, 99.9, 99.5, "higher", "amber"),  # on the amber bound is amber
+        (99.49, 99.9, 99.5, "higher", "red"),
+        (99.8, 99.9, None, "higher", "red"),  # no amber band: short of the target is red
+        (300.0, 300.0, 450.0, "lower", "green"),
+        (300.1, 300.0, 450.0, "lower", "amber"),
+        (450.0, 300.0, 450.0, "lower", "amber"),
+        (450.1, 300.0, 450.0, "lower", "red"),
+        (299.0, 300.0, None, "lower", "green"),
+        (None, 300.0, 450.0, "lower", "grey"),
+        (float("nan"), 99.9, 99.5, "higher", "grey"),
+    ],
+)
+def test_rag_status_at_and_around_each_bound(value, target, amber, direction, status):
+    assert rag_status(value, target=target, amber=amber, direction=direction) == status
+
+
+def test_status_trend_and_improvement_of_each_row():
+    """Hand-worked: peak utilisation 107.6 % (lower is better, amber to 90) is red and up
+    from 100 (worse); latency 193.4 ms against 193.0 is within 0.5 % of it, so flat, and
+    neither better nor worse; availability 99.8 % (amber from 99.5) is amber, 0.2 points
+    up from 99.6, within 0.5 % of it (0.498), so flat too. Without a previous cycle
+    nothing is compared."""
+    before = VALUES.assign(value=[100.0, 193.0, 99.6])
+    card = build_scorecard(TREE, VALUES, before).set_index("kpi_id")
+    assert card["status"].tolist() == ["red", "green", "amber"]
+    assert card["trend"].tolist() == ["up", "flat", "flat"]
+    assert card["improved"].tolist() == [False, None, None]
+    better = build_scorecard(TREE, VALUES, VALUES.assign(value=[110.0, 250.0, 98.0]))
+    assert better.set_index("kpi_id")["trend"].tolist() == ["down", "down", "up"]
+    assert better.set_index("kpi_id")["improved"].tolist() == [True, True, True]
+    alone = build_scorecard(TREE, VALUES).set_index("kpi_id")
+    assert alone["previous"].isna().all() and alone["change"].isna().all()
+    assert alone["trend"].tolist() == [None, None, None]
+    assert alone["improved"].tolist() == [None, None, None]
+    assert build_scorecard(TREE, VALUES, VALUES.iloc[:0])["previous"].isna().all()
