@@ -12,6 +12,7 @@ explain. Slow (a few seconds per mutant): not part of CI.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import json
 import os
@@ -24,7 +25,7 @@ import tomllib
 from pathlib import Path
 
 from cosmic_ray.work_db import WorkDB, use_db
-from cosmic_ray.work_item import TestOutcome
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 from tracked_copy import tracked_copy  # tools/, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,22 +36,26 @@ def main() -> int:
     ap.add_argument("only", nargs="*", help="run the modules whose path contains one of these")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant")
     args = ap.parse_args()
-    targets = tomllib.loads((ROOT / "mutation" / "targets.toml").read_text())["targets"]
+    config = tomllib.loads((ROOT / "mutation" / "targets.toml").read_text())
+    targets, unevaluated = config["targets"], config["annotations"]["never_evaluated"]
     chosen = {m: t for m, t in targets.items() if not args.only or any(o in m for o in args.only)}
     with tempfile.TemporaryDirectory(prefix="csi-mutation-") as tmp:
         copy = tracked_copy(ROOT, Path(tmp) / "checkout")
         for module, tests in chosen.items():
             started = time.monotonic()
-            killed, survivors, total = _mutate(copy, module, tests, args.timeout)
+            skip = module in unevaluated
+            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout, skip)
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
-            print(f"{module}: {killed}/{total} killed ({rate:.0%}), {seconds:.0f} s", flush=True)
-            _save(module, killed, total, seconds, survivors)
+            apart = f" ({skipped} in annotations not run)" if skipped else ""
+            figures = f"{killed}/{total} killed ({rate:.0%}){apart}, {seconds:.0f} s"
+            print(f"{module}: {figures}", flush=True)
+            _save(module, killed, total, seconds, survivors, skipped)
             _write_results()
     return 0
 
 
-def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
+def _mutate(copy: Path, module: str, tests: list[str], timeout: float, skip_annotations: bool):
     sock = copy / f"pytest-{os.getpid()}.sock"
     command = shlex.join(
         [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "run", str(sock),
@@ -71,18 +76,48 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
     env = {**_environ(), "PYTHONPATH": str(copy / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     run = {"cwd": copy, "check": True, "env": env}
     subprocess.run([_tool("cosmic-ray"), "init", str(config), str(session)], **run)
+    if skip_annotations:
+        _skip_annotations(copy / module, session)
     with _fork_server(sock, timeout, env):
         subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
-    killed, survivors, total = 0, [], 0
+    killed, survivors, total, skipped = 0, [], 0, 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                skipped += 1
+                continue
             total += 1
             if result.test_outcome == TestOutcome.SURVIVED:
                 spec = item.mutations[0]
                 survivors.append((spec.start_pos[0], spec.operator_name, spec.occurrence))
             else:
                 killed += 1
-    return killed, sorted(survivors), total
+    return killed, sorted(survivors), total, skipped
+
+
+def _skip_annotations(source: Path, session: Path) -> None:
+    """Mark the mutants inside annotations as skipped: with postponed evaluation they are
+    strings no code reads (mutation/targets.toml lists the modules where that holds)."""
+    text = source.read_text()
+    tree = ast.parse(text)
+    if not any(
+        isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        and any(a.name == "annotations" for a in node.names)
+        for node in tree.body
+    ):  # fmt: skip
+        raise SystemExit(f"{source}: in never_evaluated, but its annotations are not postponed")
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            spans.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            spans.append(node.returns)
+    inside = [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in spans]
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            at = tuple(item.mutations[0].start_pos)
+            if any(start <= at < end for start, end in inside):
+                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, "annotation"))
 
 
 @contextlib.contextmanager
@@ -103,13 +138,14 @@ def _fork_server(sock: Path, timeout: float, env: dict[str, str]):
         sock.unlink(missing_ok=True)
 
 
-def _save(module: str, killed: int, total: int, seconds: float, survivors) -> None:
+def _save(module: str, killed: int, total: int, seconds: float, survivors, skipped: int) -> None:
     """Keep one module's last figures (mutation/results/, not in git), so that runs of
     different modules, one after the other or side by side, add up to one table."""
     folder = ROOT / "mutation" / "results"
     folder.mkdir(exist_ok=True)
-    record = {"module": module, "killed": killed, "total": total, "seconds": round(seconds),
-              "date": time.strftime("%Y-%m-%d"), "survivors": survivors}  # fmt: skip
+    record = {"module": module, "killed": killed, "total": total, "skipped": skipped,
+              "seconds": round(seconds), "date": time.strftime("%Y-%m-%d"),
+              "survivors": survivors}  # fmt: skip
     (folder / (module.replace("/", "__") + ".json")).write_text(json.dumps(record, indent=1))
 
 
@@ -120,14 +156,14 @@ def _write_results() -> None:
     lines = [
         "# Mutation testing: last run of each module",
         "",
-        "| module | killed | mutants | kill rate | seconds | date |",
-        "|---|---|---|---|---|---|",
+        "| module | killed | mutants | kill rate | in annotations, not run | seconds | date |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in records:
         rate = r["killed"] / r["total"] if r["total"] else 1.0
         lines.append(
-            f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} | {r['seconds']} "
-            f"| {r['date']} |"
+            f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} "
+            f"| {r.get('skipped', 0)} | {r['seconds']} | {r['date']} |"
         )
     for r in records:
         if r["survivors"]:
