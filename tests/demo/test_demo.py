@@ -150,17 +150,26 @@ def test_bad_seed_and_directory_raise_data_error(tmp_path: Path) -> None:
 # --- file shapes -------------------------------------------------------------------------
 
 
+def documented() -> dict[str, str]:
+    """The truth table of the csi_helpers.demo docstring: {truth: value as written}."""
+    cells = [re.split(r"\s{2,}", line.strip()) for line in (demo.__doc__ or "").splitlines()]
+    return {cell[0]: cell[1] for cell in cells if len(cell) >= 3}
+
+
 @pytest.mark.parametrize("name", sorted(COLUMNS))
-def test_columns_and_row_counts(demo_dir: Path, truths: PlantedTruths, name: str) -> None:
+def test_columns_and_row_counts(demo_dir: Path, name: str) -> None:
+    """Row counts against the documented table, not against the truths the generator
+    computes from the same frames it writes (which a lost row would change alike)."""
     frame = _read(demo_dir, name)
     assert list(frame.columns) == COLUMNS[name]
+    table = {key: int(value) for key, value in documented().items() if value.isdigit()}
     expected = {
-        "monitoring": 2184 + 2208,
-        "campaigns": truths.campaigns_cycle1 + truths.campaigns_cycle2,
-        "outages": truths.outages_cycle1 + truths.outages_cycle2,
-        "incidents": truths.incidents_total,
-        "csat": truths.csat_surveys,
-        "changes": truths.changes_total,
+        "monitoring": table["hours_cycle1"] + table["hours_cycle2"],
+        "campaigns": table["campaigns_cycle1"] + table["campaigns_cycle2"],
+        "outages": table["outages_cycle1"] + table["outages_cycle2"],
+        "incidents": table["incidents_total"],
+        "csat": table["csat_surveys"],
+        "changes": table["changes_total"],
     }[name]
     assert len(frame) == expected
 
@@ -170,9 +179,7 @@ def test_truths_json_is_planted_truths(demo_dir: Path, truths: PlantedTruths) ->
 
 
 def test_docstring_table_matches_the_truths(truths: PlantedTruths) -> None:
-    doc = demo.__doc__ or ""
-    cells = [re.split(r"\s{2,}", line.strip()) for line in doc.splitlines()]
-    rows = {cell[0]: cell[1] for cell in cells if len(cell) >= 3}
+    rows = documented()
     for key, value in truths.to_dict().items():
         assert key in rows, f"{key} missing from the csi_helpers.demo docstring table"
         if isinstance(value, int | float | str) and not isinstance(value, bool):
