@@ -86,10 +86,12 @@ def exclusion_note(total: int, parts: Mapping[str, int]) -> str:
     Example:
         >>> exclusion_note(120, {"unresolved": 2, "without opened_at": 0, "reversed": 1})
         '3 of 120 tickets in scope excluded: 2 unresolved, 1 reversed'
+        >>> exclusion_note(24918, {"unresolved": 1556})
+        '1,556 of 24,918 tickets in scope excluded: 1,556 unresolved'
     """
     excluded = sum(parts.values())
-    listed = ", ".join(f"{k} {label}" for label, k in parts.items() if k)
-    return f"{excluded} of {total} tickets in scope excluded: {listed}" if excluded else ""
+    listed = ", ".join(f"{k:,} {label}" for label, k in parts.items() if k)
+    return f"{excluded:,} of {total:,} tickets in scope excluded: {listed}" if excluded else ""
 
 
 @dataclass(frozen=True)
