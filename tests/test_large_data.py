@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csi_helpers.connectors.files import iso_text, read_raw, read_raw_chunks
+from csi_helpers.connectors.files import read_raw, read_raw_chunks
+from csi_helpers.connectors.text import iso_text
 from csi_helpers.demo import scenario as sc
 from csi_helpers.params import Source, validate_params_file
 from csi_helpers.processing.ledger import Ledger, ledger_entry

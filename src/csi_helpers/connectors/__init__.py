@@ -5,7 +5,8 @@ Every connector returns the data with each value as the text the source holds
 typing happens in step 4. One module per kind of place:
 
 - :mod:`~csi_helpers.connectors.files`: CSV (also gzip), Excel, Parquet, JSON lines, XES
-  event logs (:mod:`~csi_helpers.connectors.xes`);
+  event logs (:mod:`~csi_helpers.connectors.xes`), typed columns rendered as text by
+  :mod:`~csi_helpers.connectors.text`;
 - :mod:`~csi_helpers.connectors.sql`: any SQLAlchemy URL, the password from the environment;
 - :mod:`~csi_helpers.connectors.prometheus`: range queries over Prometheus' HTTP API.
 """
