@@ -34,9 +34,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from csi_helpers.analysis._hot_hours import downtime_in_hot_hours, hot_hours, overlaps
 from csi_helpers.analysis.findings import Finding, format_number
 
 __all__ = ["CHAIN", "Issue", "build_issues", "node_of", "price_issues"]
@@ -81,9 +81,6 @@ _SEVERITY = {"high": 0, "medium": 1, "low": 2, "info": 3}
 CAPACITY_NODES = frozenset({"load", "utilisation", "latency", "errors"})
 TICKET_NODES = frozenset({"tickets", "sla"})
 MIN_DOWNTIME_SHARE = 0.5  # of downtime minutes in hot hours, for downtime to join
-#: Kinds whose findings happen at given hours (``evidence["episodes"]`` or ``start``
-#: and ``end``): they join an issue only when their hours overlap the issue's.
-EPISODIC = frozenset({"anomaly", "event_episode"})
 
 
 @dataclass
@@ -179,10 +176,10 @@ def _capacity_issue(
         return None
     latency = [f for f in knees if "latency" in str(f.evidence.get("y", f.metric))]
     knee = float((latency or knees)[0].evidence["threshold"])  # latency's knee, if it has one
-    hot = _hot_hours(hourly, events, knee)
+    hot = hot_hours(hourly, events, knee)
     chain = [f for f in problems if nodes[f.id] in CAPACITY_NODES]
-    members = [f for f in chain if hot is None or _overlaps(f, hot)]
-    downtime = _downtime_in_hot_hours(hot)
+    members = [f for f in chain if hot is None or overlaps(f, hot)]
+    downtime = downtime_in_hot_hours(hot)
     joined = downtime is not None and downtime["share"] >= MIN_DOWNTIME_SHARE
     if joined:
         members += [f for f in problems if nodes[f.id] == "downtime"]
@@ -216,61 +213,6 @@ def _capacity_issue(
         unexplained=unexplained,
         numbers=numbers,
     )
-
-
-def _hot_hours(
-    hourly: pd.DataFrame | None, events: pd.DataFrame | None, knee: float
-) -> pd.Series | None:
-    """Per hour of step 4's hourly series: above the knee or inside a calendar event
-    (``True``), with ``attrs["in_event"]`` the event hours alone; None without it."""
-    if hourly is None or "peak_utilisation" not in hourly:
-        return None
-    hours = pd.DatetimeIndex(hourly.get("hour", hourly.index))
-    utilisation = hourly["peak_utilisation"].to_numpy(float)
-    utilisation = utilisation / 100 if np.nanmax(utilisation) > 5 else utilisation
-    in_event = np.zeros(len(hours), dtype=bool)
-    for start, end in [] if events is None else zip(events["start"], events["end"], strict=True):
-        in_event |= (hours >= start) & (hours < end)
-    hot = pd.Series((np.nan_to_num(utilisation) >= knee) | in_event, index=hours)
-    hot.attrs["in_event"] = in_event
-    if "downtime_min" in hourly:
-        hot.attrs["downtime"] = hourly["downtime_min"].fillna(0).to_numpy(float)
-    return hot
-
-
-def _overlaps(finding: Finding, hot: pd.Series) -> bool:
-    """Whether an episodic finding has an hour among the hot ones (others: True)."""
-    if finding.kind not in EPISODIC:
-        return True
-    listed = finding.evidence.get("episodes")
-    spans = listed if isinstance(listed, list) and listed else [finding.evidence]
-    windows = [(e.get("start"), e.get("end")) for e in spans if isinstance(e, Mapping)]
-    windows = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows if a and b]
-    if not windows:
-        return True  # nothing says when: the chain alone links it
-    hours = hot.index if hot.index.tz is not None else hot.index.tz_localize("UTC")
-    for start, end in windows:
-        start = start if start.tzinfo else start.tz_localize("UTC")
-        end = end if end.tzinfo else end.tz_localize("UTC")
-        if hot[(hours >= start.floor("h")) & (hours <= end)].any():
-            return True
-    return False
-
-
-def _downtime_in_hot_hours(hot: pd.Series | None) -> dict[str, float] | None:
-    """Downtime minutes in hours above the knee or inside calendar events, and in all."""
-    if hot is None or "downtime" not in hot.attrs:
-        return None
-    down, in_event = hot.attrs["downtime"], hot.attrs["in_event"]
-    if down.sum() <= 0:
-        return None
-    mask = hot.to_numpy(bool)
-    return {
-        "total_min": float(down.sum()),
-        "hot_min": float(down[mask].sum()),
-        "share": float(down[mask].sum() / down.sum()),
-        "event_min": float(down[in_event].sum()),
-    }
 
 
 def _event_numbers(members: list[Finding]) -> dict[str, Any]:
