@@ -37,14 +37,13 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant")
     args = ap.parse_args()
     config = tomllib.loads((ROOT / "mutation" / "targets.toml").read_text())
-    targets, unevaluated = config["targets"], config["annotations"]["never_evaluated"]
+    targets = config["targets"]
     chosen = {m: t for m, t in targets.items() if not args.only or any(o in m for o in args.only)}
     with tempfile.TemporaryDirectory(prefix="csi-mutation-") as tmp:
         copy = tracked_copy(ROOT, Path(tmp) / "checkout")
         for module, tests in chosen.items():
             started = time.monotonic()
-            skip = module in unevaluated
-            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout, skip)
+            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout)
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
             apart = f" ({skipped} in annotations not run)" if skipped else ""
@@ -55,7 +54,7 @@ def main() -> int:
     return 0
 
 
-def _mutate(copy: Path, module: str, tests: list[str], timeout: float, skip_annotations: bool):
+def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
     sock = copy / f"pytest-{os.getpid()}.sock"
     command = shlex.join(
         [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "run", str(sock),
@@ -76,8 +75,7 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float, skip_anno
     env = {**_environ(), "PYTHONPATH": str(copy / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     run = {"cwd": copy, "check": True, "env": env}
     subprocess.run([_tool("cosmic-ray"), "init", str(config), str(session)], **run)
-    if skip_annotations:
-        _skip_annotations(copy / module, session)
+    _skip_annotations(copy / module, session)
     with _fork_server(sock, timeout, env):
         subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
     killed, survivors, total, skipped = 0, [], 0, 0
@@ -96,28 +94,52 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float, skip_anno
 
 
 def _skip_annotations(source: Path, session: Path) -> None:
-    """Mark the mutants inside annotations as skipped: with postponed evaluation they are
-    strings no code reads (mutation/targets.toml lists the modules where that holds)."""
-    text = source.read_text()
-    tree = ast.parse(text)
+    """Mark the mutants inside annotations that nothing evaluates as skipped.
+
+    In a module with ``from __future__ import annotations`` every annotation is a string
+    that stays one unless ``typing.get_type_hints`` reads it, and the only code that does
+    is :class:`csi_helpers.kpis.base.KpiDefinition`, on each KPI function (its options'
+    types). So the annotations of KPI functions are mutated; all others are skipped.
+    """
+    tree = ast.parse(source.read_text())
     if not any(
         isinstance(node, ast.ImportFrom) and node.module == "__future__"
         and any(a.name == "annotations" for a in node.names)
         for node in tree.body
     ):  # fmt: skip
-        raise SystemExit(f"{source}: in never_evaluated, but its annotations are not postponed")
+        return  # annotations evaluated at import: every mutant runs
+    read = _kpi_function_lines(source)
     spans = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if min([d.lineno for d in node.decorator_list] + [node.lineno]) in read:
+                continue
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            spans += [a.annotation for a in every if a is not None and a.annotation]
+            spans += [node.returns] if node.returns else []
+        elif isinstance(node, ast.AnnAssign):
             spans.append(node.annotation)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
-            spans.append(node.returns)
     inside = [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in spans]
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
             at = tuple(item.mutations[0].start_pos)
             if any(start <= at < end for start, end in inside):
                 db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, "annotation"))
+
+
+def _kpi_function_lines(source: Path) -> set[int]:
+    """First lines (decorators included) of the KPI functions defined in ``source``."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from csi_helpers.kpis import LIBRARY
+
+    here = source.resolve()
+    return {
+        d.compute.__code__.co_firstlineno
+        for d in LIBRARY.values()
+        if Path(d.compute.__code__.co_filename).name == here.name
+        and Path(d.compute.__code__.co_filename).parent.name == here.parent.name
+    }
 
 
 @contextlib.contextmanager
