@@ -10,6 +10,7 @@ from csi_helpers.kpis.availability import (
     availability,
     availability_from_samples,
     downtime_minutes,
+    merged_outages,
     mtbf,
     mtbsi,
     mtrs,
@@ -172,3 +173,78 @@ def test_definitions_keep_their_ids_and_document_a_formula() -> None:
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula
         assert definition.option_defaults() == {}
+
+
+def test_records_at_every_edge_of_the_period_by_hand() -> None:
+    """Hand-worked over 2026-01-01 (24 h): 10:00-11:00, 10:30-11:30 and 11:30-12:00 merge
+    into one outage of 2 h (overlapping, then touching: 3 records, 1 failure); the one
+    from 23:00 the day before to 01:00 adds 1 h, no failure (it started before); one
+    starting at the period's end is outside, and so is one ending at its start (apart,
+    since it would merge with the one before midnight). Zero-length,
+    start-only, end-only and empty records touching the day are excluded (4); an
+    unusable record of another week, and open ones beyond either edge, are not counted."""
+    d = outages(
+        ("2026-01-01 10:00", "2026-01-01 11:00"),
+        ("2026-01-01 10:30", "2026-01-01 11:30"),
+        ("2026-01-01 11:30", "2026-01-01 12:00"),
+        ("2025-12-31 23:00", "2026-01-01 01:00"),
+        ("2026-01-02 00:00", "2026-01-02 01:00"),  # starts at the end: outside
+        ("2026-01-01 14:00", "2026-01-01 14:00"),  # zero length: excluded
+        (None, "2026-01-01 15:00"),  # excluded
+        ("2026-01-01 16:00", None),  # excluded
+        (None, None),  # excluded: nothing says it missed the day
+        ("2026-01-05 10:00", "2026-01-05 09:00"),  # ends before it starts, another week
+        ("2026-01-02 00:00", None),  # open from the period's end: does not touch it
+        (None, "2026-01-01 00:00"),  # ended at the period's start: does not touch it
+    )
+    r = availability(d, **DAY)
+    assert r.value == pytest.approx(100 * 21 / 24)
+    assert (r.n, r.excluded) == (4, 4)
+    assert r.details == {"service_hours": 24.0, "downtime_hours": 3.0, "outages": 2, "failures": 1}
+    assert r.note.startswith("4 outage record(s) lack a start or an end")
+    assert downtime_minutes(d, **DAY).value == pytest.approx(180.0)
+    assert mtrs(d, **DAY).value == pytest.approx(3.0)  # 3 h over 1 failure
+    merged, unusable = merged_outages(d)
+    assert list(merged.columns) == ["start", "end", "records"]
+    assert merged["records"].tolist() == [1, 3, 1]
+    assert unusable.tolist() == [False] * 5 + [True] * 7
+    before = availability(outages(("2025-12-31 22:00", "2026-01-01 00:00")), **DAY)
+    assert (before.value, before.n, before.details["outages"]) == (100.0, 0, 0)
+
+
+def test_periods_without_service_time_or_failures_have_no_value() -> None:
+    """A Saturday on business hours holds no service time; one hour of Monday holds 1 h;
+    a day without a failure has no time to restore (n 0) and MTBF as a lower bound."""
+    cal = ServiceCalendar(kind="business_hours", timezone="UTC", start="09:00", end="17:00")
+    saturday = {
+        "start": pd.Timestamp("2026-01-10", tz="UTC"),
+        "end": pd.Timestamp("2026-01-11", tz="UTC"),
+    }
+    d = outages(("2026-01-10 10:00", "2026-01-10 11:00"))
+    r = availability(d, **saturday, calendar=cal)
+    assert (r.value, r.n, r.note) == (None, 0, "the period holds no agreed service time")
+    hour = {
+        "start": pd.Timestamp("2026-01-05 10:00", tz="UTC"),
+        "end": pd.Timestamp("2026-01-05 11:00", tz="UTC"),
+    }
+    twenty = outages(("2026-01-05 10:00", "2026-01-05 10:20"))
+    r = availability(twenty, **hour, calendar=cal)
+    assert r.value == pytest.approx(100 * 40 / 60)
+    assert r.details["downtime_hours"] == 0.333333 and r.details["service_hours"] == 1.0
+    quiet = mtrs(outages(), **DAY)
+    assert (quiet.value, quiet.n) == (None, 0)
+    assert quiet.note == "no failure in the period: no service to restore"
+    assert mtbf(outages(), **DAY).value == pytest.approx(24.0)
+
+
+def test_samples_count_up_and_down_by_hand() -> None:
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC"),
+            "up": pd.array([True, False, True, False, None], dtype="boolean"),
+        }
+    )
+    r = availability_from_samples(m, **DAY)
+    assert (r.value, r.n, r.excluded) == (50.0, 4, 1)
+    assert r.details == {"up_samples": 2, "down_samples": 2}
+    assert r.note == "1 sample(s) without an up flag are left out"
