@@ -15,6 +15,8 @@ from csi_helpers.demo import generate_demo, planted_truths
 from csi_helpers.errors import DataError
 from csi_helpers.processing.series import hourly_series
 
+Z95 = 1.959963984540054  # the normal's 97.5 % point
+
 
 def hourly(
     *, seed: int, start: str, weeks: int, level: float, peak: float = 3.0, volume=None
@@ -246,3 +248,86 @@ def test_demo_downtime_halved_between_the_cycles(tmp_path):
     # 30 outages against 15: the interval lies below no change and holds the promise
     assert f.evidence["verdict"] == "worked", f.statement
     assert f.ci_high < 0 and f.ci_low <= -0.5
+
+
+def test_sparse_cycles_match_statsmodels_on_the_seasons_that_saw_an_event():
+    """0.05 incidents an hour: many weekday-hours see none, some exactly one. Seasons with
+    none in either cycle carry no information; the rest, with one event or more, all
+    count. Reference: statsmodels' Poisson GLM with day clusters on those seasons, and its
+    Pearson chi-square over the residual degrees of freedom as the dispersion."""
+    import statsmodels.api as sm
+
+    from csi_helpers.analysis.verification import _frame
+
+    before = hourly(seed=11, start="2026-04-01", weeks=4, level=0.05, peak=2.0)
+    after = hourly(seed=12, start="2026-06-01", weeks=4, level=0.05, peak=2.0)
+    frame = pd.concat([_frame(before, None, 0), _frame(after, None, 1)])
+    totals = frame.groupby("season")["y"].sum()
+    assert (totals == 0).any() and (totals == 1).any()  # both kinds of season are present
+    used = frame[frame["season"].isin(totals.index[totals > 0])]
+    design = pd.get_dummies(used["season"], drop_first=True, dtype=float)
+    design.insert(0, "after", used["after"].astype(float))
+    design.insert(0, "const", 1.0)
+    reference = sm.GLM(used["y"].to_numpy(), design.to_numpy(), family=sm.families.Poisson()).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(used["day"])[0]}
+    )
+    f = compare(before, after)
+    assert f.evidence["ratio"] == pytest.approx(np.exp(reference.params[1]), rel=1e-8)
+    low, high = np.exp(reference.params[1] + np.array([-1, 1]) * Z95 * reference.bse[1]) - 1
+    assert (f.ci_low, f.ci_high) == (pytest.approx(low, rel=1e-5), pytest.approx(high, rel=1e-5))
+    scale = reference.pearson_chi2 / reference.df_resid
+    assert f.evidence["pearson_scale"] == pytest.approx(scale, rel=1e-6)
+
+
+def test_counts_raw_change_and_statement_by_hand():
+    """8 weeks each side: 1,344 hours and 56 days per cycle; totals and the raw change per
+    hour straight from the series; the statement prints the effect and its interval."""
+    before = hourly(seed=1, start="2026-04-01", weeks=8, level=2.0)
+    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.0)
+    f = compare(before, after, expected_change=-0.5)
+    ev = f.evidence
+    assert (ev["hours_before"], ev["hours_after"]) == (1344, 1344)
+    assert (ev["total_before"], ev["total_after"]) == (before.sum(), after.sum())
+    assert ev["raw_change"] == pytest.approx(after.sum() / before.sum() - 1)
+    assert (ev["days_before"], ev["days_after"], ev["days_clustered"]) == (56, 56, 112)
+    assert ev["ratio"] == pytest.approx(1 + f.effect)
+    shown = f"{f.effect * 100:+.1f} % after against before at equal weekday and hour (95 % CI "
+    assert shown in f.statement
+    assert f"{f.ci_low * 100:+.1f} % to {f.ci_high * 100:+.1f} %" in f.statement
+
+
+def test_increases_and_unpromised_changes_get_their_verdicts():
+    before = hourly(seed=3, start="2026-04-01", weeks=8, level=1.0)
+    doubled = hourly(seed=4, start="2026-06-01", weeks=8, level=2.0)
+    assert compare(before, doubled, better="higher").evidence["verdict"] == "worked"
+    assert compare(before, doubled, better="lower").evidence["verdict"] == "did not work"
+    changed = compare(before, doubled)
+    assert (changed.evidence["verdict"], changed.evidence["reason"]) == (
+        "changed",
+        "a significant change",
+    )
+
+
+def test_an_inconclusive_review_names_the_change_it_could_detect_and_the_weeks_it_needs():
+    """The smallest change detectable with 80 % power at the 2.5 % one-sided level is
+    (1.96 + 0.84) standard errors of the log ratio (read off the interval). That error
+    scales as sqrt(v (1/days before + 1/days after)); the promise of -10 % needs it at
+    log(0.9) / 2.80, which gives the days after, and the weeks still to wait."""
+    before = hourly(seed=5, start="2026-04-01", weeks=8, level=1.0)
+    after = hourly(seed=6, start="2026-06-01", weeks=2, level=0.95)
+    f = compare(before, after, expected_change=-0.1)
+    assert f.evidence["verdict"] == "inconclusive"
+    z = Z95 + 0.8416212335729143
+    se = (np.log1p(f.ci_high) - np.log1p(f.ci_low)) / (2 * Z95)
+    assert f"detects a change of {np.expm1(-z * se) * 100:+.0f} % or more" in f.statement
+    per_day = se**2 / (1 / 56 + 1 / 14)
+    days_after = 1 / ((np.log(0.9) / z) ** 2 / per_day - 1 / 56)
+    weeks = int(np.ceil((days_after - 14) / 7))
+    assert weeks > 1
+    assert f"about {weeks} more weeks of data after the action would detect" in f.statement
+    short = compare(
+        hourly(seed=5, start="2026-04-01", weeks=2, level=0.3),
+        hourly(seed=6, start="2026-06-01", weeks=2, level=0.29),
+        expected_change=-0.05,
+    )
+    assert "no longer window after the action alone would detect" in short.statement
