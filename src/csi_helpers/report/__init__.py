@@ -5,7 +5,8 @@
 - :mod:`~csi_helpers.report.tables`: tables and lists as a report displays them;
 - :mod:`~csi_helpers.report.html`: an executed step notebook → a self-contained
   HTML report (nbconvert, the ``csi_report`` template in ``templates/``);
-- :mod:`~csi_helpers.report.browser`: headless Chromium for PDF and screenshots.
+- :mod:`~csi_helpers.report.browser`: headless Chromium for PDF and screenshots
+  (:mod:`~csi_helpers.report.chromium` finds and runs the binary).
 
 Nothing here knows about steps or run folders: each function takes data and
 returns a figure, a table or a file. Names are imported on first use (nbconvert

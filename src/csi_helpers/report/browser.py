@@ -2,9 +2,8 @@
 
 :func:`print_pdf` and :func:`screenshot` need only a Chromium or Chrome binary
 (Debian: ``apt-get install chromium``); they run it once per file with
-``--headless`` and a throw-away profile. :func:`find_chromium` looks for the
-binary in ``$CSI_CHROMIUM``, then ``chromium``, ``chromium-browser``,
-``google-chrome`` and ``google-chrome-stable`` on ``PATH``.
+``--headless`` and a throw-away profile (:mod:`csi_helpers.report.chromium` finds
+and runs it).
 
 :func:`check_page` opens a report in the same binary through Playwright for
 Python (``pip install playwright``; Playwright's own browser download is not
@@ -19,17 +18,20 @@ timed-out print never leaves a half-written PDF (an older one stays as it was).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from csi_helpers import atomic
 from csi_helpers.errors import CsiError, DataError
+from csi_helpers.report.chromium import (
+    BROWSER_NAMES,
+    CHROMIUM_ENV,
+    QUIET_FLAGS,
+    find_chromium,
+    run_browser,
+    sandbox_flags,
+)
 
 __all__ = [
     "BROWSER_NAMES",
@@ -40,66 +42,6 @@ __all__ = [
     "print_pdf",
     "screenshot",
 ]
-
-CHROMIUM_ENV = "CSI_CHROMIUM"
-"""Environment variable naming the browser binary (a path or a command on PATH)."""
-
-BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-"""Commands tried on PATH, in this order, when ``$CSI_CHROMIUM`` is not set."""
-
-_INSTALL_HINT = (
-    "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or Google Chrome, "
-    f"or set {CHROMIUM_ENV} to the path of a Chromium or Chrome binary"
-)
-
-# A fresh profile, no first-run UI, and none of the browser's own background
-# traffic (updates, sync, component downloads): a report is opened and nothing else.
-_QUIET_FLAGS = (
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-extensions",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-    "--mute-audio",
-)
-
-
-def find_chromium() -> Path:
-    """The Chromium or Chrome binary to use.
-
-    ``$CSI_CHROMIUM`` wins when set (a path, or a command on ``PATH``); else
-    the first of :data:`BROWSER_NAMES` found on ``PATH``.
-
-    Raises:
-        CsiError: ``$CSI_CHROMIUM`` names nothing executable, or no browser is
-            installed; the message says what to install.
-
-    Example:
-        >>> find_chromium().is_file()  # doctest: +SKIP
-        True
-    """
-    configured = os.environ.get(CHROMIUM_ENV, "").strip()
-    if configured:
-        found = shutil.which(configured)
-        if found is None:
-            raise CsiError(
-                f"{CHROMIUM_ENV} is set to {configured!r}, which is not an executable file "
-                f"or a command on PATH; correct it, or unset it to use chromium from PATH."
-            )
-        return Path(found)
-    for name in BROWSER_NAMES:
-        found = shutil.which(name)
-        if found is not None:
-            return Path(found)
-    raise CsiError(
-        f"No Chromium or Chrome found (tried {', '.join(BROWSER_NAMES)} on PATH) to print "
-        f"or check a report: {_INSTALL_HINT}."
-    )
 
 
 def print_pdf(html: str | Path, pdf: str | Path, *, timeout_s: float = 120.0) -> Path:
@@ -330,14 +272,14 @@ def _render(
             with tempfile.TemporaryDirectory(prefix="csi-chromium-") as profile:
                 command = [
                     str(binary),
-                    *_QUIET_FLAGS,
-                    *_sandbox_flags(),
+                    *QUIET_FLAGS,
+                    *sandbox_flags(),
                     f"--user-data-dir={profile}",
                     *flags,
                     f"{option}={tmp}",
                     source.as_uri(),
                 ]
-                _run_browser(command, what=f"{kind} of {source}", timeout_s=timeout_s)
+                run_browser(command, what=f"{kind} of {source}", timeout_s=timeout_s)
             magic = b"%PDF" if kind == "PDF" else b"\x89PNG"
             with tmp.open("rb") as handle:
                 if handle.read(4) != magic:
@@ -351,66 +293,3 @@ def _render(
             "created and written to, the disk space, and that the path is not a folder."
         ) from exc
     return target
-
-
-def _sandbox_flags() -> tuple[str, ...]:
-    """Chromium refuses to start as root with its sandbox on (containers, CI)."""
-    return ("--no-sandbox",) if hasattr(os, "geteuid") and os.geteuid() == 0 else ()
-
-
-def _run_browser(command: list[str], *, what: str, timeout_s: float) -> None:
-    """Run the browser in its own process group; kill the whole group on timeout.
-
-    Its messages go to a temporary file rather than a pipe, so a helper process
-    that outlives the browser cannot keep this call waiting.
-    """
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
-        try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise CsiError(
-                f"Cannot start the browser {command[0]}: {exc.strerror or exc}."
-            ) from exc
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            raise CsiError(
-                f"The browser took longer than {timeout_s:g} s to make the {what} and was "
-                "stopped; pass a longer timeout, or check that the report opens in a browser."
-            ) from None
-        except BaseException:
-            _kill_group(process)
-            raise
-        if process.returncode != 0:
-            log.seek(0)
-            raise CsiError(
-                f"The browser ({command[0]}) failed to make the {what} (exit code "
-                f"{process.returncode}): {_last_lines(log.read()) or 'no message'}"
-            )
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the browser and its helper processes (its process group), then reap it.
-
-    Called only while the browser has not been reaped, so the group is still ours.
-    """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _last_lines(stderr: str, count: int = 3) -> str:
-    """The browser's last few messages, without the D-Bus noise of a headless host."""
-    lines = [
-        line.strip()
-        for line in stderr.splitlines()
-        if line.strip() and "dbus" not in line.lower() and "unexpected operator" not in line
-    ]
-    return " | ".join(lines[-count:])
