@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,9 @@ def main() -> int:
     ap.add_argument("only", nargs="*", help="run the modules whose path contains one of these")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant")
     args = ap.parse_args()
+    # a stopped run stops its cosmic-ray and fork server too (subprocess.run kills its
+    # child on any exception, and the fork server's context kills the server)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     config = tomllib.loads((ROOT / "mutation" / "targets.toml").read_text())
     targets = config["targets"]
     chosen = {m: t for m, t in targets.items() if not args.only or any(o in m for o in args.only)}
