@@ -138,6 +138,8 @@ def test_options_are_the_keyword_only_parameters_and_wrong_ones_are_named() -> N
         ValueError, match=r"has no option 'limt'; did you mean 'limit'\? options: limit"
     ):
         d.validate_options({"limt": 4})
+    with pytest.raises(ValueError, match=r"has no option 'xyz'; options: limit"):
+        d.validate_options({"xyz": 4})  # nothing close enough to suggest
     with pytest.raises(ValueError, match=r"KPI 'counted' option limit: .*integer"):
         d.validate_options({"limit": "many"})
     assert d.validate_options({"limit": "5"}) == {"limit": 5}
