@@ -98,3 +98,15 @@ def test_status_trend_and_improvement_of_each_row():
     assert alone["trend"].tolist() == [None, None, None]
     assert alone["improved"].tolist() == [None, None, None]
     assert build_scorecard(TREE, VALUES, VALUES.iloc[:0])["previous"].isna().all()
+
+
+def test_a_move_from_zero_is_a_trend_and_a_missing_note_takes_the_reason():
+    """From 0 any change is a move (the 0.5 % tolerance of nothing is nothing); a value
+    without a note that cannot be compared gets the reason alone."""
+    before = VALUES.assign(value=[107.6, 193.4, 0.0], revision=[1, 1, 1])
+    card = build_scorecard(TREE, VALUES.assign(note=[None, "", ""]), before).set_index("kpi_id")
+    assert card.loc["availability", "trend"] == "up" and card.loc["availability", "improved"]
+    assert card.loc["peak-utilisation", "note"] == (
+        "not compared with the previous cycle: the previous value came from revision 1 of "
+        "the formula, this one from revision 2"
+    )
