@@ -70,3 +70,38 @@ def test_sections_show_each_chart_once_and_name_the_action_or_the_register_entry
     assert sections[0].action is None and sections[0].in_hand["title"] == "Stagger"
     assert sections[1].action["title"] == "Rebalance" and sections[1].in_hand is None
     assert sections[2].in_hand is None and sections[2].chart is None
+
+
+def test_an_entry_on_the_headlines_finding_is_shown_beside_a_further_proposal():
+    """The demo's Q3: Web Platform heads the ticket-handling issue, and rebalancing it was
+    proposed in Q2; this cycle proposes a problem review of Performance tickets. The report
+    says both, the register's entry first, rather than the new proposal alone under a
+    headline about Web Platform."""
+    from csi_helpers.steps.story import _action_words
+
+    group = finding("concentration:group", "concentration")
+    issue = {
+        "id": "issue:ticket-handling", "headline": "Web Platform holds 60 % of SLA breaches",
+        "findings": [group.id], "kpis": ["sla"], "numbers": {"lead": group.id},
+    }  # fmt: skip
+    entries = pd.DataFrame(
+        [
+            {"title": "Other", "kpi_id": "sla", "status": "in_progress", "finding_id": "x"},
+            {"title": "Rebalance Web Platform", "kpi_id": "sla", "status": "proposed",
+             "finding_id": group.id, "created_run_id": "web-2026q2"},
+        ]
+    )  # fmt: skip
+    plan = pd.DataFrame(
+        [{"issue_id": issue["id"], "title": "Review Performance", "owner": "Ops", "due": "d"}]
+    )
+    [section] = issue_sections([issue], [group], plan, CARD, entries=entries)
+    assert section.in_hand["title"] == "Rebalance Web Platform"
+    assert _action_words(section) == (
+        "*In hand:* Rebalance Web Platform (proposed in web-2026q2, not started yet, in the "
+        "CSI register). "
+        "*Also proposed:* Review Performance (due d, Ops)."
+    )
+    [elsewhere] = issue_sections([{**issue, "numbers": {}}], [group], plan, CARD, entries=entries)
+    assert elsewhere.in_hand["title"] == "Other"  # no lead: the entry in progress
+    [alone] = issue_sections([issue], [group], plan, CARD)
+    assert _action_words(alone) == "*Proposed:* Review Performance (due d, Ops)."

@@ -118,7 +118,7 @@ class IssueSection:
     chart: Finding | None  # the finding whose chart shows the evidence
     findings: list[Finding] = field(default_factory=list)
     unexplained: str = ""
-    in_hand: dict[str, Any] | None = None  # an open register entry on its KPIs, if no action
+    in_hand: dict[str, Any] | None = None  # an open register entry on its KPIs
 
 
 def issue_sections(
@@ -157,17 +157,26 @@ def issue_sections(
                 chart=chart,
                 findings=members,
                 unexplained=str(issue.get("unexplained") or ""),
-                in_hand=_in_hand(issue, entries) if issue["id"] not in actions else None,
+                in_hand=_in_hand(issue, entries),
             )
         )
     return sections
 
 
 def _in_hand(issue: Mapping[str, Any], entries: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The register entry (of an earlier run) already on the issue's KPIs: the one that
+    follows from the headline's finding first, then one in progress, then the first."""
     if entries is None or entries.empty:
         return None
     mine = entries[entries["kpi_id"].astype(str).isin(issue.get("kpis") or [])]
-    return None if mine.empty else mine.iloc[0].to_dict()
+    if mine.empty:
+        return None
+    lead = (issue.get("numbers") or {}).get("lead")
+    findings = mine["finding_id"] if "finding_id" in mine else pd.Series("", index=mine.index)
+    rank = pd.DataFrame(
+        {"lead": findings.astype(str) != str(lead), "idle": mine["status"] != "in_progress"}
+    )
+    return mine.loc[rank.sort_values(["lead", "idle"], kind="stable").index[0]].to_dict()
 
 
 def _chart(members: list[Finding], shown: set[str]) -> Finding | None:

@@ -91,14 +91,24 @@ def top_issues(sections: list[IssueSection], card: pd.DataFrame, *, limit: int =
 
 
 def _action_words(s: IssueSection) -> str:
-    """What is done about the issue: the action proposed, or the register's entry."""
-    if s.action:
-        who = f", {escape_markdown(s.action['owner'])}" if s.action.get("owner") else ""
-        return f"*Proposed:* {escape_markdown(s.action['title'])} (due {s.action['due']}{who})."
+    """What is done about the issue: the register's entry already on it, and the action
+    this cycle proposes (after the entry, as a further step, when there are both)."""
+    words = []
     if s.in_hand:
         status = str(s.in_hand.get("status", "open")).replace("_", " ")
-        return f"*In hand:* {escape_markdown(s.in_hand['title'])} ({status}, in the CSI register)."
-    return "*No action proposed yet.*"
+        run = s.in_hand.get("created_run_id")
+        if status == "proposed" and isinstance(run, str) and run:
+            status = f"proposed in {run}, not started yet"
+        words.append(
+            f"*In hand:* {escape_markdown(s.in_hand['title'])} ({status}, in the CSI register)."
+        )
+    if s.action:
+        who = f", {escape_markdown(s.action['owner'])}" if s.action.get("owner") else ""
+        label = "Also proposed" if s.in_hand else "Proposed"
+        words.append(
+            f"*{label}:* {escape_markdown(s.action['title'])} (due {s.action['due']}{who})."
+        )
+    return " ".join(words) or "*No action proposed yet.*"
 
 
 def _sentence(text: str) -> str:
