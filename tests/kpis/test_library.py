@@ -146,3 +146,13 @@ def test_options_are_the_keyword_only_parameters_and_wrong_ones_are_named() -> N
     bare = define("tickets", LIBRARY["mtbf"].compute, "MTBF", "h", (), "higher")
     with pytest.raises(ValueError, match=r"has no option 'x'; options: none"):
         bare.validate_options({"x": 1})
+
+
+@pytest.mark.parametrize("kpi_id", list(LIBRARY))
+def test_each_kpis_defaults_are_valid_options(kpi_id: str) -> None:
+    """Options are typed from the KPI function's annotations (all of them are evaluated,
+    so a broken one fails here rather than in a user's params check)."""
+    definition = LIBRARY[kpi_id]
+    defaults = definition.option_defaults()
+    assert definition.validate_options(defaults) == defaults
+    assert set(inspect.get_annotations(definition.compute, eval_str=True)) >= {"start", "end"}
