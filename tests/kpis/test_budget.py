@@ -168,3 +168,95 @@ def test_errors_sli_without_request_counts_spends_error_rates_per_sample() -> No
     # budget 0.01 × 4 samples = 0.04; consumed 0.02 sample
     assert r.value == pytest.approx(50.0)
     assert r.details["units"] == "samples" and "no request counts" in r.note
+
+
+def test_running_errors_budget_in_full_by_hand() -> None:
+    """A third of a 3-day period has run (as_of 2026-01-02 00:00): two samples, 1,234
+    requests at 1.2345 % failed and 987 at 0.5 %. By the docstring's formulas: failed
+    15.234... + 4.935 = 20.168..., budget (1 − 99.5/100) × 2,221 / (1/3) = 33.315,
+    remaining 100 (1 − 20.168/33.315), burn (20.168/33.315) / (1/3); details to 6 places."""
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2026-01-01 06:00", "2026-01-01 18:00"], utc=True),
+            "error_rate": [0.012345, 0.005],
+            "requests": [1234.0, 987.0],
+        }
+    )
+    period = {"start": DAY["start"], "end": pd.Timestamp("2026-01-04", tz="UTC")}
+    as_of = pd.Timestamp("2026-01-02", tz="UTC")
+    failed = 0.012345 * 1234 + 0.005 * 987
+    share = 1 / 3
+    budget = (1 - 99.5 / 100) * 2221 / share
+    r = error_budget_remaining(m, **period, slo=99.5, sli="errors", as_of=as_of)
+    assert r.value == pytest.approx(100 * (1 - failed / budget))
+    assert r.details == {
+        "budget": round(budget, 6),
+        "consumed": round(failed, 6),
+        "units": "requests",
+        "eligible": 2221.0,
+        "objective_pct": 99.5,
+        "elapsed_share": 0.333333,
+        "remaining_pct": round(100 * (1 - failed / budget), 6),
+        "burn_rate": round(failed / budget / share, 6),
+    }
+    assert r.note == ""  # nothing left out, budget not blown
+    burn = error_budget_burn_rate(m, **period, slo=99.5, sli="errors", as_of=as_of)
+    assert burn.value == pytest.approx(failed / budget / share)  # 1.82, not spent ** share
+
+
+def test_a_budget_spent_exactly_is_not_blown_and_notes_say_what_was_left_out() -> None:
+    exact = error_budget_remaining(probes(10), **DAY, slo=99.0)  # budget 10, 10 bad
+    assert exact.value == pytest.approx(0.0) and exact.note == ""
+    gappy = probes(5).assign(up=pd.array([False] * 5 + [True] * 994 + [None], dtype="boolean"))
+    r = error_budget_remaining(gappy, **DAY, slo=99.0)
+    assert (r.n, r.excluded, r.note) == (999, 1, "1 sample(s) without up are left out")
+    t = pd.DataFrame(
+        {
+            "opened_at": pd.to_datetime(["2026-01-01 10:00"] * 3, utc=True),
+            "made_sla": pd.array([True, True, None], dtype="boolean"),
+        }
+    )
+    sla = sla_error_budget_remaining(t, **DAY)
+    assert (sla.n, sla.excluded) == (2, 1)
+    assert sla.note == "1 ticket(s) without an SLA flag are left out"
+    assert sla_error_budget_remaining(t.iloc[:2], **DAY).note == ""
+
+
+def test_objective_bounds_elapsed_time_and_single_samples() -> None:
+    """0 and 100 are percentages (100 leaves no budget); an as_of before the period has no
+    time elapsed; one sample is enough; an SLI named by a string built at run time (as
+    params give it) is the same SLI."""
+    assert error_budget_remaining(probes(0), **DAY, slo=0.0).value == pytest.approx(100.0)
+    with pytest.raises(ParamsError, match="0 to 100"):
+        error_budget_remaining(probes(0), **DAY, slo=-0.1)
+    before = error_budget_remaining(probes(1), **DAY, as_of=pd.Timestamp("2025-12-31", tz="UTC"))
+    assert (before.value, before.note) == (
+        None,
+        "as_of is at or before the period start: no time has elapsed",
+    )
+    one = error_budget_remaining(probes(0, total=1), **DAY, slo=50.0)
+    assert (one.value, one.n, one.details["budget"]) == (100.0, 1, 0.5)
+    sli = "".join(["avail", "ability"])
+    assert error_budget_remaining(probes(5), **DAY, slo=99.0, sli=sli).value == pytest.approx(50.0)
+
+
+def test_the_default_latency_threshold_is_300_ms() -> None:
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=4, freq="h", tz="UTC"),
+            "latency_ms": [299.5, 300.0, 300.5, 100.0],
+        }
+    )
+    r = error_budget_remaining(m, **DAY, slo=50.0, sli="latency")
+    assert r.details["consumed"] == 1.0  # only 300.5 ms is above 300 ms
+
+
+def test_spend_is_frozen() -> None:
+    import dataclasses
+
+    from csi_helpers.kpis.budget import Spend
+
+    spend = Spend(99.0, 10.0, 1.0, 1.0, "samples", 10)
+    assert (spend.excluded, spend.note) == (0, "")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spend.consumed = 2.0  # type: ignore[misc]
