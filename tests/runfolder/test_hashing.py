@@ -109,3 +109,45 @@ def test_io_log_of_a_step_hashes_a_big_source_whole(tmp_path, params_file):
     ctx.write_json("out", {})
     [entry] = json.loads(io_log_path(tmp_path / "run", 1).read_text())["inputs"]
     assert entry["sha256"] == hashlib_sha256(source)
+
+
+def test_row_counts_of_tables_and_lists_and_none_for_anything_else(tmp_path):
+    """Rows come from the Parquet footer (written here by pyarrow with 1,234 rows) and from
+    a JSON list's length; a JSON object, a broken JSON file, a folder named like one and
+    any other file have no row count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from csi_helpers.runfolder.hashing import row_count
+
+    pq.write_table(pa.table({"x": list(range(1234))}), tmp_path / "t.parquet")
+    (tmp_path / "list.json").write_text(json.dumps([{"a": 1}, {"a": 2}, {"a": 3}]))
+    (tmp_path / "object.json").write_text(json.dumps({"a": [1, 2]}))
+    (tmp_path / "broken.json").write_text("[1, 2")
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "notes.txt").write_text("[1, 2, 3]")
+    counts = {
+        name: row_count(tmp_path / name)
+        for name in (
+            "t.parquet",
+            "list.json",
+            "object.json",
+            "broken.json",
+            "folder.json",
+            "notes.txt",
+        )
+    }
+    assert counts == {
+        "t.parquet": 1234,
+        "list.json": 3,
+        "object.json": None,
+        "broken.json": None,
+        "folder.json": None,
+        "notes.txt": None,
+    }
+    entry = describe_file(tmp_path / "t.parquet", root=tmp_path)
+    assert entry == {
+        "path": "t.parquet",
+        "sha256": hashlib_sha256(tmp_path / "t.parquet"),
+        "rows": 1234,
+    }
