@@ -132,3 +132,29 @@ def test_options_through_the_definition() -> None:
     assert BY_ID["emergency_change_share"].option_defaults() == {"emergency": ("Emergency",)}
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula
+
+
+def test_details_and_exclusions_by_hand() -> None:
+    """C1–C4 completed with an outcome (3 successful, 1 failed); C5 and now C2 without an
+    outcome (2 missing) and C6 without an end (1 undated): 3 left out. With no outcome at
+    all, nothing is measured and all 6 are left out (5 missing, 1 undated)."""
+    c = changes()
+    r = change_success_rate(c, **MONTH)
+    assert r.details == {"successful": 3, "others": 1, "matched": ["Successful"]}
+    two_missing = c.assign(outcome=c["outcome"].where(c["change_id"] != "C2", None))
+    r = change_success_rate(two_missing, **MONTH)
+    assert (r.value, r.n, r.excluded) == (pytest.approx(100 * 2 / 3), 3, 3)
+    assert r.details == {"successful": 2, "others": 1, "matched": ["Successful"]}
+    none = change_success_rate(c.assign(outcome=pd.array([None] * 7, dtype="string")), **MONTH)
+    assert (none.value, none.n, none.excluded) == (None, 0, 6)
+
+
+def test_share_of_incidents_caused_by_changes_is_not_rounded() -> None:
+    t = pd.DataFrame(
+        {
+            "opened_at": stamps(["2026-01-03", "2026-01-04", "2026-01-05"]),
+            "caused_by": pd.array(["CHG1", "CHG2", None], dtype="string"),
+        }
+    )
+    r = incidents_caused_by_changes(t, **MONTH)
+    assert r.details == {"share_pct": pytest.approx(200 / 3), "changes": 2}

@@ -247,8 +247,15 @@ def test_inputs_are_checked_first() -> None:
         tickets_from_events(events.drop(columns="state"))
     with pytest.raises(DataError, match="not UTC timestamps"):
         tickets_from_events(events.assign(updated_at=events["updated_at"].dt.tz_localize(None)))
-    with pytest.raises(DataError, match="1 row"):
+    with pytest.raises(DataError, match=r"1 row\(s\) without ticket_id \(first: data row 2\)"):
         pauses_from_events(events.assign(ticket_id=["INC2", None]))
+
+
+def test_a_state_map_is_frozen() -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        StateMap().paused = ("On Hold",)  # type: ignore[misc]
 
 
 def test_state_lists_from_params_become_tuples() -> None:
