@@ -102,7 +102,8 @@ def test_incidents_caused_by_changes() -> None:
 
 def test_empty_and_all_na_inputs() -> None:
     c = changes().iloc[:0]
-    assert change_success_rate(c, **MONTH).value is None
+    nothing = change_success_rate(c, **MONTH)
+    assert (nothing.value, nothing.note) == (None, "no change completed in the period")
     assert emergency_change_share(c, **MONTH).value is None
     na = changes().assign(outcome=pd.array([None] * 7, dtype="string"))
     assert change_success_rate(na, **MONTH).value is None
