@@ -231,3 +231,17 @@ def test_inputs_are_not_mutated():
     until = pd.Series(pd.to_datetime(["2026-01-12 09:00"], utc=True), index=["A"])
     assert paused_hours(p, OFFICE, until=until).to_dict() == {"A": 3.0}
     pd.testing.assert_frame_equal(p, before)
+
+
+def test_separate_pauses_add_up_and_only_usable_ones_count():
+    """Two pauses of A an hour apart add their hours (the gap is not paused); B's only
+    pause ends before it starts, so B has none; a pause table with more columns (the
+    state it was in) is read as well."""
+    p = pauses(
+        ("A", "2026-01-05 09:00", "2026-01-05 10:00"),
+        ("A", "2026-01-05 11:00", "2026-01-05 13:00"),
+        ("B", "2026-01-05 12:00", "2026-01-05 11:00"),
+    ).assign(state=["Awaiting User Info", "Awaiting Vendor", "On Hold"])
+    assert paused_hours(p, TWENTY_FOUR_SEVEN).to_dict() == {"A": 3.0, "B": 0.0}
+    only_b = p[p["ticket_id"] == "B"]
+    assert paused_hours(only_b, TWENTY_FOUR_SEVEN).to_dict() == {"B": 0.0}
