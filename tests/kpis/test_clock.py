@@ -245,3 +245,13 @@ def test_separate_pauses_add_up_and_only_usable_ones_count():
     assert paused_hours(p, TWENTY_FOUR_SEVEN).to_dict() == {"A": 3.0, "B": 0.0}
     only_b = p[p["ticket_id"] == "B"]
     assert paused_hours(only_b, TWENTY_FOUR_SEVEN).to_dict() == {"B": 0.0}
+
+
+def test_a_24x7_calendar_read_from_params_is_plain_elapsed_time():
+    """The kind as params give it (a string built at run time, not the module's literal)."""
+    cal = ServiceCalendar(kind="".join(["24", "x7"]))
+    start, end = (
+        utc("2026-03-28 10:00", "2026-01-01 00:00"),
+        utc("2026-03-30 10:30", "2026-01-05 07:15"),
+    )
+    assert cal.elapsed_hours(start, end).tolist() == [48.5, 103.25]
