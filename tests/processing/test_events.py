@@ -249,6 +249,25 @@ def test_inputs_are_checked_first() -> None:
         tickets_from_events(events.assign(updated_at=events["updated_at"].dt.tz_localize(None)))
     with pytest.raises(DataError, match=r"1 row\(s\) without ticket_id \(first: data row 2\)"):
         pauses_from_events(events.assign(ticket_id=["INC2", None]))
+    gaps = log(REOPENED).assign(ticket_id=["INC1", "INC1", None, "INC1", None, "INC1"])
+    with pytest.raises(DataError, match=r"2 row\(s\) without ticket_id \(first: data row 3\)"):
+        tickets_from_events(gaps)
+
+
+def test_a_log_that_starts_paused_and_the_columns_of_a_pause() -> None:
+    """A ticket whose first event is a pause is paused from that event (nothing before
+    it can be 'the same state'); a pause has ticket_id, start, end and state, in order."""
+    events = log(
+        [("INC9", "02 10:00", 0, "Awaiting User Info"), ("INC9", "02 12:30", 1, "Active")]
+    ).astype({"state": "string", "ticket_id": "string"})
+    p = pauses_from_events(events)
+    assert list(p.columns) == ["ticket_id", "start", "end", "state"]
+    assert p[["start", "end"]].values.tolist() == [[ts("02 10:00"), ts("02 12:30")]]
+
+
+def test_a_paused_state_listed_as_resolved_is_refused() -> None:
+    with pytest.raises(ParamsError, match="'Resolved' listed as both active/paused and resolved"):
+        StateMap(paused=("On Hold", "Resolved"))
 
 
 def test_a_state_map_is_frozen() -> None:
