@@ -100,13 +100,59 @@ def test_status_trend_and_improvement_of_each_row():
     assert build_scorecard(TREE, VALUES, VALUES.iloc[:0])["previous"].isna().all()
 
 
-def test_a_move_from_zero_is_a_trend_and_a_missing_note_takes_the_reason():
+def test_a_move_from_zero_is_a_trend_and_notes_are_kept_beside_the_reason():
     """From 0 any change is a move (the 0.5 % tolerance of nothing is nothing); a value
-    without a note that cannot be compared gets the reason alone."""
+    without a note that cannot be compared gets the reason alone, one with a note keeps
+    it before the reason."""
     before = VALUES.assign(value=[107.6, 193.4, 0.0], revision=[1, 1, 1])
-    card = build_scorecard(TREE, VALUES.assign(note=[None, "", ""]), before).set_index("kpi_id")
+    now = VALUES.assign(value=[107.6, 193.4, 0.5], note=[None, "", ""])
+    card = build_scorecard(TREE, now, before).set_index("kpi_id")
     assert card.loc["availability", "trend"] == "up" and card.loc["availability", "improved"]
-    assert card.loc["peak-utilisation", "note"] == (
+    reason = (
         "not compared with the previous cycle: the previous value came from revision 1 of "
         "the formula, this one from revision 2"
     )
+    assert card.loc["peak-utilisation", "note"] == reason
+    noted = build_scorecard(TREE, now.assign(note=["2 samples left out", "", ""]), before)
+    assert noted.set_index("kpi_id").loc["peak-utilisation", "note"] == (
+        f"2 samples left out; {reason}"
+    )
+
+
+def test_small_moves_directions_from_params_and_revisions_either_way():
+    """Moves under one unit count (+0.5 on 10 is up and -0.5 down: the tolerance is 0.05);
+    directions read from params are compared by value; a previous value
+    measured by a KPI that sorts after this one is still another KPI; a previous revision
+    newer than this one's is not compared; a KPI outside the library is revision 1."""
+    tree = TREE.assign(direction=["".join(["lo", "wer"]), "lower", "".join(["hig", "her"])])
+    before = VALUES.assign(value=[107.6, 193.4, 99.3])
+    now = VALUES.assign(value=[107.6, 193.4, 99.8])
+    card = build_scorecard(tree, now, before).set_index("kpi_id")
+    assert (card.loc["availability", "trend"], card.loc["availability", "improved"]) == ("up", True)
+    small = build_scorecard(
+        tree, now.assign(value=[10.5, 193.4, 99.8]), before.assign(value=[10.0, 193.4, 99.8])
+    )
+    assert small.set_index("kpi_id").loc["peak-utilisation", ["trend", "improved"]].tolist() == [
+        "up",
+        False,
+    ]
+    down = build_scorecard(
+        tree, now.assign(value=[9.5, 193.4, 99.8]), before.assign(value=[10.0, 193.4, 99.8])
+    )
+    assert down.set_index("kpi_id").loc["peak-utilisation", ["trend", "improved"]].tolist() == [
+        "down",
+        True,
+    ]
+    other = before.assign(kpi=["peak_utilisation", "latency_p95_ok", "availability"])
+    card = build_scorecard(TREE, now, other).set_index("kpi_id")
+    assert pd.isna(card.loc["latency-p95", "previous"])
+    assert "the previous value measured 'latency_p95_ok'" in card.loc["latency-p95", "note"]
+    newer = build_scorecard(TREE, now, before.assign(revision=[2, 1, 3])).set_index("kpi_id")
+    assert pd.isna(newer.loc["availability", "previous"])
+    assert (
+        "revision 3 of the formula, this one from revision 1" in newer.loc["availability", "note"]
+    )
+    custom_tree = TREE.assign(kpi=["peak_utilisation", "latency_p95_of_interval_p95", "my_uptime"])
+    custom = VALUES.assign(kpi=["peak_utilisation", "latency_p95_of_interval_p95", "my_uptime"])
+    card = build_scorecard(custom_tree, custom, custom.assign(value=[107.6, 193.4, 99.6]))
+    assert card.set_index("kpi_id").loc["availability", "previous"] == 99.6
