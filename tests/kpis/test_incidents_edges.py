@@ -1,0 +1,81 @@
+"""Incident KPIs at the edges of the period and of their inputs, against hand counts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from csi_helpers.kpis.incidents import backlog, backlog_age_median, reopen_rate
+
+END = pd.Timestamp("2026-02-01", tz="UTC")
+PERIOD = {"start": pd.Timestamp("2026-01-01", tz="UTC"), "end": END}
+
+
+def tickets(rows: list[tuple[str | None, str | None, str | None]], **extra: list) -> pd.DataFrame:
+    """(opened_at, resolved_at, closed_at) rows."""
+    opened, resolved, closed = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "ticket_id": [f"T{i}" for i in range(len(rows))],
+            "opened_at": pd.to_datetime(list(opened), utc=True),
+            "resolved_at": pd.to_datetime(list(resolved), utc=True),
+            "closed_at": pd.to_datetime(list(closed), utc=True),
+            **extra,
+        }
+    )
+
+
+EDGES = tickets(
+    [
+        ("2026-01-31 12:00", None, None),  # open, 0.5 days old: <1d
+        ("2026-02-01 00:00", None, None),  # opened at the end: not open yet
+        ("2026-01-20 00:00", "2026-02-01 00:00", None),  # resolved at the end: open, 12 d
+        ("2025-12-01 00:00", None, "2026-01-15 00:00"),  # closed unresolved (cancelled): not
+        (None, None, None),  # no opened_at: excluded
+        ("2025-12-15 00:00", None, None),  # open, 48 days: 30d+
+        ("2026-01-28 00:00", None, None),  # open, 4 days: 1-7d
+        ("2026-01-31 00:00", None, None),  # open, exactly 1 day: 1-7d (buckets are [a, b))
+    ]
+)
+
+
+def test_backlog_at_the_period_end_by_hand():
+    r = backlog(EDGES, **PERIOD)
+    assert (r.value, r.n, r.excluded) == (5.0, 5, 1)
+    assert r.details == {
+        "median_age_days": 4.0,  # of 0.5, 1, 4, 12 and 48
+        "age_buckets": {"<1d": 1, "1-7d": 2, "7-30d": 1, "30d+": 1},
+    }
+    assert r.note == "1 of 8 tickets in scope excluded: 1 without opened_at"
+    assert backlog_age_median(EDGES, **PERIOD).value == 4.0
+    resolution = "".join(["resolved", "_at"])  # as params give it
+    assert backlog(EDGES, **PERIOD, resolution=resolution).value == 5.0
+
+
+def test_no_open_ticket_and_no_opened_at_at_all():
+    done = tickets([("2026-01-05 00:00", "2026-01-06 00:00", None)])
+    r = backlog(done, **PERIOD)
+    assert (r.value, r.n) == (0.0, 0)
+    assert r.details == {
+        "median_age_days": None,
+        "age_buckets": {"<1d": 0, "1-7d": 0, "7-30d": 0, "30d+": 0},
+    }
+    median = backlog_age_median(done, **PERIOD)
+    assert (median.value, median.n, median.note) == (
+        None,
+        0,
+        "no ticket was open at the end of the period",
+    )
+    blank = tickets([(None, None, None)] * 300)  # more than the small ints Python caches
+    assert backlog(blank, **PERIOD).value is None
+
+
+def test_reopen_rate_counts_tickets_without_a_counter_apart():
+    """Five resolved in January, two without reopen_count: 1 of the 3 known reopened."""
+    t = tickets(
+        [("2026-01-05 00:00", f"2026-01-{d:02d} 00:00", None) for d in (6, 7, 8, 9, 10)],
+        reopen_count=pd.array([0, 2, None, 0, None], dtype="Int64"),
+    )
+    r = reopen_rate(t, **PERIOD)
+    assert (r.value, r.n, r.excluded) == (pytest.approx(100 / 3), 3, 2)
+    assert r.details == {"matching": 1, "mean_reopen_count": pytest.approx(2 / 3)}
