@@ -241,10 +241,10 @@ def test_samples_count_up_and_down_by_hand() -> None:
     m = pd.DataFrame(
         {
             "timestamp": pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC"),
-            "up": pd.array([True, False, True, False, None], dtype="boolean"),
+            "up": pd.array([True, False, True, True, None], dtype="boolean"),
         }
     )
     r = availability_from_samples(m, **DAY)
-    assert (r.value, r.n, r.excluded) == (50.0, 4, 1)
-    assert r.details == {"up_samples": 2, "down_samples": 2}
+    assert (r.value, r.n, r.excluded) == (75.0, 4, 1)
+    assert r.details == {"up_samples": 3, "down_samples": 1}
     assert r.note == "1 sample(s) without an up flag are left out"
