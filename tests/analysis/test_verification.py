@@ -191,11 +191,17 @@ def test_fast_fit_equals_statsmodels_glm_with_day_clusters():
 
 
 def test_a_direction_alone_makes_the_test_one_sided():
+    """A change of about -10 %, so that the p-values are not 0 (a -20 % change gave 0, which
+    every variant of the one-sided formula matches)."""
     before = hourly(seed=1, start="2026-04-01", weeks=8, level=2.0)
-    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.6)
+    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.8)
     two_sided = compare(before, after)
+    assert 1e-6 < two_sided.p_value < 0.01
     lower = compare(before, after, better="lower")
     assert lower.p_value == pytest.approx(two_sided.p_value / 2)
+    assert compare(before, after, better="higher").p_value == pytest.approx(
+        1 - two_sided.p_value / 2
+    )
     assert lower.evidence["verdict"] == "worked" and lower.evidence["reason"] == (
         "a real improvement"
     )
