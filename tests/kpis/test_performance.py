@@ -165,3 +165,32 @@ def test_options_through_the_definition() -> None:
         BY_ID["latency_p95"].validate_options({"column": "latency_p95_ms"})
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula
+
+
+def test_error_rate_notes_details_and_zero_requests_by_hand() -> None:
+    """Weighted with nothing left out: the note says only how; requests summing to 0 give
+    nothing to weight by, so the mean of the rates is used; with two rates missing of
+    five, 2 are left out (5 - 3, not 5 // 3)."""
+    m = hourly(error_rate=[0.10, 0.0], requests=[100.0, 300.0])
+    r = error_rate(m, **DAY)
+    assert r.note == "request-weighted: failed requests / requests"
+    assert r.details == {"weighting": "requests", "requests": 400.0, "failed": 10.0}
+    idle = error_rate(hourly(error_rate=[0.10, 0.30], requests=[0.0, 0.0]), **DAY)
+    assert idle.value == pytest.approx(20.0) and idle.note.startswith("mean of sample error rates")
+    one = error_rate(hourly(error_rate=[0.10, 0.30], requests=[0.25, 0.75]), **DAY)
+    assert one.value == pytest.approx(25.0)  # a single request in all is still a weight
+    gappy = error_rate(hourly(error_rate=[0.1, None, 0.2, None, 0.3]), **DAY)
+    assert (gappy.n, gappy.excluded) == (3, 2)
+    assert gappy.note.endswith("2 sample(s) without error_rate are left out")
+
+
+def test_hours_above_utilisation_share_is_not_rounded_and_failed_requests_are_frozen() -> None:
+    import dataclasses
+
+    from csi_helpers.kpis.performance import failed_requests
+
+    r = hours_above_utilisation(hourly(utilisation=[0.95, 0.5, 0.5]), **DAY, threshold=0.9)
+    assert r.details["share_pct"] == pytest.approx(100 / 3)
+    counts = failed_requests(hourly(error_rate=[0.5], requests=[10.0]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        counts.failed = 0.0  # type: ignore[misc, union-attr]
