@@ -2,9 +2,13 @@
 
 Each module is mutated in a copy of the checkout's tracked files (never in the working
 tree), and each mutant is run against only the tests that pin the module, with the module's
-own doctests. Prints the kill rate per module and writes mutation/RESULTS.md with the
-survivors (module, line, operator), for a test to kill or for mutation/EQUIVALENT.md to
-explain. Slow (a few seconds per mutant): not part of CI.
+own doctests, by a fork server (tools/mutation_server.py) that has imported the third-party
+libraries once. Mutants inside annotations nothing evaluates are counted apart and not run
+(:func:`_skip_annotations`). Prints the kill rate per module, keeps each module's last
+figures in mutation/results/ and writes mutation/RESULTS.md from them with the survivors
+(module, line, operator), for a test to kill or for mutation/EQUIVALENT.md to explain.
+Slow (about a second per mutant of a KPI module, several for the verification's): not
+part of CI. Runs of different modules may go side by side.
 
     python tools/mutation.py [MODULE_SUBSTRING ...] [--timeout SECONDS]
 """
