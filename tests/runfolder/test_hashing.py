@@ -126,6 +126,7 @@ def test_row_counts_of_tables_and_lists_and_none_for_anything_else(tmp_path):
     (tmp_path / "broken.json").write_text("[1, 2")
     (tmp_path / "folder.json").mkdir()
     (tmp_path / "notes.txt").write_text("[1, 2, 3]")
+    (tmp_path / "table.csv").write_text("[1, 2, 3]")  # a suffix that sorts before .json
     counts = {
         name: row_count(tmp_path / name)
         for name in (
@@ -144,6 +145,7 @@ def test_row_counts_of_tables_and_lists_and_none_for_anything_else(tmp_path):
         "broken.json": None,
         "folder.json": None,
         "notes.txt": None,
+        "table.csv": None,
     }
     entry = describe_file(tmp_path / "t.parquet", root=tmp_path)
     assert entry == {
