@@ -136,6 +136,7 @@ def test_row_counts_of_tables_and_lists_and_none_for_anything_else(tmp_path):
             "broken.json",
             "folder.json",
             "notes.txt",
+            "table.csv",
         )
     }
     assert counts == {
