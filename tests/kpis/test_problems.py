@@ -91,3 +91,51 @@ def test_caller_frame_is_not_mutated_and_formulas_documented() -> None:
     pd.testing.assert_frame_equal(p, before)
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula
+
+
+def test_open_problem_ages_at_their_edges_by_hand() -> None:
+    """End 2026-04-01: ages 30 and 90 days exactly are not 'older than' them; 120.33 days
+    is (shown to three places); one opened at the end does not exist yet, one resolved at
+    the end is still open. Open: 6.67, 12, 30, 90 and 120.33 days: median 30."""
+    p = pd.DataFrame(
+        {
+            "problem_id": ["A", "B", "C", "D", "E", "F"],
+            "opened_at": stamps(
+                [
+                    "2026-03-02 00:00",
+                    "2026-01-01 00:00",
+                    "2025-12-01 16:00",
+                    "2026-04-01 00:00",
+                    "2026-03-20 00:00",
+                    "2026-03-25 08:00",
+                ]
+            ),
+            "resolved_at": stamps([None, None, None, None, "2026-04-01 00:00", None]),
+        }
+    )
+    quarter = {
+        "start": pd.Timestamp("2026-01-01", tz="UTC"),
+        "end": pd.Timestamp("2026-04-01", tz="UTC"),
+    }
+    r = open_problem_age_median(p, **quarter)
+    assert (r.value, r.n, r.excluded, r.note) == (30.0, 5, 0, "")
+    assert r.details == {
+        "open": 5,
+        "resolved_or_closed": 0,
+        "closed_without_date": 0,
+        "older_than_30_days": 2,
+        "older_than_90_days": 1,
+        "oldest_days": 120.333,
+    }
+
+
+def test_linked_share_of_one_in_three() -> None:
+    t = pd.DataFrame(
+        {
+            "opened_at": stamps(["2026-01-03", "2026-01-04", "2026-01-05"]),
+            "problem_id": pd.array(["PRB1", None, ""], dtype="string"),
+        }
+    )
+    r = problem_linked_share(t, **MONTH)
+    assert r.value == pytest.approx(100 / 3)
+    assert r.details == {"linked": 1, "unlinked": 2}
