@@ -79,3 +79,27 @@ def test_reopen_rate_counts_tickets_without_a_counter_apart():
     r = reopen_rate(t, **PERIOD)
     assert (r.value, r.n, r.excluded) == (pytest.approx(100 / 3), 3, 2)
     assert r.details == {"matching": 1, "mean_reopen_count": pytest.approx(2 / 3)}
+
+
+def test_sla_by_flag_and_by_targets_count_what_they_leave_out():
+    """By flag: 7 opened, 4 without a flag, 2 of the 3 flagged met (66.67 %); by targets,
+    with the method named as params give it: 2 of 3 resolved within their 4 h met."""
+    from csi_helpers.kpis.incidents import sla_compliance
+
+    flagged = tickets(
+        [("2026-01-05 00:00", None, None)] * 7,
+        made_sla=pd.array([True, False, True, None, None, None, None], dtype="boolean"),
+    )
+    r = sla_compliance(flagged, **PERIOD, method="".join(["fl", "ag"]))
+    assert (r.value, r.n, r.excluded) == (pytest.approx(200 / 3), 3, 4)
+    assert r.note == "4 of 7 tickets in scope excluded: 4 without an SLA flag"
+    timed = tickets(
+        [
+            ("2026-01-05 09:00", "2026-01-05 11:00", None),
+            ("2026-01-06 09:00", "2026-01-06 12:59", None),
+            ("2026-01-07 09:00", "2026-01-07 15:00", None),
+        ],
+        priority=["P1", "P1", "P1"],
+    )
+    r = sla_compliance(timed, **PERIOD, method="targets", targets={"P1": 4})
+    assert (r.value, r.n, r.details["breached"]) == (pytest.approx(200 / 3), 3, 1)
