@@ -260,3 +260,24 @@ def test_spend_is_frozen() -> None:
     assert (spend.excluded, spend.note) == (0, "")
     with pytest.raises(dataclasses.FrozenInstanceError):
         spend.consumed = 2.0  # type: ignore[misc]
+
+
+def test_more_bounds_an_empty_period_and_the_errors_sli_from_params() -> None:
+    with pytest.raises(ParamsError, match="0 to 100"):
+        error_budget_remaining(probes(0), **DAY, slo=100.5)
+    later = {
+        "start": pd.Timestamp("2026-02-01", tz="UTC"),
+        "end": pd.Timestamp("2026-02-02", tz="UTC"),
+    }
+    none = error_budget_remaining(probes(3), **later)
+    assert (none.value, none.note) == (None, "no up sample in the period")
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=2, freq="h", tz="UTC"),
+            "error_rate": [0.01, 0.03],
+            "requests": [100.0, 100.0],
+        }
+    )
+    sli = "".join(["err", "ors"])  # as params give it
+    r = error_budget_remaining(m, **DAY, slo=97.0, sli=sli)  # 4 failed of a budget of 6
+    assert r.value == pytest.approx(100 * (1 - 4 / 6)) and r.details["units"] == "requests"
