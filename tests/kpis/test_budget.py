@@ -171,29 +171,30 @@ def test_errors_sli_without_request_counts_spends_error_rates_per_sample() -> No
 
 
 def test_running_errors_budget_in_full_by_hand() -> None:
-    """A third of a 3-day period has run (as_of 2026-01-02 00:00): two samples, 1,234
-    requests at 1.2345 % failed and 987 at 0.5 %. By the docstring's formulas: failed
-    15.234... + 4.935 = 20.168..., budget (1 − 99.5/100) × 2,221 / (1/3) = 33.315,
-    remaining 100 (1 − 20.168/33.315), burn (20.168/33.315) / (1/3); details to 6 places."""
+    """A third of a 3-day period has run (as_of 2026-01-02 00:00): two samples, 1,234.56789
+    requests at 1.23456789 % failed and 987 at 0.5 %. By the docstring's formulas: failed
+    15.2416 + 4.935 = 20.1766, budget (1 − 99.5/100) × 2,221.56789 / (1/3) = 33.3235,
+    remaining 100 (1 − failed/budget), burn (failed/budget) / (1/3); details to 6 places
+    (the values have more, so 5 or 7 would show)."""
     m = pd.DataFrame(
         {
             "timestamp": pd.to_datetime(["2026-01-01 06:00", "2026-01-01 18:00"], utc=True),
-            "error_rate": [0.012345, 0.005],
-            "requests": [1234.0, 987.0],
+            "error_rate": [0.0123456789, 0.005],
+            "requests": [1234.56789, 987.0],
         }
     )
     period = {"start": DAY["start"], "end": pd.Timestamp("2026-01-04", tz="UTC")}
     as_of = pd.Timestamp("2026-01-02", tz="UTC")
-    failed = 0.012345 * 1234 + 0.005 * 987
+    failed = 0.0123456789 * 1234.56789 + 0.005 * 987
     share = 1 / 3
-    budget = (1 - 99.5 / 100) * 2221 / share
+    budget = (1 - 99.5 / 100) * (1234.56789 + 987) / share
     r = error_budget_remaining(m, **period, slo=99.5, sli="errors", as_of=as_of)
     assert r.value == pytest.approx(100 * (1 - failed / budget))
     assert r.details == {
         "budget": round(budget, 6),
         "consumed": round(failed, 6),
         "units": "requests",
-        "eligible": 2221.0,
+        "eligible": round(1234.56789 + 987, 6),
         "objective_pct": 99.5,
         "elapsed_share": 0.333333,
         "remaining_pct": round(100 * (1 - failed / budget), 6),
@@ -201,7 +202,7 @@ def test_running_errors_budget_in_full_by_hand() -> None:
     }
     assert r.note == ""  # nothing left out, budget not blown
     burn = error_budget_burn_rate(m, **period, slo=99.5, sli="errors", as_of=as_of)
-    assert burn.value == pytest.approx(failed / budget / share)  # 1.82, not spent ** share
+    assert burn.value == pytest.approx(failed / budget / share)  # 1.82, not spent ** share (0.85)
 
 
 def test_a_budget_spent_exactly_is_not_blown_and_notes_say_what_was_left_out() -> None:
