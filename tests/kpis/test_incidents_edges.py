@@ -103,3 +103,27 @@ def test_sla_by_flag_and_by_targets_count_what_they_leave_out():
     )
     r = sla_compliance(timed, **PERIOD, method="targets", targets={"P1": 4})
     assert (r.value, r.n, r.details["breached"]) == (pytest.approx(200 / 3), 3, 1)
+
+
+def test_paused_time_is_taken_only_from_the_paused_ticket():
+    """A: 30 minutes, no pause; B: 3 h with a 1 h pause, so 2 h. Mean 1.25 h, 1 h paused in
+    all; a ticket without a pause keeps its 30 minutes (no hour floor, nothing taken)."""
+    from csi_helpers.kpis.incidents import mean_time_to_resolve
+
+    t = tickets(
+        [
+            ("2026-01-05 09:00", "2026-01-05 09:30", None),
+            ("2026-01-05 09:00", "2026-01-05 12:00", None),
+        ]
+    )
+    paused = pd.DataFrame(
+        {
+            "ticket_id": ["T1"],
+            "start": pd.to_datetime(["2026-01-05 10:00"], utc=True),
+            "end": pd.to_datetime(["2026-01-05 11:00"], utc=True),
+        }
+    )
+    r = mean_time_to_resolve(t, **PERIOD, pauses=paused)
+    assert (r.value, r.n, r.details["paused_hours"]) == (1.25, 2, 1.0)
+    plain = mean_time_to_resolve(t, **PERIOD)
+    assert (plain.value, plain.details["paused_hours"]) == (1.75, 0.0)
