@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from calibration import check_coverage
 from scipy import stats
 from test_forecast import START, WEEKLY, hourly_frame
 from test_impact import during, impact, random_events, weekly_series
@@ -26,13 +27,6 @@ from csi_helpers.analysis.forecast import forecast_frame
 
 SEEDS = range(200)
 Z = stats.norm.ppf(0.975)
-
-
-def check_coverage(covered: int, what: str) -> None:
-    print(f"\n{what}: the 95 % interval covered the truth {covered} of 200 times")
-    assert stats.binom.cdf(179, 200, 0.95) + stats.binom.sf(198, 200, 0.95) < 0.002
-    assert stats.binom.sf(179, 200, 0.80) < 0.0002
-    assert 180 <= covered <= 198
 
 
 @pytest.fixture(scope="module")

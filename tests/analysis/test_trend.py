@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from calibration import check_coverage
 from scipy import stats
 
 from csi_helpers.analysis import trend_test
@@ -75,9 +76,7 @@ def test_seasonal_interval_covers_the_planted_slope_95_times_in_100():
             trend_test(daily_series(seed=s, slope=2), period=7, metric="m", unit="u") for s in SEEDS
         )
     )
-    print(f"\nseasonal Sen slope 2/day: the 95 % interval covered it {covered} of 200 times")
-    assert stats.binom.cdf(179, 200, 0.95) + stats.binom.sf(198, 200, 0.95) < 0.002
-    assert 180 <= covered <= 198
+    check_coverage(covered, "seasonal Sen slope 2/day")
 
 
 def test_seasonal_interval_width_matches_the_sen_slope_standard_error():
