@@ -11,11 +11,12 @@ first; among the others, daily peaks that are spikes (unannounced campaigns) or
 dips are screened out by a robust lower-quartile regression; on the rest,
 ``peak = (a + b x day) x weekday factor`` is fitted with AR(1) errors and
 extended ``horizon_days`` ahead with 95 % prediction intervals, whose noise grows
-with the level (a constant coefficient of variation; on 1,000 simulated series they
-covered 94 % of next days and 95 % of all 28 days ahead) and which carry the error of the weekday factor. The crossing
-date is the first forecast day whose mean reaches ``threshold x capacity``, with
-capacity the latest value in the table. The steps, with their references and
-simulated error rates, are described in :mod:`csi_helpers.analysis._peak_model`.
+with the level (a constant coefficient of variation) and which carry the error of the
+weekday factor; on 1,000 simulated series they covered 94 % of next days and 95 % of
+all 28 days ahead. The crossing date is the first forecast day whose mean reaches
+``threshold x capacity``, with capacity the latest value in the table. The steps,
+with their references and simulated error rates, are described in
+:mod:`csi_helpers.analysis._peak_model`.
 
 What is reported:
 
