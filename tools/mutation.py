@@ -3,12 +3,13 @@
 Each module is mutated in a copy of the checkout's tracked files (never in the working
 tree), and each mutant is run against only the tests that pin the module, with the module's
 own doctests, by a fork server (tools/mutation_server.py) that has imported the third-party
-libraries once. Mutants inside annotations nothing evaluates are counted apart and not run
-(:func:`_skip_annotations`). Prints the kill rate per module, keeps each module's last
-figures in mutation/results/ and writes mutation/RESULTS.md from them with the survivors
-(module, line, operator), for a test to kill or for mutation/EQUIVALENT.md to explain.
-Slow (about a second per mutant of a KPI module, several for the verification's): not
-part of CI. Runs of different modules may go side by side.
+libraries once. Mutants inside annotations nothing evaluates, or on a line marked
+``# pragma: no mutate``, are counted apart and not run (:func:`_skip_unrun`). Prints the
+kill rate per module, keeps each module's last figures in mutation/results/ and writes
+mutation/RESULTS.md from them with the survivors (module, line, mutated line), flagged
+where mutation/EQUIVALENT.md does not name the line, for a test to kill or for that file
+to explain. Slow (about a second per mutant of a KPI module, several for the
+verification's): not part of CI. Runs of different modules may go side by side.
 
     python tools/mutation.py [MODULE_SUBSTRING ...] [--timeout SECONDS]
 """
@@ -20,6 +21,7 @@ import ast
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -54,7 +56,7 @@ def main() -> int:
             killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout)
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
-            apart = f" ({skipped} in annotations not run)" if skipped else ""
+            apart = f" ({skipped} in annotations or `no mutate` lines, not run)" if skipped else ""
             figures = f"{killed}/{total} killed ({rate:.0%}){apart}, {seconds:.0f} s"
             print(f"{module}: {figures}", flush=True)
             _save(module, killed, total, seconds, survivors, skipped)
@@ -83,7 +85,7 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
     env = {**_environ(), "PYTHONPATH": str(copy / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     run = {"cwd": copy, "check": True, "env": env}
     subprocess.run([_tool("cosmic-ray"), "init", str(config), str(session)], **run)
-    _skip_annotations(copy / module, session)
+    _skip_unrun(copy / module, session)
     with _fork_server(sock, timeout, env):
         subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
     killed, survivors, total, skipped = 0, [], 0, 0
@@ -95,27 +97,53 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
             total += 1
             if result.test_outcome == TestOutcome.SURVIVED:
                 spec = item.mutations[0]
-                survivors.append((spec.start_pos[0], spec.operator_name, spec.occurrence))
+                line = spec.start_pos[0]
+                survivors.append((line, spec.operator_name, spec.occurrence, _mutated(result.diff)))
             else:
                 killed += 1
     return killed, sorted(survivors), total, skipped
 
 
-def _skip_annotations(source: Path, session: Path) -> None:
-    """Mark the mutants inside annotations that nothing evaluates as skipped.
+def _mutated(diff: str | None) -> str:
+    """The mutated source line of a unified diff, stripped (``""`` when there is none)."""
+    added = [
+        line[1:].strip() for line in (diff or "").splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]  # fmt: skip
+    return " / ".join(added)
+
+
+def _skip_unrun(source: Path, session: Path) -> None:
+    """Mark as skipped the mutants inside annotations nothing evaluates, and those on a line
+    marked ``# pragma: no mutate`` (cosmic-ray's own marker), whose every mutant is
+    explained in mutation/EQUIVALENT.md."""
+    text = source.read_text()
+    pragma = {n for n, line in enumerate(text.splitlines(), 1) if "# pragma: no mutate" in line}
+    inside = _unread_annotations(ast.parse(text), source)
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            at = tuple(item.mutations[0].start_pos)
+            if at[0] in pragma:
+                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, "no mutate"))
+            elif any(start <= at < end for start, end in inside):
+                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, "annotation"))
+
+
+def _unread_annotations(tree: ast.Module, source: Path) -> list[tuple[tuple[int, int], ...]]:
+    """Spans (start, end) of the annotations that nothing evaluates.
 
     In a module with ``from __future__ import annotations`` every annotation is a string
     that stays one unless ``typing.get_type_hints`` reads it, and the only code that does
     is :class:`csi_helpers.kpis.base.KpiDefinition`, on each KPI function (its options'
-    types). So the annotations of KPI functions are mutated; all others are skipped.
+    types). So the annotations of KPI functions are read; all others are not. Without
+    that import, annotations are evaluated at import, and every one is read.
     """
-    tree = ast.parse(source.read_text())
     if not any(
         isinstance(node, ast.ImportFrom) and node.module == "__future__"
         and any(a.name == "annotations" for a in node.names)
         for node in tree.body
     ):  # fmt: skip
-        return  # annotations evaluated at import: every mutant runs
+        return []
     read = _kpi_function_lines(source)
     spans = []
     for node in ast.walk(tree):
@@ -128,12 +156,7 @@ def _skip_annotations(source: Path, session: Path) -> None:
             spans += [node.returns] if node.returns else []
         elif isinstance(node, ast.AnnAssign):
             spans.append(node.annotation)
-    inside = [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in spans]
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
-            at = tuple(item.mutations[0].start_pos)
-            if any(start <= at < end for start, end in inside):
-                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, "annotation"))
+    return [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in spans]
 
 
 def _kpi_function_lines(source: Path) -> set[int]:
@@ -180,28 +203,56 @@ def _save(module: str, killed: int, total: int, seconds: float, survivors, skipp
 
 
 def _write_results() -> None:
-    """mutation/RESULTS.md from every module's last figures."""
+    """mutation/RESULTS.md from every module's last figures, each survivor with its mutated
+    line, flagged where mutation/EQUIVALENT.md does not name its line."""
     folder = ROOT / "mutation" / "results"
     records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    explained = _explained_lines(ROOT / "mutation" / "EQUIVALENT.md")
     lines = [
         "# Mutation testing: last run of each module",
         "",
-        "| module | killed | mutants | kill rate | in annotations, not run | seconds | date |",
-        "|---|---|---|---|---|---|---|",
+        "| module | killed | mutants | kill rate | survivors not explained "
+        "| in annotations or `no mutate`, not run | seconds | date |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    sections = []
     for r in records:
         rate = r["killed"] / r["total"] if r["total"] else 1.0
+        known = explained.get(r["module"], set())
+        unexplained = sum(s[0] not in known for s in r["survivors"])
         lines.append(
-            f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} "
+            f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} | {unexplained} "
             f"| {r.get('skipped', 0)} | {r['seconds']} | {r['date']} |"
         )
-    for r in records:
         if r["survivors"]:
-            lines += ["", f"## Survivors in `{r['module']}`", ""]
-            lines += [f"- line {line}: {op} (occurrence {n})" for line, op, n in r["survivors"]]
+            sections += ["", f"## Survivors in `{r['module']}`", ""]
+            sections += [_survivor_line(s, known) for s in r["survivors"]]
     tmp = ROOT / "mutation" / f".RESULTS.{os.getpid()}.md"
-    tmp.write_text("\n".join(lines) + "\n")
+    tmp.write_text("\n".join(lines + sections) + "\n")
     tmp.replace(ROOT / "mutation" / "RESULTS.md")
+
+
+def _survivor_line(survivor: list, known: set[int]) -> str:
+    line, op, n, *mutant = survivor  # results before the mutated line was kept lack it
+    text = f": `{mutant[0]}`" if mutant and mutant[0] else ""
+    mark = "" if line in known else " **(not explained)**"
+    return f"- line {line}{text} ({op.removeprefix('core/')}, occurrence {n}){mark}"
+
+
+def _explained_lines(path: Path) -> dict[str, set[int]]:
+    """The lines each module's section of EQUIVALENT.md names ("line 12", "lines 84, 85
+    and 87"): a survivor on another line is flagged in RESULTS.md. By line, not by
+    mutant: a line with one mutant explained and another not is not flagged."""
+    sections: dict[str, set[int]] = {}
+    module = None
+    for text in path.read_text().splitlines() if path.exists() else []:
+        if heading := re.match(r"## `([^`]+)`", text):
+            module = heading.group(1)
+            sections[module] = set()
+        elif module:
+            for run in re.findall(r"\blines? (\d+(?:(?:, | and |, and )\d+)*)", text):
+                sections[module] |= {int(n) for n in re.findall(r"\d+", run)}
+    return sections
 
 
 def _tool(name: str) -> str:

@@ -1,0 +1,104 @@
+"""tools/mutation.py: which mutants it leaves unrun, and which survivors it calls explained."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tool():
+    sys.path.insert(0, str(REPO / "tools"))  # it imports tracked_copy from beside it
+    try:
+        spec = importlib.util.spec_from_file_location("mutation", REPO / "tools" / "mutation.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+
+
+SOURCE = """from __future__ import annotations
+
+SIZE = 1 << 20  # pragma: no mutate
+
+
+def f(a: int = 1, *, b: list[int] | None = None) -> dict[str, int]:
+    total: int | None = a + 1
+    return {"a": total}
+"""
+
+
+def test_annotations_are_unread_only_under_postponed_evaluation(tool, tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text(SOURCE)
+    spans = tool._unread_annotations(ast.parse(SOURCE), source)
+    texts = sorted(
+        SOURCE.splitlines()[start[0] - 1][start[1] : end[1]] for start, end in spans
+    )  # every annotation here is on one line
+    assert texts == ["dict[str, int]", "int", "int | None", "list[int] | None"]
+    evaluated = SOURCE.replace("from __future__ import annotations\n", "")
+    assert tool._unread_annotations(ast.parse(evaluated), source) == []
+
+
+def test_no_mutate_lines_and_annotations_are_skipped_the_rest_run(tool, tmp_path):
+    """A real cosmic-ray session over SOURCE: the shift on the pragma line and the
+    annotations' mutants are skipped; the default, the `*` and the `+` are pending."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    source = tmp_path / "m.py"
+    source.write_text(SOURCE)
+    config = tmp_path / "cr.toml"
+    config.write_text(
+        f'[cosmic-ray]\nmodule-path = "{source}"\ntimeout = 10\nexcluded-modules = []\n'
+        'test-command = "true"\n[cosmic-ray.distributor]\nname = "local"\n'
+    )
+    session = tmp_path / "session.sqlite"
+    init = Path(sys.executable).with_name("cosmic-ray")
+    subprocess.run([str(init), "init", str(config), str(session)], check=True, cwd=tmp_path)
+    tool._skip_unrun(source, session)
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        skipped = {(i.mutations[0].start_pos[0], r.output) for i, r in db.completed_work_items}
+        pending = {
+            (i.mutations[0].start_pos, i.mutations[0].operator_name) for i in db.pending_work_items
+        }
+    assert (3, "no mutate") in skipped
+    # the `|` in `b`'s annotation (cosmic-ray mutates none in `total`'s)
+    assert {line for line, why in skipped if why == "annotation"} == {6}
+    assert ((6, 18), "core/ReplaceBinaryOperator_Mul_Div") in pending  # the `*` marker runs
+    assert not any(line == 3 for (line, _), _ in pending)
+    assert ((7, 26), "core/ReplaceBinaryOperator_Add_Sub") in pending
+    assert any(op == "core/NumberReplacer" and pos[0] == 6 for pos, op in pending)
+
+
+def test_survivors_on_lines_the_equivalents_file_names_are_explained(tool, tmp_path):
+    equivalent = tmp_path / "EQUIVALENT.md"
+    equivalent.write_text(
+        "## Kinds that recur\n\n- line 5 of nothing\n\n"
+        "## `src/a.py` (run 2026-12-05)\n\n- line 12, `*` → `/`.\n"
+        "- lines 84, 85 and 87 round to 5 places; lines 3 and 4, `&` → `*`.\n"
+        "- 300 tickets (not a line).\n\n"
+        "## `src/b.py`\n\n- lines 7, 9, and 11.\n"
+    )
+    assert tool._explained_lines(equivalent) == {
+        "src/a.py": {3, 4, 12, 84, 85, 87},
+        "src/b.py": {7, 9, 11},
+    }
+    survivor = [12, "core/ReplaceBinaryOperator_Mul_Div", 0, "def f(a, /, b):"]
+    assert tool._survivor_line(survivor, {12}) == (
+        "- line 12: `def f(a, /, b):` (ReplaceBinaryOperator_Mul_Div, occurrence 0)"
+    )
+    assert tool._survivor_line(survivor, set()).endswith("**(not explained)**")
+
+
+def test_the_mutated_line_is_read_from_the_diff(tool):
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-x = a & b\n+x = a * b\n"
+    assert tool._mutated(diff) == "x = a * b"
+    assert tool._mutated(None) == ""
