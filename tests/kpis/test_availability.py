@@ -248,3 +248,42 @@ def test_samples_count_up_and_down_by_hand() -> None:
     assert (r.value, r.n, r.excluded) == (75.0, 4, 1)
     assert r.details == {"up_samples": 3, "down_samples": 1}
     assert r.note == "1 sample(s) without an up flag are left out"
+
+
+def test_outages_wholly_outside_the_period_count_nowhere() -> None:
+    """One outage ends 3 h before the day, one starts 3 h after it: no record, no downtime."""
+    d = outages(("2025-12-31 20:00", "2025-12-31 21:00"), ("2026-01-02 03:00", "2026-01-02 04:00"))
+    r = availability(d, **DAY)
+    assert (r.value, r.n, r.excluded) == (100.0, 0, 0)
+    assert r.details == {"service_hours": 24.0, "downtime_hours": 0.0, "outages": 0, "failures": 0}
+
+
+def test_service_hours_to_six_places_and_a_reversed_period_has_no_value() -> None:
+    """09:00-17:20 holds 8 h 20 min = 8.333333 h to six places; a period ending before it
+    starts holds no service time (the calendar gives NaN for it), so no value, not NaN."""
+    cal = ServiceCalendar(kind="business_hours", timezone="UTC", start="09:00", end="17:20")
+    monday = {
+        "start": pd.Timestamp("2026-01-05", tz="UTC"),
+        "end": pd.Timestamp("2026-01-06", tz="UTC"),
+    }
+    r = availability(outages(), **monday, calendar=cal)
+    assert (r.value, r.details["service_hours"]) == (100.0, 8.333333)
+    reversed_ = availability(outages(), start=DAY["end"], end=DAY["start"])
+    assert (reversed_.value, reversed_.note) == (None, "the period holds no agreed service time")
+
+
+def test_a_sample_one_second_before_opening_is_outside_service_time() -> None:
+    """08:59:59 is outside 09:00-17:00 (its one second ends at the opening); 16:59:59 is in."""
+    cal = ServiceCalendar(kind="business_hours", timezone="UTC", start="09:00", end="17:00")
+    m = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2026-01-05 08:59:59", "2026-01-05 16:59:59"], utc=True),
+            "up": [False, True],
+        }
+    )
+    monday = {
+        "start": pd.Timestamp("2026-01-05", tz="UTC"),
+        "end": pd.Timestamp("2026-01-06", tz="UTC"),
+    }
+    r = availability_from_samples(m, **monday, calendar=cal)
+    assert (r.value, r.n, r.details) == (100.0, 1, {"up_samples": 1, "down_samples": 0})

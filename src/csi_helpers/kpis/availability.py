@@ -144,7 +144,7 @@ def _on_outages(formula: Callable[[_Outages], KpiResult]) -> Callable[..., KpiRe
         calendar: ServiceCalendar = TWENTY_FOUR_SEVEN,
     ) -> KpiResult:
         o = _measure(downtime, start, end, calendar)
-        if o.service_hours <= 0:
+        if not o.service_hours > 0:  # none, or NaN for a period that ends before it starts
             return empty("the period holds no agreed service time")
         if o.excluded and not o.records:
             return empty(o.note(), excluded=o.excluded)
