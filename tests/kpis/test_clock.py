@@ -141,6 +141,7 @@ def test_service_hours_of_a_single_span():
         ({"start": time(8, 0), "end": time(8, 0)}, "ends .* before it starts"),
         ({"timezone": "Europe/Amsterdm"}, "not an IANA zone"),
         ({"weekdays": (0, 7)}, "0 \\(Monday\\) to 6 \\(Sunday\\)"),
+        ({"weekdays": (-1, 0)}, "0 \\(Monday\\) to 6 \\(Sunday\\)"),
         ({"weekdays": ()}, "at least one"),
         ({"kind": "8x5"}, "'24x7' or 'business_hours'"),
         ({"holidays": ("25/12/2026",)}, "holiday must be a date"),
@@ -255,3 +256,27 @@ def test_a_24x7_calendar_read_from_params_is_plain_elapsed_time():
         utc("2026-03-30 10:30", "2026-01-05 07:15"),
     )
     assert cal.elapsed_hours(start, end).tolist() == [48.5, 103.25]
+
+
+def test_instants_exported_with_their_own_utc_offsets_are_compared_in_utc():
+    """An export read with its offsets (+01:00 in winter, +02:00 in summer) gives a column
+    of mixed offsets, which pandas converts only when told to take UTC."""
+    winter = pd.Timestamp("2026-01-05 10:00+01:00")  # 09:00 UTC
+    summer = pd.Timestamp("2026-06-05 10:00+02:00")  # 08:00 UTC
+    start = pd.Series([winter, summer], dtype=object)
+    end = pd.Series([winter + pd.Timedelta(hours=3), summer + pd.Timedelta(hours=1)], dtype=object)
+    assert TWENTY_FOUR_SEVEN.elapsed_hours(start, end).tolist() == [3.0, 1.0]
+    assert OFFICE.elapsed_hours(start, end).tolist() == [3.0, 1.0]
+
+
+def test_a_business_day_inside_the_skipped_dst_hour_holds_no_time():
+    """On 2026-03-29 Amsterdam's clocks jump from 02:00 to 03:00: a window of 02:00-02:59
+    opens and closes at the same instant, so that Sunday holds exactly nothing."""
+    night = ServiceCalendar(
+        kind="business_hours", timezone="Europe/Amsterdam", start="02:00", end="02:59",
+        weekdays=(6,),
+    )  # fmt: skip
+    sunday = (pd.Timestamp("2026-03-29", tz="UTC"), pd.Timestamp("2026-03-30", tz="UTC"))
+    assert night.service_hours(*sunday) == 0.0
+    week_later = (pd.Timestamp("2026-04-05", tz="UTC"), pd.Timestamp("2026-04-06", tz="UTC"))
+    assert night.service_hours(*week_later) == pytest.approx(59 / 60)
