@@ -130,6 +130,7 @@ def test_options_through_the_definition() -> None:
         d.validate_options({"successful": "Successful"})  # a list, not one string
     r = d(changes(), **MONTH, options={"successful": ["failed"]})
     assert r.value == 25.0
+    assert r.details == {"successful": 1, "others": 3, "matched": ["failed"]}  # of 4
     assert BY_ID["emergency_change_share"].option_defaults() == {"emergency": ("Emergency",)}
     for definition in DEFINITIONS:
         assert "Formula:" in definition.formula

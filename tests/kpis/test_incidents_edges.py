@@ -76,6 +76,17 @@ def test_no_open_ticket_and_no_opened_at_at_all():
     assert backlog(blank, **PERIOD).value is None
 
 
+def test_backlog_ages_are_fractional_days_and_bucket_at_7_and_30():
+    """Four open at the end, 0.5, 6.5, 29.5 and 30.5 days old: one in each bucket, median
+    (6.5 + 29.5) / 2 = 18.0 days (whole days would give 17.5)."""
+    t = tickets([(f"2026-01-{d} 12:00", None, None) for d in ("31", "25", "02", "01")])
+    r = backlog(t, **PERIOD)
+    assert r.details == {
+        "median_age_days": 18.0,
+        "age_buckets": {"<1d": 1, "1-7d": 1, "7-30d": 1, "30d+": 1},
+    }
+
+
 def test_reopen_rate_counts_tickets_without_a_counter_apart():
     """Five resolved in January, two without reopen_count: 1 of the 3 known reopened."""
     t = tickets(
@@ -85,6 +96,17 @@ def test_reopen_rate_counts_tickets_without_a_counter_apart():
     r = reopen_rate(t, **PERIOD)
     assert (r.value, r.n, r.excluded) == (pytest.approx(100 / 3), 3, 2)
     assert r.details == {"matching": 1, "mean_reopen_count": pytest.approx(2 / 3)}
+    three_missing = t.assign(reopen_count=pd.array([0, 2, None, None, None], dtype="Int64"))
+    r = reopen_rate(three_missing, **PERIOD)
+    assert (r.value, r.n, r.excluded) == (50.0, 2, 3)
+    assert r.note == "3 of 5 tickets in scope excluded: 3 without reopen_count"
+    unknown = reopen_rate(t.assign(reopen_count=pd.array([None] * 5, dtype="Int64")), **PERIOD)
+    assert (unknown.value, unknown.note) == (None, "reopen_count is missing")
+    none_resolved = reopen_rate(t, start=END, end=END + pd.Timedelta(days=31))
+    assert (none_resolved.value, none_resolved.note) == (
+        None,
+        "no ticket was resolved in the period",
+    )
 
 
 def test_sla_by_flag_and_by_targets_count_what_they_leave_out():

@@ -239,6 +239,9 @@ def test_custom_state_names() -> None:
 def test_a_state_cannot_be_both_open_and_resolved() -> None:
     with pytest.raises(ParamsError, match="'Resolved' listed as both active/paused and resolved"):
         StateMap(active=("New", "Resolved"))
+    # listed as active and as paused too: still open, so still refused as resolved
+    with pytest.raises(ParamsError, match="'Resolved' listed as both active/paused and resolved"):
+        StateMap(active=("New", "Resolved"), paused=("On Hold", "Resolved"))
 
 
 def test_inputs_are_checked_first() -> None:
