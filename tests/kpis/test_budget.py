@@ -180,21 +180,21 @@ def test_running_errors_budget_in_full_by_hand() -> None:
         {
             "timestamp": pd.to_datetime(["2026-01-01 06:00", "2026-01-01 18:00"], utc=True),
             "error_rate": [0.0123456789, 0.005],
-            "requests": [1234.56789, 987.0],
+            "requests": [1234.5678912, 987.0],
         }
     )
     period = {"start": DAY["start"], "end": pd.Timestamp("2026-01-04", tz="UTC")}
     as_of = pd.Timestamp("2026-01-02", tz="UTC")
-    failed = 0.0123456789 * 1234.56789 + 0.005 * 987
+    failed = 0.0123456789 * 1234.5678912 + 0.005 * 987
     share = 1 / 3
-    budget = (1 - 99.5 / 100) * (1234.56789 + 987) / share
+    budget = (1 - 99.5 / 100) * (1234.5678912 + 987) / share
     r = error_budget_remaining(m, **period, slo=99.5, sli="errors", as_of=as_of)
     assert r.value == pytest.approx(100 * (1 - failed / budget))
     assert r.details == {
         "budget": round(budget, 6),
         "consumed": round(failed, 6),
         "units": "requests",
-        "eligible": round(1234.56789 + 987, 6),
+        "eligible": round(1234.5678912 + 987, 6),
         "objective_pct": 99.5,
         "elapsed_share": 0.333333,
         "remaining_pct": round(100 * (1 - failed / budget), 6),

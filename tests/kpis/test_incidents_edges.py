@@ -129,6 +129,40 @@ def test_sla_by_flag_and_by_targets_count_what_they_leave_out():
     )
     r = sla_compliance(timed, **PERIOD, method="targets", targets={"P1": 4})
     assert (r.value, r.n, r.details["breached"]) == (pytest.approx(200 / 3), 3, 1)
+    assert r.note == ""  # nothing left out, so nothing to say
+    two_of_five = tickets(
+        [("2026-01-05 00:00", None, None)] * 5,
+        made_sla=pd.array([True, None, False, None, None], dtype="boolean"),
+    )
+    r = sla_compliance(two_of_five, **PERIOD, method="flag")
+    assert (r.value, r.n, r.excluded) == (50.0, 2, 3)
+    assert r.note == "3 of 5 tickets in scope excluded: 3 without an SLA flag"
+
+
+def test_sla_by_targets_sorts_every_kind_of_ticket_by_hand():
+    """P1 target 4 h, 24×7, aged at the period end (2026-02-01 00:00):
+    A met (2 h); B breached (6 h); C open 12 h: breached while open; D open exactly 4 h and
+    E open 2 h: waiting, left out; F resolved an hour before it opened; G has no target.
+    1 met of 3 counted; 4 left out."""
+    t = tickets(
+        [
+            ("2026-01-05 09:00", "2026-01-05 11:00", None),  # A
+            ("2026-01-06 09:00", "2026-01-06 15:00", None),  # B
+            ("2026-01-31 12:00", None, None),  # C
+            ("2026-01-31 20:00", None, None),  # D
+            ("2026-01-31 22:00", None, None),  # E
+            ("2026-01-07 09:00", "2026-01-07 08:00", None),  # F
+            ("2026-01-08 09:00", "2026-01-08 10:00", None),  # G
+        ],
+        priority=["P1"] * 6 + ["P9"],
+    )
+    r = sla_compliance(t, **PERIOD, method="targets", targets={"P1": 4})
+    assert (r.value, r.n, r.excluded) == (pytest.approx(100 / 3), 3, 4)
+    assert r.details == {"met": 1, "breached": 2, "breached_while_open": 1}
+    assert r.note == (
+        "4 of 7 tickets in scope excluded: 1 with no target for their priority, "
+        "2 still open within target, 1 resolved before they were opened"
+    )
 
 
 def test_paused_time_is_taken_only_from_the_paused_ticket():
