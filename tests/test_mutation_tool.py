@@ -48,11 +48,8 @@ def test_annotations_are_unread_only_under_postponed_evaluation(tool, tmp_path):
     assert tool._unread_annotations(ast.parse(evaluated), source) == []
 
 
-def test_no_mutate_lines_and_annotations_are_skipped_the_rest_run(tool, tmp_path):
-    """A real cosmic-ray session over SOURCE: the shift on the pragma line and the
-    annotations' mutants are skipped; the default, the `*` and the `+` are pending."""
-    from cosmic_ray.work_db import WorkDB, use_db
-
+def cosmic_ray_session(tmp_path: Path) -> tuple[Path, Path]:
+    """SOURCE as m.py and a cosmic-ray session of its mutants, none run."""
     source = tmp_path / "m.py"
     source.write_text(SOURCE)
     config = tmp_path / "cr.toml"
@@ -63,6 +60,15 @@ def test_no_mutate_lines_and_annotations_are_skipped_the_rest_run(tool, tmp_path
     session = tmp_path / "session.sqlite"
     init = Path(sys.executable).with_name("cosmic-ray")
     subprocess.run([str(init), "init", str(config), str(session)], check=True, cwd=tmp_path)
+    return source, session
+
+
+def test_no_mutate_lines_and_annotations_are_skipped_the_rest_run(tool, tmp_path):
+    """A real cosmic-ray session over SOURCE: the shift on the pragma line and the
+    annotations' mutants are skipped; the default, the `*` and the `+` are pending."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    source, session = cosmic_ray_session(tmp_path)
     tool._skip_unrun(source, session)
     with use_db(str(session), WorkDB.Mode.open) as db:
         skipped = {(i.mutations[0].start_pos[0], r.output) for i, r in db.completed_work_items}
@@ -76,6 +82,29 @@ def test_no_mutate_lines_and_annotations_are_skipped_the_rest_run(tool, tmp_path
     assert not any(line == 3 for (line, _), _ in pending)
     assert ((7, 26), "core/ReplaceBinaryOperator_Add_Sub") in pending
     assert any(op == "core/NumberReplacer" and pos[0] == 6 for pos, op in pending)
+
+
+def test_a_survivors_rerun_runs_only_the_last_survivors_of_an_unchanged_module(
+    tool, tmp_path, monkeypatch
+):
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    (tmp_path / "mutation").mkdir()
+    source, session = cosmic_ray_session(tmp_path)
+    survivor = [7, "core/ReplaceBinaryOperator_Add_Sub", 0, "total: int | None = a - 1"]
+    tool._save(tmp_path, "m.py", (40, 41, 12), 9.0, [survivor], "whole")
+    only = tool._last_survivors(tmp_path, "m.py")
+    assert only == {(7, "core/ReplaceBinaryOperator_Add_Sub", 0)}
+    tool._skip_killed_before(session, only)
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = [i.mutations[0] for i in db.pending_work_items]
+        before = {r.output for _, r in db.completed_work_items}
+    assert [(m.start_pos[0], m.operator_name) for m in pending] == [tuple(survivor[:2])]
+    assert before == {tool.KILLED_BEFORE}
+    source.write_text(SOURCE + "\n# changed\n")
+    assert tool._last_survivors(tmp_path, "m.py") is None  # run it whole
+    assert tool._last_survivors(tmp_path, "never_run.py") is None
 
 
 def test_survivors_on_lines_the_equivalents_file_names_are_explained(tool, tmp_path):

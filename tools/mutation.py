@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -42,6 +43,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("only", nargs="*", help="run the modules whose path contains one of these")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant")
+    ap.add_argument(
+        "--survivors", action="store_true",
+        help="run only the survivors of each module's last run, the rest counted as killed "
+        "then: the quick check of new tests (refused where the module changed since)",
+    )  # fmt: skip
     args = ap.parse_args()
     # a stopped run stops its cosmic-ray and fork server too (subprocess.run kills its
     # child on any exception, and the fork server's context kills the server)
@@ -53,18 +59,25 @@ def main() -> int:
         copy = tracked_copy(ROOT, Path(tmp) / "checkout")
         for module, tests in chosen.items():
             started = time.monotonic()
-            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout)
+            only = _last_survivors(copy, module) if args.survivors else None
+            if args.survivors and only is None:
+                print(f"{module}: changed since its last run, or never run: run it whole")
+                continue
+            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout, only)
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
             apart = f" ({skipped} in annotations or `no mutate` lines, not run)" if skipped else ""
             figures = f"{killed}/{total} killed ({rate:.0%}){apart}, {seconds:.0f} s"
             print(f"{module}: {figures}", flush=True)
-            _save(module, killed, total, seconds, survivors, skipped)
+            how = "survivors of the last run" if args.survivors else "whole"
+            _save(copy, module, (killed, total, skipped), seconds, survivors, how)
             _write_results()
     return 0
 
 
-def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
+def _mutate(copy: Path, module: str, tests: list[str], timeout: float, only: set | None = None):
+    """Run the mutants of ``module`` (only those in ``only``, the rest counted as killed
+    before, when given) and count them: killed, survivors, run, not run."""
     sock = copy / f"pytest-{os.getpid()}.sock"
     command = shlex.join(
         [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "run", str(sock),
@@ -86,11 +99,16 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
     run = {"cwd": copy, "check": True, "env": env}
     subprocess.run([_tool("cosmic-ray"), "init", str(config), str(session)], **run)
     _skip_unrun(copy / module, session)
+    if only is not None:
+        _skip_killed_before(session, only)
     with _fork_server(sock, timeout, env):
         subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
     killed, survivors, total, skipped = 0, [], 0, 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
+            if result.output == KILLED_BEFORE:
+                killed, total = killed + 1, total + 1
+                continue
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 skipped += 1
                 continue
@@ -102,6 +120,37 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float):
             else:
                 killed += 1
     return killed, sorted(survivors), total, skipped
+
+
+KILLED_BEFORE = "killed in the module's last run"
+
+
+def _skip_killed_before(session: Path, survivors: set[tuple[int, str, int]]) -> None:
+    """Mark every pending mutant but the last run's survivors as killed then."""
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            spec = item.mutations[0]
+            if (spec.start_pos[0], spec.operator_name, spec.occurrence) not in survivors:
+                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, KILLED_BEFORE))
+
+
+def _last_survivors(copy: Path, module: str) -> set[tuple[int, str, int]] | None:
+    """The survivors of the module's last run, or None if it never ran or changed since."""
+    record = _record_path(module)
+    if not record.exists():
+        return None
+    last = json.loads(record.read_text())
+    if last.get("source_sha256") != _sha256(copy / module):
+        return None
+    return {(line, op, n) for line, op, n, *_ in last["survivors"]}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record_path(module: str) -> Path:
+    return ROOT / "mutation" / "results" / (module.replace("/", "__") + ".json")
 
 
 def _mutated(diff: str | None) -> str:
@@ -191,15 +240,16 @@ def _fork_server(sock: Path, timeout: float, env: dict[str, str]):
         sock.unlink(missing_ok=True)
 
 
-def _save(module: str, killed: int, total: int, seconds: float, survivors, skipped: int) -> None:
+def _save(copy: Path, module: str, counts, seconds: float, survivors, how: str) -> None:
     """Keep one module's last figures (mutation/results/, not in git), so that runs of
     different modules, one after the other or side by side, add up to one table."""
-    folder = ROOT / "mutation" / "results"
-    folder.mkdir(exist_ok=True)
+    killed, total, skipped = counts
     record = {"module": module, "killed": killed, "total": total, "skipped": skipped,
-              "seconds": round(seconds), "date": time.strftime("%Y-%m-%d"),
-              "survivors": survivors}  # fmt: skip
-    (folder / (module.replace("/", "__") + ".json")).write_text(json.dumps(record, indent=1))
+              "seconds": round(seconds), "date": time.strftime("%Y-%m-%d"), "how": how,
+              "source_sha256": _sha256(copy / module), "survivors": survivors}  # fmt: skip
+    path = _record_path(module)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
 
 
 def _write_results() -> None:
@@ -220,9 +270,10 @@ def _write_results() -> None:
         rate = r["killed"] / r["total"] if r["total"] else 1.0
         known = explained.get(r["module"], set())
         unexplained = sum(s[0] not in known for s in r["survivors"])
+        rerun = " (survivors rerun)" if r.get("how", "whole") != "whole" else ""
         lines.append(
             f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} | {unexplained} "
-            f"| {r.get('skipped', 0)} | {r['seconds']} | {r['date']} |"
+            f"| {r.get('skipped', 0)} | {r['seconds']} | {r['date']}{rerun} |"
         )
         if r["survivors"]:
             sections += ["", f"## Survivors in `{r['module']}`", ""]
