@@ -44,7 +44,6 @@ def forecasts():
     return rows
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("ahead", [1, 14])
 def test_forecast_prediction_interval_covers_the_next_days_peak(forecasts, ahead):
     """One day per seed (days of one seed share its fit). Measured: 186 and 189 of 200
@@ -55,7 +54,6 @@ def test_forecast_prediction_interval_covers_the_next_days_peak(forecasts, ahead
     check_coverage(covered, f"daily peak {ahead} days ahead")
 
 
-@pytest.mark.slow
 def test_forecast_prediction_interval_has_the_width_of_the_planted_noise(forecasts):
     """The next day's error: 3 % of its planted level, widened by the error of the fitted
     line at that day (leverage 1/112 + (112 - 55.5)^2 / S_tt of the 112 fitted days) and of
@@ -98,7 +96,6 @@ def knees():
     return rows
 
 
-@pytest.mark.slow
 def test_capacity_knee_intervals_cover_the_planted_slope_and_knee(knees):
     """Measured: the slope increase (15 ms per point) 192 and the knee 191 of 200."""
     assert all(f.kind == "capacity_threshold" for f, _ in knees)
@@ -109,7 +106,6 @@ def test_capacity_knee_intervals_cover_the_planted_slope_and_knee(knees):
     check_coverage(inside, "capacity knee")
 
 
-@pytest.mark.slow
 def test_capacity_knee_intervals_have_the_asymptotic_width(knees):
     """Mean width of the bootstrap intervals against 2 × 1.96 × the asymptotic standard
     error. Measured ratios: slope 1.00, knee 0.99."""
