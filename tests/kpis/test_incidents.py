@@ -328,6 +328,13 @@ def test_priority_targets_match_exactly_by_rank_and_by_label():
         priority_targets(p, {"P1": 4, "1 - Critical": 8})
     with pytest.raises(ValueError, match="≥ 0"):
         priority_targets(p, {"P1": -1})
+    with pytest.raises(ValueError, match="disagree for priority '1'"):
+        priority_targets(p, {"P1": 8, "1 - Critical": 4})  # the lower second, too
+    # a key of a label only ("High") still matches by label; targets of 0 and 0.5 h are hours
+    labelled = priority_targets(
+        pd.Series(["3 - High", "P1", "P2"]), {"High": 24, "P1": 0.5, "2": 0}
+    )
+    assert labelled.tolist() == [24.0, 0.5, 0.0]
 
 
 # --- reopen and reassignment --------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
+from csi_helpers.kpis.incident_times import Durations, measure
 from csi_helpers.kpis.incidents import (
     backlog,
     backlog_age_median,
@@ -185,3 +188,44 @@ def test_paused_time_is_taken_only_from_the_paused_ticket():
     assert (r.value, r.n, r.details["paused_hours"]) == (1.25, 2, 1.0)
     plain = mean_time_to_resolve(t, **PERIOD)
     assert (plain.value, plain.details["paused_hours"]) == (1.75, 0.0)
+
+
+def test_what_measure_leaves_out_and_the_paused_total_by_hand():
+    """Resolved in January: A 2 h with a 20-minute pause; three resolved before they were
+    opened (one with a pause); one without opened_at. Measured: A alone, 1 h 40 min; left
+    out: 3 reversed and 1 without opened_at; paused 20 min = 0.333333 h to six places (the
+    reversed ticket's pause is not subtracted from anything, so not counted)."""
+    t = tickets(
+        [
+            ("2026-01-05 09:00", "2026-01-05 11:00", None),  # A
+            ("2026-01-06 09:00", "2026-01-06 08:00", None),
+            ("2026-01-07 09:00", "2026-01-07 08:00", None),
+            ("2026-01-08 09:00", "2026-01-08 08:00", None),
+            (None, "2026-01-09 08:00", None),
+        ]
+    )
+    pauses = pd.DataFrame(
+        {
+            "ticket_id": ["T0", "T1"],
+            "start": pd.to_datetime(["2026-01-05 10:00", "2026-01-06 08:10"], utc=True),
+            "end": pd.to_datetime(["2026-01-05 10:20", "2026-01-06 08:40"], utc=True),
+        }
+    )
+    scope = "".join(["ended", "_in_period"])  # as a caller builds it, not a literal
+    d = measure(
+        t, **PERIOD, until="resolved_at", scope=scope, not_ended="unresolved", pauses=pauses
+    )
+    assert d.hours.tolist() == [pytest.approx(5 / 3)]
+    assert d.exclusions == {
+        "unresolved": 0,
+        "ended before they were opened": 3,
+        "without opened_at": 1,
+    }
+    r = mean_time_to_resolve(t, **PERIOD, pauses=pauses, scope="".join(["resolved", "_in_period"]))
+    assert (r.value, r.n, r.excluded) == (pytest.approx(5 / 3), 1, 4)
+    assert r.details["paused_hours"] == 0.333333
+    nothing = mean_time_to_resolve(t, start=END, end=END + pd.Timedelta(days=28))
+    assert (nothing.value, nothing.note) == (None, "nothing to measure (no ticket in scope)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.paused = 0.0  # type: ignore[misc]
+    assert isinstance(d, Durations)
