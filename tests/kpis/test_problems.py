@@ -81,7 +81,7 @@ def test_empty_and_all_na_inputs() -> None:
         {"opened_at": stamps(["2026-01-02"]), "resolved_at": stamps(["2026-01-03"])}
     )
     r = open_problem_age_median(done, **MONTH)
-    assert r.value is None and "no problem was open" in r.note
+    assert (r.value, r.n, r.note) == (None, 0, "no problem was open at the period end")
 
 
 def test_caller_frame_is_not_mutated_and_formulas_documented() -> None:
@@ -127,6 +127,25 @@ def test_open_problem_ages_at_their_edges_by_hand() -> None:
         "older_than_90_days": 1,
         "oldest_days": 120.333,
     }
+
+
+def test_open_problems_half_a_day_past_30_and_90_days_are_older_than_them() -> None:
+    """End 2026-04-01 00:00: opened 2026-03-01 12:00 is 30.5 days old, 2025-12-31 12:00 is
+    90.5 days old: both older than 30 days, one older than 90."""
+    p = pd.DataFrame(
+        {
+            "opened_at": stamps(["2026-03-01 12:00", "2025-12-31 12:00"]),
+            "resolved_at": stamps([None, None]),
+        }
+    )
+    r = open_problem_age_median(
+        p, start=pd.Timestamp("2026-01-01", tz="UTC"), end=pd.Timestamp("2026-04-01", tz="UTC")
+    )
+    assert (r.value, r.details["older_than_30_days"], r.details["older_than_90_days"]) == (
+        60.5,
+        2,
+        1,
+    )
 
 
 def test_linked_share_of_one_in_three() -> None:
