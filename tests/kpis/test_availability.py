@@ -181,8 +181,8 @@ def test_records_at_every_edge_of_the_period_by_hand() -> None:
     from 23:00 the day before to 01:00 adds 1 h, no failure (it started before); one
     starting at the period's end is outside, and so is one ending at its start (apart,
     since it would merge with the one before midnight). Zero-length,
-    start-only, end-only and empty records touching the day are excluded (4); an
-    unusable record of another week, and open ones beyond either edge, are not counted."""
+    start-only, end-only and empty records touching the day are excluded (4); unusable
+    records of the weeks before and after, and open ones beyond either edge, are not counted."""
     d = outages(
         ("2026-01-01 10:00", "2026-01-01 11:00"),
         ("2026-01-01 10:30", "2026-01-01 11:30"),
@@ -194,6 +194,7 @@ def test_records_at_every_edge_of_the_period_by_hand() -> None:
         ("2026-01-01 16:00", None),  # excluded
         (None, None),  # excluded: nothing says it missed the day
         ("2026-01-05 10:00", "2026-01-05 09:00"),  # ends before it starts, another week
+        ("2025-12-20 10:00", "2025-12-20 09:00"),  # the same, the week before
         ("2026-01-02 00:00", None),  # open from the period's end: does not touch it
         (None, "2026-01-01 00:00"),  # ended at the period's start: does not touch it
     )
@@ -207,7 +208,7 @@ def test_records_at_every_edge_of_the_period_by_hand() -> None:
     merged, unusable = merged_outages(d)
     assert list(merged.columns) == ["start", "end", "records"]
     assert merged["records"].tolist() == [1, 3, 1]
-    assert unusable.tolist() == [False] * 5 + [True] * 7
+    assert unusable.tolist() == [False] * 5 + [True] * 8
     before = availability(outages(("2025-12-31 22:00", "2026-01-01 00:00")), **DAY)
     assert (before.value, before.n, before.details["outages"]) == (100.0, 0, 0)
 
