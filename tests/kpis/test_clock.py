@@ -280,3 +280,14 @@ def test_a_business_day_inside_the_skipped_dst_hour_holds_no_time():
     assert night.service_hours(*sunday) == 0.0
     week_later = (pd.Timestamp("2026-04-05", tz="UTC"), pd.Timestamp("2026-04-06", tz="UTC"))
     assert night.service_hours(*week_later) == pytest.approx(59 / 60)
+
+
+def test_a_ticket_whose_pause_follows_another_tickets_keeps_its_own_time():
+    """A paused 09:00-10:00, B 11:00-12:00 and C 11:30-12:30 (overlapping B's, another
+    ticket): each keeps its own hour; nothing merges across tickets."""
+    p = pauses(
+        ("A", "2026-01-05 09:00", "2026-01-05 10:00"),
+        ("B", "2026-01-05 11:00", "2026-01-05 12:00"),
+        ("C", "2026-01-05 11:30", "2026-01-05 12:30"),
+    )
+    assert paused_hours(p, TWENTY_FOUR_SEVEN).to_dict() == {"A": 1.0, "B": 1.0, "C": 1.0}
