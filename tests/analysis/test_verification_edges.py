@@ -51,6 +51,21 @@ def test_negative_fractions_are_refused_and_hours_without_volume_left_out():
     assert f.evidence["total_before"] == before.iloc[24:].sum()
 
 
+def test_volume_is_given_for_both_cycles_and_named_in_the_method():
+    before = hourly(seed=1, start="2026-04-01", weeks=4, level=1.0)
+    after = hourly(seed=2, start="2026-06-01", weeks=4, level=1.0)
+    volume_b, volume_a = (pd.Series(100.0, index=s.index) for s in (before, after))
+    with pytest.raises(ValueError, match="both cycles or for neither"):
+        compare(before, after, exposure_after=volume_a)  # after alone, as before alone
+    per_volume = compare(before, after, exposure_before=volume_b, exposure_after=volume_a)
+    assert per_volume.method == (
+        "Poisson GLM, weekday × hour effects, volume offset, day-clustered errors"
+    )
+    assert (
+        compare(before, after).method == "Poisson GLM, weekday × hour effects, day-clustered errors"
+    )
+
+
 def test_a_promise_to_remove_it_entirely_is_accepted():
     before = hourly(seed=1, start="2026-04-01", weeks=4, level=1.0)
     after = hourly(seed=2, start="2026-06-01", weeks=4, level=0.5)
