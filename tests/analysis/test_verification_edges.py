@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 from test_verification import compare, hourly
 
 from csi_helpers.analysis.verification import MIN_HOURS, _frame, _unsettled
@@ -176,3 +177,49 @@ def test_a_promise_already_detectable_asks_for_no_more_weeks():
         "the interval holds both no change and the promise; "
         "this comparison detects a change of -24 % or more with 80 % power"
     )
+
+
+def events_at(hours: list[int], *, start: str, weeks: int = 2) -> pd.Series:
+    index = pd.date_range(start, periods=24 * 7 * weeks, freq="h", tz="UTC")
+    series = pd.Series(0.0, index=index)
+    series.iloc[hours] = 1.0
+    return series
+
+
+def exact_upper_ratio(events: int, after_per_before: float = 1.0) -> float:
+    """Clopper-Pearson by scipy: with none of `events` after, the share after is at most
+    p, and the ratio at most p / (1 - p) over the exposure after per exposure before."""
+    high = stats.binomtest(0, events).proportion_ci(confidence_level=0.95).high
+    return high / (1 - high) / after_per_before
+
+
+def test_no_event_after_is_not_a_certain_100_percent_drop():
+    """Two incidents before, none in the two weeks after: the model's estimate is -100 %
+    with an interval of zero width. The exact interval reaches +432 % (√40 - 1), and no
+    change leaves none after with chance (1/2)² = 0.25: inconclusive, not worked."""
+    before = events_at([30, 200], start="2026-04-01")
+    after = events_at([], start="2026-06-01")
+    f = compare(before, after, expected_change=-0.5)
+    assert (f.effect, f.ci_low) == (-1.0, -1.0)
+    assert f.ci_high == pytest.approx(exact_upper_ratio(2) - 1, rel=1e-9)
+    assert f.ci_high == pytest.approx(np.sqrt(40) - 2, rel=1e-9)
+    assert (f.p_value, f.evidence["verdict"], f.evidence["exact_interval"]) == (
+        0.25,
+        "inconclusive",
+        True,
+    )
+    assert "(95 % CI -100.0 % to +432.5 %; p = 0.250): inconclusive" in f.statement
+    assert compare(before, after).p_value == 0.5  # two-sided without a direction
+
+
+def test_sixteen_events_before_and_none_after_did_work():
+    """16 before, none after over equal hours: the share after is at most 20.6 %
+    (Clopper-Pearson), the ratio at most 0.259: -74.1 % at best, so it worked; over
+    4 weeks after, twice the exposure, the bound halves."""
+    before = events_at(list(range(5, 336, 21)), start="2026-04-01")
+    assert before.sum() == 16
+    f = compare(before, events_at([], start="2026-06-01"), expected_change=-0.5)
+    assert f.ci_high == pytest.approx(exact_upper_ratio(16) - 1, rel=1e-9)
+    assert f.evidence["verdict"] == "worked" and f.p_value == pytest.approx(0.5**16)
+    longer = compare(before, events_at([], start="2026-06-01", weeks=4), expected_change=-0.5)
+    assert longer.ci_high == pytest.approx(exact_upper_ratio(16, 2.0) - 1, rel=1e-9)

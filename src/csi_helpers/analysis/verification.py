@@ -38,7 +38,9 @@ direction, and a size when the action named one), in words a service owner can a
   scaling as ``√(1/days before + 1/days after)``.
 
 The p-value stays one-sided in the promised direction, as the action named it before
-the data were seen; the interval, and so the verdict, is two-sided 95 %.
+the data were seen; the interval, and so the verdict, is two-sided 95 %. When the cycle
+under review saw no event at all, the model's interval collapses onto -100 %, so the
+interval and p-value are the exact conditional ones instead (:mod:`._none_after`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from csi_helpers.analysis import checks
+from csi_helpers.analysis._none_after import without_events_after
 from csi_helpers.analysis.findings import Finding, format_p
 from csi_helpers.analysis.question import Question
 
@@ -257,7 +260,7 @@ def _estimate(
         p_value = p_two / 2 if np.sign(beta) == np.sign(promised) else 1 - p_two / 2
     z = 1.959963984540054
     after = frame["after"].to_numpy() == 1
-    return {
+    estimate = {
         "beta": beta,
         "se": se,
         "days_before": int(frame.loc[~after, "day"].nunique()),
@@ -269,7 +272,11 @@ def _estimate(
         "promised": promised,
         "days_clustered": int(groups.max() + 1),
         "pearson_scale": scale,
+        "exact_interval": False,
     }
+    if not frame.loc[after, "y"].sum() > 0:
+        estimate |= without_events_after(frame, after, promised)
+    return estimate
 
 
 WORKED, DID_NOT_WORK, INCONCLUSIVE, CHANGED, NO_CLEAR_CHANGE = (
@@ -369,6 +376,7 @@ def _answer(
         "days_before": estimate["days_before"],
         "days_after": estimate["days_after"],
         "pearson_scale": estimate["pearson_scale"],
+        "exact_interval": estimate["exact_interval"],
     }
     statement = (
         f"{asked.metric} changed by {effect * 100:+.1f} % after against before at equal weekday "
