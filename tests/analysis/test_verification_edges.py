@@ -75,6 +75,17 @@ def test_a_promise_to_remove_it_entirely_is_accepted():
     assert "smaller than the promised -100 %" in f.evidence["reason"]
 
 
+def test_a_promised_change_of_zero_is_a_direction_alone():
+    """An entry whose target equals its baseline promises 0 %: no size to check, so the
+    verdict reads the direction as for a promise without one."""
+    before = hourly(seed=1, start="2026-04-01", weeks=8, level=2.0)
+    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.0)
+    zero = compare(before, after, expected_change=0.0, better="lower")
+    alone = compare(before, after, better="lower")
+    assert (zero.evidence["verdict"], zero.evidence["reason"]) == ("worked", "a real improvement")
+    assert zero.p_value == alone.p_value and zero.evidence["expected_change"] == 0.0
+
+
 def test_p_values_are_statsmodels_two_sided_and_one_sided_against_the_promise():
     """A rise of about 10 %: two-sided p as statsmodels gives it; promised a fall, the
     one-sided p of a rise is 1 - p/2."""

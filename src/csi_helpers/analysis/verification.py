@@ -218,7 +218,8 @@ def before_after(
         return unusable
     # Seasons without any value in either cycle carry no information (and no estimate).
     seen = frame.groupby("season")["y"].transform("sum") > 0
-    promise = {"expected_change": expected_change, "better": better}
+    # a promised change of 0 names no size: only the direction (better), if any, is tested
+    promise = {"expected_change": expected_change or None, "better": better}
     estimate = _estimate(frame[seen], **promise)
     verdict, reason = _verdict(estimate, **promise, alpha=alpha)
     return _answer(asked, estimate, counts, verdict, reason, options=options, volume=volume)
