@@ -93,7 +93,7 @@ def test_a_survivors_rerun_runs_only_the_last_survivors_of_an_unchanged_module(
     (tmp_path / "mutation").mkdir()
     source, session = cosmic_ray_session(tmp_path)
     survivor = [7, "core/ReplaceBinaryOperator_Add_Sub", 0, "total: int | None = a - 1"]
-    tool._save(tmp_path, "m.py", (40, 41, 12), 9.0, [survivor], "whole")
+    tool._save("m.py", tool._record(tmp_path, "m.py", (40, 41, 12), 9.0, [survivor], "whole"))
     only = tool._last_survivors(tmp_path, "m.py")
     assert only == {(7, "core/ReplaceBinaryOperator_Add_Sub", 0)}
     tool._skip_killed_before(session, only)
@@ -105,6 +105,40 @@ def test_a_survivors_rerun_runs_only_the_last_survivors_of_an_unchanged_module(
     source.write_text(SOURCE + "\n# changed\n")
     assert tool._last_survivors(tmp_path, "m.py") is None  # run it whole
     assert tool._last_survivors(tmp_path, "never_run.py") is None
+
+
+def test_shards_split_the_mutants_and_the_last_one_merges_the_figures(tool, tmp_path, monkeypatch):
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    (tmp_path / "mutation" / "results").mkdir(parents=True)
+    pending = []
+    for i in (1, 2):
+        folder = tmp_path / f"shard{i}"
+        folder.mkdir()
+        _, session = cosmic_ray_session(folder)
+        tool._skip_other_shards(session, i, 2)
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            pending.append(
+                {(tuple(m.start_pos), m.operator_name, m.occurrence)
+                 for m in (it.mutations[0] for it in db.pending_work_items)}
+            )  # fmt: skip
+    assert pending[0] and not pending[0] & pending[1]  # disjoint ...
+    assert abs(len(pending[0]) - len(pending[1])) <= 1  # ... halves
+    (tmp_path / "m.py").write_text(SOURCE)
+    first = tool._record(tmp_path, "m.py", (20, 21, 12), 30.0, [[7, "op", 0, "a"]], "whole")
+    assert tool._merged_shards("m.py", first, 1, 2) is None  # the other is still running
+    second = tool._record(tmp_path, "m.py", (19, 20, 12), 40.0, [[6, "op", 1, "b"]], "whole")
+    merged = tool._merged_shards("m.py", second, 2, 2)
+    assert (merged["killed"], merged["total"], merged["skipped"], merged["seconds"]) == (
+        39,
+        41,
+        12,
+        40,
+    )
+    assert merged["survivors"] == [[6, "op", 1, "b"], [7, "op", 0, "a"]]
+    assert merged["how"] == "whole, in 2 shards"
+    assert not list((tmp_path / "mutation" / "results").iterdir())  # the parts are gone
 
 
 def test_survivors_on_lines_the_equivalents_file_names_are_explained(tool, tmp_path):

@@ -48,6 +48,11 @@ def main() -> int:
         help="run only the survivors of each module's last run, the rest counted as killed "
         "then: the quick check of new tests (refused where the module changed since)",
     )  # fmt: skip
+    ap.add_argument(
+        "--shard", type=_shard, metavar="I/N",
+        help="run the I-th of N equal shares of each module's mutants (N runs side by side "
+        "on N cores); the last shard to finish merges their figures into one record",
+    )  # fmt: skip
     args = ap.parse_args()
     # a stopped run stops its cosmic-ray and fork server too (subprocess.run kills its
     # child on any exception, and the fork server's context kills the server)
@@ -63,21 +68,27 @@ def main() -> int:
             if args.survivors and only is None:
                 print(f"{module}: changed since its last run, or never run: run it whole")
                 continue
-            killed, survivors, total, skipped = _mutate(copy, module, tests, args.timeout, only)
+            counts = _mutate(copy, module, tests, args.timeout, only, args.shard)
+            killed, survivors, total, skipped = counts
             rate = killed / total if total else 1.0
             seconds = time.monotonic() - started
             apart = f" ({skipped} in annotations or `no mutate` lines, not run)" if skipped else ""
             figures = f"{killed}/{total} killed ({rate:.0%}){apart}, {seconds:.0f} s"
             print(f"{module}: {figures}", flush=True)
             how = "survivors of the last run" if args.survivors else "whole"
-            _save(copy, module, (killed, total, skipped), seconds, survivors, how)
+            record = _record(copy, module, (killed, total, skipped), seconds, survivors, how)
+            if args.shard:
+                record = _merged_shards(module, record, *args.shard)
+            if record is not None:
+                _save(module, record)
             _write_results()
     return 0
 
 
-def _mutate(copy: Path, module: str, tests: list[str], timeout: float, only: set | None = None):
+def _mutate(copy: Path, module: str, tests: list[str], timeout: float, only=None, shard=None):
     """Run the mutants of ``module`` (only those in ``only``, the rest counted as killed
-    before, when given) and count them: killed, survivors, run, not run."""
+    before, when given; only shard ``(i, n)``'s share, when given) and count them:
+    killed, survivors, run, not run."""
     sock = copy / f"pytest-{os.getpid()}.sock"
     command = shlex.join(
         [sys.executable, str(ROOT / "tools" / "mutation_server.py"), "run", str(sock),
@@ -101,11 +112,15 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float, only: set
     _skip_unrun(copy / module, session)
     if only is not None:
         _skip_killed_before(session, only)
+    if shard is not None:
+        _skip_other_shards(session, *shard)
     with _fork_server(sock, timeout, env):
         subprocess.run([_tool("cosmic-ray"), "exec", str(config), str(session)], **run)
     killed, survivors, total, skipped = 0, [], 0, 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
+            if result.output == OTHER_SHARD:
+                continue
             if result.output == KILLED_BEFORE:
                 killed, total = killed + 1, total + 1
                 continue
@@ -123,6 +138,47 @@ def _mutate(copy: Path, module: str, tests: list[str], timeout: float, only: set
 
 
 KILLED_BEFORE = "killed in the module's last run"
+OTHER_SHARD = "another shard's"
+
+
+def _shard(text: str) -> tuple[int, int]:
+    i, _, n = text.partition("/")
+    if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
+        raise argparse.ArgumentTypeError(f"a shard is I/N with 1 <= I <= N, got {text!r}")
+    return int(i), int(n)
+
+
+def _skip_other_shards(session: Path, i: int, n: int) -> None:
+    """Leave pending only every n-th mutant from the i-th, in an order every shard shares
+    (position, operator, occurrence; cosmic-ray's job ids differ from session to session)."""
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = sorted(
+            db.pending_work_items,
+            key=lambda it: (tuple(it.mutations[0].start_pos), it.mutations[0].operator_name,
+                            it.mutations[0].occurrence),
+        )  # fmt: skip
+        for k, item in enumerate(items):
+            if k % n != i - 1:
+                db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, OTHER_SHARD))
+
+
+def _merged_shards(module: str, record: dict, i: int, n: int) -> dict | None:
+    """Keep shard i's record beside the module's; once all n are there for the same
+    source, the merged record (None until then)."""
+    part = _record_path(module).with_suffix(f".json.shard-{i}-of-{n}")
+    part.write_text(json.dumps(record, indent=1))
+    parts = [_record_path(module).with_suffix(f".json.shard-{k}-of-{n}") for k in range(1, n + 1)]
+    shards = [json.loads(p.read_text()) for p in parts if p.exists()]
+    if len(shards) < n or len({r["source_sha256"] for r in shards}) > 1:
+        return None
+    merged = {**record, "how": f"{record['how']}, in {n} shards"}
+    for key in ("killed", "total"):
+        merged[key] = sum(r[key] for r in shards)
+    merged["seconds"] = max(r["seconds"] for r in shards)  # side by side
+    merged["survivors"] = sorted(s for r in shards for s in r["survivors"])
+    for p in parts:
+        p.unlink()
+    return merged
 
 
 def _skip_killed_before(session: Path, survivors: set[tuple[int, str, int]]) -> None:
@@ -240,16 +296,19 @@ def _fork_server(sock: Path, timeout: float, env: dict[str, str]):
         sock.unlink(missing_ok=True)
 
 
-def _save(copy: Path, module: str, counts, seconds: float, survivors, how: str) -> None:
+def _record(copy: Path, module: str, counts, seconds: float, survivors, how: str) -> dict:
+    killed, total, skipped = counts
+    if how != "whole":  # the table shows what a whole run takes
+        seconds = json.loads(_record_path(module).read_text())["seconds"]
+    return {"module": module, "killed": killed, "total": total, "skipped": skipped,
+            "seconds": round(seconds), "date": time.strftime("%Y-%m-%d"), "how": how,
+            "source_sha256": _sha256(copy / module), "survivors": survivors}  # fmt: skip
+
+
+def _save(module: str, record: dict) -> None:
     """Keep one module's last figures (mutation/results/, not in git), so that runs of
     different modules, one after the other or side by side, add up to one table."""
-    killed, total, skipped = counts
     path = _record_path(module)
-    if how != "whole":  # the table shows what a whole run takes
-        seconds = json.loads(path.read_text())["seconds"]
-    record = {"module": module, "killed": killed, "total": total, "skipped": skipped,
-              "seconds": round(seconds), "date": time.strftime("%Y-%m-%d"), "how": how,
-              "source_sha256": _sha256(copy / module), "survivors": survivors}  # fmt: skip
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(record, indent=1))
 
@@ -272,7 +331,7 @@ def _write_results() -> None:
         rate = r["killed"] / r["total"] if r["total"] else 1.0
         known = explained.get(r["module"], set())
         unexplained = sum(s[0] not in known for s in r["survivors"])
-        rerun = " (survivors rerun)" if r.get("how", "whole") != "whole" else ""
+        rerun = " (survivors rerun)" if r.get("how", "whole").startswith("survivors") else ""
         lines.append(
             f"| `{r['module']}` | {r['killed']} | {r['total']} | {rate:.0%} | {unexplained} "
             f"| {r.get('skipped', 0)} | {r['seconds']} | {r['date']}{rerun} |"
