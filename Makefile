@@ -94,8 +94,8 @@ test: $(STAMP_DEV) ## run every test, the slow end-to-end ones included
 test-fast: $(STAMP_DEV) ## run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-mutation: $(STAMP_DEV) ## mutation testing of KPI formulas, hashing, event logs, verification (hours; MODULES=sla to pick, SURVIVORS=1 for the last survivors only)
-	$(BIN)/python tools/mutation.py $(MODULES) $(if $(SURVIVORS),--survivors)
+mutation: $(STAMP_DEV) ## mutation testing of KPI formulas, hashing, event logs, verification (hours; MODULES=sla to pick, SURVIVORS=1 for the last survivors only, SHARD=1/2 to split one)
+	$(BIN)/python tools/mutation.py $(MODULES) $(if $(SURVIVORS),--survivors) $(if $(SHARD),--shard $(SHARD))
 
 lab: $(STAMP_LAB) ## install JupyterLab, open the workbook in it, notebooks first (LAB_ARGS="--no-browser" etc. passed on)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks \
