@@ -234,3 +234,16 @@ def test_sixteen_events_before_and_none_after_did_work():
     assert f.evidence["verdict"] == "worked" and f.p_value == pytest.approx(0.5**16)
     longer = compare(before, events_at([], start="2026-06-01", weeks=4), expected_change=-0.5)
     assert longer.ci_high == pytest.approx(exact_upper_ratio(16, 2.0) - 1, rel=1e-9)
+
+
+def test_one_event_after_keeps_the_model_interval_and_better_is_read_as_params_give_it():
+    """One event after is enough for the model's interval (the exact one is for none);
+    'lower' built at run time, as params give it, is read as the literal."""
+    before = events_at(list(range(5, 336, 21)), start="2026-04-01")
+    one = compare(before, events_at([40], start="2026-06-01"), expected_change=-0.5)
+    assert one.evidence["exact_interval"] is False and one.ci_low > -1.0
+    after = hourly(seed=2, start="2026-06-01", weeks=8, level=1.8)
+    base = hourly(seed=1, start="2026-04-01", weeks=8, level=2.0)
+    built = compare(base, after, better="".join(["lo", "wer"]))
+    assert built.p_value == compare(base, after, better="lower").p_value
+    assert built.p_value < compare(base, after).p_value  # one-sided, so half the two-sided
