@@ -7,25 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from scipy import stats
-from test_verification import compare, hourly
+from test_verification import compare, hourly, reference_glm
 
-from csi_helpers.analysis.verification import MIN_HOURS, _frame, _unsettled
+from csi_helpers.analysis.verification import MIN_HOURS, _unsettled
 
 Z_DETECT = 1.959963984540054 + 0.8416212335729143  # 95 % two-sided, 80 % power
-
-
-def reference_glm(before: pd.Series, after: pd.Series):
-    """statsmodels' Poisson GLM with one dummy per weekday-hour seen, day-clustered errors."""
-    frame = pd.concat([_frame(before, None, 0), _frame(after, None, 1)])
-    totals = frame.groupby("season")["y"].sum()
-    used = frame[frame["season"].isin(totals.index[totals > 0])]
-    design = pd.get_dummies(used["season"], drop_first=True, dtype=float)
-    design.insert(0, "after", used["after"].astype(float))
-    design.insert(0, "const", 1.0)
-    model = sm.GLM(used["y"].to_numpy(), design.to_numpy(), family=sm.families.Poisson())
-    return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(used["day"])[0]})
 
 
 def test_two_weeks_each_side_is_the_least_it_compares():
