@@ -10,7 +10,9 @@ import pytest
 from scipy import stats
 from test_verification import compare, hourly, reference_glm
 
-from csi_helpers.analysis.verification import MIN_HOURS, _unsettled
+from csi_helpers.analysis._none_after import none_after
+from csi_helpers.analysis._verdict import unsettled
+from csi_helpers.analysis.verification import MIN_HOURS
 
 Z_DETECT = 1.959963984540054 + 0.8416212335729143  # 95 % two-sided, 80 % power
 
@@ -153,14 +155,17 @@ def promise_for(days_after_needed: float, se: float, days_before: int, days_afte
     return float(np.expm1(-Z_DETECT * needed_se))
 
 
-@pytest.mark.parametrize(("days_needed", "words"), [(17.5, "about 1 more week of"),
-                                                    (21.5, "about 2 more weeks of")])  # fmt: skip
-def test_the_weeks_still_needed_are_counted_up_and_worded(days_needed, words):
-    """se 0.3 over 28 days before and 14 after: a promise that needs 17.5 or 21.5 days
-    after asks for 3.5 or 7.5 more days, rounded up to 1 or 2 weeks."""
-    estimate = {"se": 0.3, "days_before": 28, "days_after": 14}
+@pytest.mark.parametrize(("days_after", "days_needed", "words"), [
+    (14, 17.5, "about 1 more week of"), (14, 21.5, "about 2 more weeks of"),
+    (8, 11.5, "about 1 more week of"), (8, 12.5, "about 2 more weeks of")])  # fmt: skip
+def test_the_weeks_still_needed_are_counted_up_and_worded(days_after, days_needed, words):
+    """se 0.3 over 28 days before and 2 weeks after: with 14 days after (events every
+    weekday) a promise that needs 17.5 or 21.5 days asks for 3.5 or 7.5 more, rounded up
+    to 1 or 2 weeks; with 8 (events on 4 weekdays, 4 days a week) 11.5 or 12.5 days ask
+    for 3.5 or 4.5 more, 0.875 or 1.125 weeks, so 1 or 2."""
+    estimate = {"se": 0.3, "days_before": 28, "days_after": days_after}
     promise = promise_for(days_needed, **estimate)
-    reason = _unsettled(estimate, promise, down=True)
+    reason = unsettled(estimate | {"weeks_after": 2.0}, promise, down=True)
     assert reason.startswith("the interval holds both no change and the promise; ")
     # the smallest detectable change: expm1(-2.8016 × 0.3) = -56.9 %
     assert "this comparison detects a change of -57 % or more with 80 % power" in reason
@@ -170,7 +175,7 @@ def test_the_weeks_still_needed_are_counted_up_and_worded(days_needed, words):
 def test_a_promise_already_detectable_asks_for_no_more_weeks():
     """se 0.1: changes of expm1(-0.28) = -24 % are detectable, so a promised -50 % that the
     interval still holds needs no more data, only the review's own reading."""
-    reason = _unsettled({"se": 0.1, "days_before": 28, "days_after": 14}, -0.5, down=True)
+    reason = unsettled({"se": 0.1, "days_before": 28, "days_after": 14}, -0.5, down=True)
     assert reason == (
         "the interval holds both no change and the promise; "
         "this comparison detects a change of -24 % or more with 80 % power"
@@ -234,3 +239,138 @@ def test_one_event_after_keeps_the_model_interval_and_better_is_read_as_params_g
     built = compare(base, after, better="".join(["lo", "wer"]))
     assert built.p_value == compare(base, after, better="lower").p_value
     assert built.p_value < compare(base, after).p_value  # one-sided, so half the two-sided
+
+
+def test_with_none_after_the_power_counts_the_events_expected_after():
+    """3 incidents before in 2 weeks, none in the 4 weeks after: the ratio is at most
+    (40^(1/3) - 1) / 2 = 1.210 (+21.0 %), and no change leaves none after with chance
+    (1/3)³ = 1/27. The error of the log ratio at no change is sqrt(1/3 + 1/6): 3 events
+    before and 6 expected after over twice the hours, so 80 % power reaches a change of
+    exp(-2.8016 × 0.7071) - 1 = -86 %. Over equal hours, sqrt(2/3) reaches -90 %."""
+    before = events_at([30, 200, 250], start="2026-04-01")
+    f = compare(before, events_at([], start="2026-06-01", weeks=4), expected_change=-0.5)
+    assert f.ci_high == pytest.approx((40 ** (1 / 3) - 1) / 2 - 1, rel=1e-9)
+    assert f.p_value == pytest.approx(1 / 27, rel=1e-12)
+    assert f.evidence["reason"] == (
+        "the interval holds both no change and the promise; this comparison detects a change "
+        "of -86 % or more with 80 % power; no longer window after the action alone would "
+        "detect the promised change: the baseline before it is too short or too noisy"
+    )
+    equal = compare(before, events_at([], start="2026-06-01"), expected_change=-0.5)
+    assert "detects a change of -90 % or more" in equal.evidence["reason"]
+
+
+def test_with_none_after_the_weeks_to_settle_it_are_counted():
+    """5 incidents before, none after, 2 weeks each, a promise of -80 %: the ratio is at
+    most 40^(1/5) = 2.091 (+9.1 %), p = (1/2)^5. The error at no change is sqrt(2/5), so
+    80 % power reaches -83 %, short of the -80 % promised (log 0.2 = -1.609 against
+    2.8016 × 0.632 = 1.772). With 3 weeks after it would be sqrt(1/5 + 1/7.5), 1.618, still
+    short; with 4, sqrt(1/5 + 1/10), 1.535: 2 more weeks. (By days: the events fall on 4
+    weekdays, so 8 days each side; 1/8 + 1/d = 0.330 / (0.4 / (2/8)) gives d = 12.3, 4.3
+    more at 4 a week.) Volumes of a quarter per hour on both sides give the same rates,
+    and so the same figures."""
+    hours = [30, 100, 200, 250, 300]
+    before, after = events_at(hours, start="2026-04-01"), events_at([], start="2026-06-01")
+    f = compare(before, after, expected_change=-0.8)
+    assert f.ci_high == pytest.approx(40 ** (1 / 5) - 2, rel=1e-9)
+    assert f.p_value == pytest.approx(0.5**5, rel=1e-12)
+    assert f.evidence["reason"] == (
+        "the interval holds both no change and the promise; this comparison detects a change "
+        "of -83 % or more with 80 % power; about 2 more weeks of data after the action would "
+        "detect the promised change"
+    )
+    quarter_b, quarter_a = (pd.Series(0.25, index=s.index) for s in (before, after))
+    per_volume = compare(
+        before, after, expected_change=-0.8, exposure_before=quarter_b, exposure_after=quarter_a
+    )
+    assert per_volume.ci_high == pytest.approx(f.ci_high, rel=1e-9)
+    assert (per_volume.p_value, per_volume.evidence["reason"]) == (
+        pytest.approx(f.p_value, rel=1e-12),
+        f.evidence["reason"],
+    )
+
+
+def test_with_none_after_a_season_without_volume_before_adds_nothing():
+    """Three weeks before, one hour of the week without volume in all three of them (left
+    out, its season seen only after): it holds no event, so the interval, p-value and power
+    are those of the same data with that hour's volume kept."""
+    before = events_at([30, 100, 200, 250, 300], start="2026-04-01", weeks=3)
+    after = events_at([], start="2026-06-01")
+    volume_b, volume_a = (pd.Series(1.0, index=s.index) for s in (before, after))
+    gap = volume_b.copy()
+    gap.iloc[[3, 3 + 168, 3 + 336]] = 0.0
+    kept, left = (
+        compare(before, after, expected_change=-0.8, exposure_before=v, exposure_after=volume_a)
+        for v in (volume_b, gap)
+    )
+    assert left.evidence["hours_before"] == 3 * 168 - 3
+    assert np.isfinite(left.ci_high) and left.ci_high == pytest.approx(kept.ci_high, rel=1e-9)
+    assert (left.p_value, left.evidence["reason"]) == (
+        pytest.approx(kept.p_value, rel=1e-12),
+        kept.evidence["reason"],
+    )
+
+
+def test_with_none_after_a_promised_increase_has_p_1_and_got_worse():
+    """16 incidents before and none after, where more was better: the one-sided p-value of
+    an increase is 1 (nothing fell after), the ratio is 0 and its bound 0.259, so the KPI
+    got worse, whether the promise named a size or only the direction."""
+    before = events_at(list(range(5, 336, 21)), start="2026-04-01")
+    after = events_at([], start="2026-06-01")
+    sized = compare(before, after, expected_change=0.5)
+    direction = compare(before, after, better="higher")
+    for f in (sized, direction):
+        assert (f.p_value, f.evidence["ratio"], f.effect) == (1.0, 0.0, -1.0)
+        assert f.evidence["verdict"] == "did not work"
+        assert f.ci_high == pytest.approx(exact_upper_ratio(16) - 1, rel=1e-9)
+    assert sized.evidence["reason"] == (
+        "its interval excludes the promised +50 %, and the KPI got worse"
+    )
+    assert direction.evidence["reason"] == "the KPI got worse"
+    lower = compare(before, after, better="lower")
+    assert lower.p_value == pytest.approx(0.5**16, rel=1e-12)
+
+
+def test_with_none_after_the_two_sided_p_value_is_doubled_up_to_1():
+    """1 incident in 4 weeks before, none in 2 weeks after: none after at no change has
+    chance 4/6 = 2/3, the one-sided p-value of a drop; two-sided it is min(1, 4/3) = 1.
+    The ratio is at most 2 / 0.025 - 2 = 78."""
+    before = events_at([30], start="2026-04-01", weeks=4)
+    after = events_at([], start="2026-06-01")
+    assert compare(before, after, better="lower").p_value == pytest.approx(2 / 3, rel=1e-12)
+    two_sided = compare(before, after)
+    assert two_sided.p_value == 1.0
+    assert two_sided.ci_high == pytest.approx(77.0, rel=1e-9)
+
+
+def test_none_after_without_exposure_after_where_the_events_are():
+    """The bound and p-value straight from the function: when no season that had events has
+    hours after, none could have fallen after, so nothing is known (an unbounded ratio,
+    p = 1); exposures below 1 are exposures (an after of 0.5 per 1.0 before: the ratio
+    bound of two events is 2(√40 - 1), p = (2/3)²)."""
+    assert none_after(np.array([2.0, 0.0]), np.array([336.0, 336.0]), np.array([0.0, 336.0])) == (
+        np.inf,
+        1.0,
+    )
+    upper, p = none_after(np.array([2.0]), np.array([1.0]), np.array([0.5]))
+    assert upper == pytest.approx(2 * (np.sqrt(40) - 1), rel=1e-9)
+    assert p == pytest.approx(4 / 9, rel=1e-12)
+
+
+def test_incidents_only_at_hours_without_volume_after_are_no_finding():
+    """Both incidents fell on Wednesdays at 03:00, and after the action that hour has no
+    volume (a batch window retired): no hour after compares with them, so there is no
+    finding, not a division by zero or an unbounded interval."""
+    before = events_at([3, 171], start="2026-04-01")  # a Wednesday
+    after = events_at([], start="2026-06-01", weeks=3)  # a Monday: Wednesday 03:00 is hour 51
+    volume_b, volume_a = (pd.Series(1.0, index=s.index) for s in (before, after))
+    volume_a.iloc[[51, 51 + 168, 51 + 336]] = 0.0
+    f = compare(before, after, expected_change=-0.5, exposure_before=volume_b,
+                exposure_after=volume_a)  # fmt: skip
+    assert (f.kind, f.evidence["reason"]) == ("no_finding", "no_overlap")
+    assert f.statement.startswith(
+        "no hour after the action shares a weekday and hour with the incidents of the baseline"
+    )
+    volume_a.iloc[51] = 1.0  # one such hour after is enough to compare
+    assert compare(before, after, expected_change=-0.5, exposure_before=volume_b,
+                   exposure_after=volume_a).kind == "verification"  # fmt: skip

@@ -24,18 +24,8 @@ clustered by day, the unit within which such shocks stay. The estimate and its
 standard error equal statsmodels' ``GLM(..., Poisson).fit(cov_type="cluster")``
 on a dummy design (a test checks it); :func:`_fit` computes them directly.
 
-The verdict reads the 95 % interval of the change against the action's promise (a
-direction, and a size when the action named one), in words a service owner can act on:
-
-* **worked**: the interval lies wholly on the promised side of no change (when it
-  also excludes the promised size, the reason says the change is real but smaller);
-* **did not work**: the interval excludes the promised size (or, for a direction
-  alone, lies wholly on the wrong side of no change);
-* **inconclusive**: the interval holds both no change and the promise. The reason
-  gives the smallest change the comparison could have detected (80 % power, with the
-  interval's 2.5 % one-sided level) and how many more weeks of data after the action
-  would make the promised change detectable, from the day-clustered standard error
-  scaling as ``√(1/days before + 1/days after)``.
+The verdict reads the 95 % interval of the change against the action's promise, in
+words a service owner can act on (worked, did not work, inconclusive: :mod:`._verdict`).
 
 The p-value stays one-sided in the promised direction, as the action named it before
 the data were seen; the interval, and so the verdict, is two-sided 95 %. When the cycle
@@ -54,6 +44,7 @@ from scipy import stats
 
 from csi_helpers.analysis import checks
 from csi_helpers.analysis._none_after import without_events_after
+from csi_helpers.analysis._verdict import WORKED, verdict_of
 from csi_helpers.analysis.findings import Finding, format_p
 from csi_helpers.analysis.question import Question
 
@@ -213,20 +204,23 @@ def before_after(
         "total_before": float(frame.loc[frame["after"] == 0, "y"].sum()),
         "total_after": float(frame.loc[frame["after"] == 1, "y"].sum()),
     }
-    unusable = _unusable(asked, frame, counts)
-    if unusable is not None:
-        return unusable
     # Seasons without any value in either cycle carry no information (and no estimate).
     seen = frame.groupby("season")["y"].transform("sum") > 0
+    unusable = _unusable(asked, frame, counts, seen)
+    if unusable is not None:
+        return unusable
     # a promised change of 0 names no size: only the direction (better), if any, is tested
     promise = {"expected_change": expected_change or None, "better": better}
     estimate = _estimate(frame[seen], **promise)
-    verdict, reason = _verdict(estimate, **promise, alpha=alpha)
+    verdict, reason = verdict_of(estimate, **promise, alpha=alpha)
     return _answer(asked, estimate, counts, verdict, reason, options=options, volume=volume)
 
 
-def _unusable(asked: Question, frame: pd.DataFrame, counts: dict[str, Any]) -> Finding | None:
-    """The no-finding of cycles too short, negative values or a zero baseline (None if usable)."""
+def _unusable(
+    asked: Question, frame: pd.DataFrame, counts: dict[str, Any], seen: pd.Series
+) -> Finding | None:
+    """The no-finding of cycles too short, negative values, a zero baseline or no hour after
+    at the weekdays and hours of the values before (None if usable)."""
     metric = asked.metric
     if min(counts["hours_before"], counts["hours_after"]) < MIN_HOURS:
         detail = (
@@ -242,6 +236,13 @@ def _unusable(asked: Question, frame: pd.DataFrame, counts: dict[str, Any]) -> F
             f"{metric} was zero throughout the baseline cycle, so a relative change is undefined"
         )
         return asked.no_finding("no_baseline", detail, evidence=counts)
+    if not (frame.loc[seen, "after"] == 1).any():
+        detail = (
+            f"no hour after the action shares a weekday and hour with the {metric} of the "
+            "baseline (they have no value or volume after), so nothing compares at equal "
+            "hours; compare cycles that share them"
+        )
+        return asked.no_finding("no_overlap", detail, evidence=counts)
     return None
 
 
@@ -266,6 +267,8 @@ def _estimate(
         "se": se,
         "days_before": int(frame.loc[~after, "day"].nunique()),
         "days_after": int(frame.loc[after, "day"].nunique()),
+        # one hour of the week per season: hours per season are the weeks after
+        "weeks_after": float(frame.loc[after].groupby("season").size().mean()),
         "effect": float(np.expm1(beta)),
         "low": float(np.expm1(beta - z * se)),
         "high": float(np.expm1(beta + z * se)),
@@ -278,73 +281,6 @@ def _estimate(
     if not frame.loc[after, "y"].sum() > 0:
         estimate |= without_events_after(frame, after, promised)
     return estimate
-
-
-WORKED, DID_NOT_WORK, INCONCLUSIVE, CHANGED, NO_CLEAR_CHANGE = (
-    "worked",
-    "did not work",
-    "inconclusive",
-    "changed",
-    "no clear change",
-)
-_Z_INTERVAL = 1.959963984540054  # the 95 % interval's; its one-sided level is 2.5 %
-_Z_POWER = 0.8416212335729143  # 80 % power
-
-
-def _verdict(
-    estimate: dict[str, Any], *, expected_change: float | None, better: str | None, alpha: float
-) -> tuple[str, str]:
-    """Worked, did not work or inconclusive (with no promise at all: changed or not), and why."""
-    low, high, promised = (estimate[k] for k in ("low", "high", "promised"))
-    if promised is None:  # nothing promised: only whether it changed
-        if estimate["p_value"] < alpha:
-            return CHANGED, "a significant change"
-        return NO_CLEAR_CHANGE, "no significant change"
-    down = promised < 0
-    improved = high < 0 if down else low > 0
-    worsened = low > 0 if down else high < 0
-    sized = expected_change is not None
-    excludes_promise = sized and (low > expected_change if down else high < expected_change)
-    expected = f"the promised {expected_change * 100:+.0f} %" if sized else ""
-    if improved:
-        if excludes_promise:
-            return (
-                WORKED,
-                f"a real improvement, but smaller than {expected}, which its interval excludes",
-            )
-        return WORKED, "a real improvement" + (f", consistent with {expected}" if sized else "")
-    if excludes_promise:
-        return DID_NOT_WORK, f"its interval excludes {expected}" + (
-            ", and the KPI got worse" if worsened else ""
-        )
-    if worsened:
-        return DID_NOT_WORK, "the KPI got worse"
-    return INCONCLUSIVE, _unsettled(estimate, expected_change if sized else None, down)
-
-
-def _unsettled(estimate: dict[str, Any], promised: float | None, down: bool) -> str:
-    """Why the data cannot decide: the smallest detectable change, and the weeks to settle it."""
-    se, days_before, days_after = estimate["se"], estimate["days_before"], estimate["days_after"]
-    detectable = (_Z_INTERVAL + _Z_POWER) * se
-    smallest = np.expm1(-detectable if down else detectable)
-    hoped = "the promise" if promised is not None else "an improvement"
-    reason = (
-        f"the interval holds both no change and {hoped}; "
-        f"this comparison detects a change of {smallest * 100:+.0f} % or more with 80 % power"
-    )
-    if promised is None or abs(np.log1p(promised)) >= detectable:  # detectable already
-        return reason
-    needed = (abs(np.log1p(promised)) / (_Z_INTERVAL + _Z_POWER)) ** 2
-    per_day = se**2 / (1 / days_before + 1 / days_after)  # variance of one day's worth
-    room = needed / per_day - 1 / days_before
-    if room <= 0:
-        return reason + (
-            "; no longer window after the action alone would detect the promised change: "
-            "the baseline before it is too short or too noisy"
-        )
-    weeks = int(np.ceil((1 / room - days_after) / 7))
-    more = f"{weeks} more week{'s' if weeks != 1 else ''}"
-    return reason + f"; about {more} of data after the action would detect the promised change"
 
 
 def _answer(
