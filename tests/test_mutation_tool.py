@@ -110,8 +110,7 @@ def test_a_survivors_rerun_runs_only_the_last_survivors_of_an_unchanged_module(
 def test_shards_split_the_mutants_and_the_last_one_merges_the_figures(tool, tmp_path, monkeypatch):
     from cosmic_ray.work_db import WorkDB, use_db
 
-    monkeypatch.setattr(tool, "ROOT", tmp_path)
-    (tmp_path / "mutation" / "results").mkdir(parents=True)
+    monkeypatch.setattr(tool, "ROOT", tmp_path)  # a fresh checkout: no mutation/results yet
     pending = []
     for i in (1, 2):
         folder = tmp_path / f"shard{i}"

@@ -206,7 +206,11 @@ def _sha256(path: Path) -> str:
 
 
 def _record_path(module: str) -> Path:
-    return ROOT / "mutation" / "results" / (module.replace("/", "__") + ".json")
+    """Where a module's last figures go; the folder is made here, as git does not keep it
+    (a fresh checkout has none, and a shard's record was lost at the end of its run)."""
+    folder = ROOT / "mutation" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (module.replace("/", "__") + ".json")
 
 
 def _mutated(diff: str | None) -> str:
@@ -309,7 +313,6 @@ def _save(module: str, record: dict) -> None:
     """Keep one module's last figures (mutation/results/, not in git), so that runs of
     different modules, one after the other or side by side, add up to one table."""
     path = _record_path(module)
-    path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(record, indent=1))
 
 
