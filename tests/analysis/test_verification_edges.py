@@ -374,3 +374,12 @@ def test_incidents_only_at_hours_without_volume_after_are_no_finding():
     volume_a.iloc[51] = 1.0  # one such hour after is enough to compare
     assert compare(before, after, expected_change=-0.5, exposure_before=volume_b,
                    exposure_after=volume_a).kind == "verification"  # fmt: skip
+
+
+def test_with_none_after_a_promise_to_remove_it_entirely_is_held_by_the_interval():
+    """16 before, none after, and the promise was -100 %: the exact interval starts at
+    -100 % itself, so it holds the promise (not 'excludes' it) and lies below no change."""
+    before = events_at(list(range(5, 336, 21)), start="2026-04-01")
+    f = compare(before, events_at([], start="2026-06-01"), expected_change=-1.0)
+    assert (f.ci_low, f.evidence["verdict"]) == (-1.0, "worked")
+    assert f.evidence["reason"] == "a real improvement, consistent with the promised -100 %"
