@@ -292,8 +292,8 @@ def test_with_none_after_the_weeks_to_settle_it_are_counted():
 
 def test_with_none_after_a_season_without_volume_before_adds_nothing():
     """Three weeks before, one hour of the week without volume in all three of them (left
-    out, its season seen only after): it holds no event, so the interval, p-value and power
-    are those of the same data with that hour's volume kept."""
+    out): that weekday-hour has no event in either cycle, so the model drops it, and the
+    interval, p-value and power are those of the same data with that hour's volume kept."""
     before = events_at([30, 100, 200, 250, 300], start="2026-04-01", weeks=3)
     after = events_at([], start="2026-06-01")
     volume_b, volume_a = (pd.Series(1.0, index=s.index) for s in (before, after))
